@@ -1,0 +1,28 @@
+"""The exceptions of explainer.
+
+Errors a user can cause (a bad spec, an unreadable file, a bad option) are
+``ExplainerError``s: the command line prints their one-line message and exits
+with status 2.  ``DerivationMismatch`` is not one of them: it means two ways
+of computing the same derivative disagree, which is a bug in explainer.
+"""
+
+from __future__ import annotations
+
+
+class ExplainerError(Exception):
+    """An error the user can fix; ``str(error)`` is one line."""
+
+
+class SpecError(ExplainerError):
+    """A spec that cannot be used: names the source, the field and what was expected."""
+
+    def __init__(self, source: str, field: str, message: str) -> None:
+        self.source = source
+        self.field = field
+        self.message = message
+        where = f"{source}: {field}" if field else source
+        super().__init__(f"{where}: {message}")
+
+
+class DerivationMismatch(AssertionError):
+    """Two computations of the same derivative disagree (a bug, never the user's fault)."""

@@ -1,0 +1,85 @@
+"""How computed values are printed: rounded, trailing zeros stripped.
+
+Values arrive at high precision (mpmath, 50 digits), so rounding them here to
+the printed digits is always the correct rounding of the exact value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+
+import mpmath
+
+# Below this many significant digits a fixed-point number says too little
+# ("0.000000012"), so it switches to scientific notation.
+MIN_SIGNIFICANT = 4
+HUGE = Decimal("1e12")
+
+
+@dataclass(frozen=True)
+class NumberFormat:
+    """Round to ``decimals`` places, or to ``digits`` significant digits when given."""
+
+    decimals: int = 9
+    digits: int | None = None
+
+    def __call__(self, value) -> str:
+        exact = to_decimal(value)
+        if exact.is_zero():
+            return "0"
+        if self.digits is not None:
+            return _significant(exact, self.digits)
+        return _fixed(exact, self.decimals)
+
+
+def to_decimal(value) -> Decimal:
+    """A Decimal holding ``value`` (mpf, Decimal, int or str) to 45 significant digits."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, mpmath.mpf):
+        return Decimal(mpmath.nstr(value, 45, min_fixed=-mpmath.inf, max_fixed=mpmath.inf, strip_zeros=False))
+    return Decimal(str(value))
+
+
+def _fixed(value: Decimal, decimals: int) -> str:
+    shown = _round(value, Decimal(1).scaleb(-decimals))
+    if abs(value) >= HUGE or _significant_digits(shown) < MIN_SIGNIFICANT:
+        return _scientific(value, max(decimals, MIN_SIGNIFICANT))
+    return _strip(shown)
+
+
+def _significant(value: Decimal, digits: int) -> str:
+    exponent = value.adjusted()
+    if not -5 <= exponent < 12:
+        return _scientific(value, digits)
+    return _strip(_round(value, Decimal(1).scaleb(exponent - digits + 1)))
+
+
+def _scientific(value: Decimal, digits: int) -> str:
+    rounded = _round(value, Decimal(1).scaleb(value.adjusted() - digits + 1))
+    exponent = rounded.adjusted()
+    mantissa = _strip(rounded.scaleb(-exponent))
+    return f"{mantissa} \\times 10^{{{exponent}}}"
+
+
+def _round(value: Decimal, quantum: Decimal) -> Decimal:
+    with localcontext() as context:
+        context.prec = 60
+        return value.quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+def _significant_digits(value: Decimal) -> int:
+    return 0 if value.is_zero() else len(value.as_tuple().digits) - _leading_zeros(value)
+
+
+def _leading_zeros(value: Decimal) -> int:
+    digits = value.as_tuple().digits
+    return len(digits) - len("".join(map(str, digits)).lstrip("0"))
+
+
+def _strip(value: Decimal) -> str:
+    text = f"{value:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text

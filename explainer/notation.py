@@ -1,0 +1,316 @@
+"""Formulas as small immutable records, and their LaTeX.
+
+The derivation writes formulas the way the source does (``w_5 * out_{h1}``,
+``out_{o1}(1 - out_{o1})``, ``-(target_{o1} - out_{o1})``), which SymPy's own
+printer would reorder and simplify.  So the document's formulas are these
+records; SymPy checks them (``to_sympy``) and ``evaluate`` computes them, and
+``latex`` prints them through one dispatch table, as SymPy's printers do.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+import mpmath
+
+
+@dataclass(frozen=True)
+class Sym:
+    """A named quantity; ``key`` links it to a value (None: a name only)."""
+
+    tex: str
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class Num:
+    """A number, already written as it is to be printed."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Add:
+    terms: tuple
+
+
+@dataclass(frozen=True)
+class Mul:
+    """A product, written ``a * b`` as the source does, or ``a(b)`` when juxtaposed."""
+
+    factors: tuple
+    juxtapose: bool = False
+
+
+@dataclass(frozen=True)
+class Neg:
+    arg: object
+
+
+@dataclass(frozen=True)
+class Paren:
+    arg: object
+
+
+@dataclass(frozen=True)
+class Frac:
+    num: object
+    den: object
+
+
+@dataclass(frozen=True)
+class Pow:
+    base: object
+    exp: object
+
+
+@dataclass(frozen=True)
+class Exp:
+    """``e`` to the power ``arg``."""
+
+    arg: object
+
+
+@dataclass(frozen=True)
+class Partial:
+    """The partial derivative of one quantity with respect to another; ``key`` names its value."""
+
+    of: Sym
+    wrt: Sym
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class Arrow:
+    """A downward arrow, the source's way of saying "this splits further"."""
+
+
+def num(text: str) -> Num:
+    return Num(text)
+
+
+def half() -> Frac:
+    return Frac(Num("1"), Num("2"))
+
+
+def add(*terms) -> Add:
+    return Add(tuple(terms))
+
+
+def mul(*factors, juxtapose: bool = False) -> Mul:
+    return Mul(tuple(factors), juxtapose)
+
+
+# --- substitution and evaluation ---------------------------------------------
+
+
+def substitute(node, shown: Mapping[str, str]):
+    """The same formula with every quantity named in ``shown`` replaced by its printed number."""
+    if isinstance(node, (Sym, Partial)):
+        return Num(shown[node.key]) if node.key in shown else node
+    if isinstance(node, (Num, Arrow)):
+        return node
+    if isinstance(node, Add):
+        return Add(tuple(substitute(t, shown) for t in node.terms))
+    if isinstance(node, Mul):
+        return Mul(tuple(substitute(f, shown) for f in node.factors), node.juxtapose)
+    if isinstance(node, (Neg, Paren, Exp)):
+        return type(node)(substitute(node.arg, shown))
+    if isinstance(node, Frac):
+        return Frac(substitute(node.num, shown), substitute(node.den, shown))
+    if isinstance(node, Pow):
+        return Pow(substitute(node.base, shown), substitute(node.exp, shown))
+    raise TypeError(f"not a formula: {node!r}")
+
+
+def evaluate(node, values: Mapping[str, mpmath.mpf]) -> mpmath.mpf:
+    """The formula's value, with quantities taken from ``values`` at full precision."""
+    if isinstance(node, (Sym, Partial)):
+        return values[node.key]
+    if isinstance(node, Num):
+        return mpmath.mpf(node.text)
+    if isinstance(node, Add):
+        return mpmath.fsum(evaluate(t, values) for t in node.terms)
+    if isinstance(node, Mul):
+        return mpmath.fprod(evaluate(f, values) for f in node.factors)
+    if isinstance(node, Neg):
+        return -evaluate(node.arg, values)
+    if isinstance(node, Paren):
+        return evaluate(node.arg, values)
+    if isinstance(node, Frac):
+        return evaluate(node.num, values) / evaluate(node.den, values)
+    if isinstance(node, Pow):
+        return evaluate(node.base, values) ** evaluate(node.exp, values)
+    if isinstance(node, Exp):
+        return mpmath.exp(evaluate(node.arg, values))
+    raise TypeError(f"cannot evaluate {node!r}")
+
+
+def to_sympy(node, symbol: Callable[[str], object]):
+    """The formula as a SymPy expression; ``symbol(key)`` gives each quantity's symbol."""
+    import sympy
+
+    def convert(n):
+        if isinstance(n, Sym):
+            return symbol(n.key)
+        if isinstance(n, Num):
+            return sympy.Rational(n.text)
+        if isinstance(n, Add):
+            return sympy.Add(*map(convert, n.terms))
+        if isinstance(n, Mul):
+            return sympy.Mul(*map(convert, n.factors))
+        if isinstance(n, Neg):
+            return -convert(n.arg)
+        if isinstance(n, Paren):
+            return convert(n.arg)
+        if isinstance(n, Frac):
+            return convert(n.num) / convert(n.den)
+        if isinstance(n, Pow):
+            return convert(n.base) ** convert(n.exp)
+        if isinstance(n, Exp):
+            return sympy.exp(convert(n.arg))
+        raise TypeError(f"no SymPy form for {n!r}")
+
+    return convert(node)
+
+
+# --- LaTeX --------------------------------------------------------------------
+
+
+def _is_negative_number(node) -> bool:
+    return isinstance(node, Num) and node.text.startswith("-")
+
+
+def _needs_parens_in_product(node, first: bool) -> bool:
+    if isinstance(node, Add):
+        return True
+    if isinstance(node, Neg) or _is_negative_number(node):
+        return not first
+    return False
+
+
+def _latex_add(node: Add) -> str:
+    out = [latex(node.terms[0])]
+    for term in node.terms[1:]:
+        if isinstance(term, Neg):
+            out.append(f" - {_latex_operand(term.arg)}")
+        elif _is_negative_number(term):
+            out.append(f" + ({latex(term)})")
+        else:
+            out.append(f" + {latex(term)}")
+    return "".join(out)
+
+
+def _latex_operand(node) -> str:
+    return f"({latex(node)})" if isinstance(node, Add) else latex(node)
+
+
+def _latex_mul(node: Mul) -> str:
+    parts = []
+    for i, factor in enumerate(node.factors):
+        text = latex(factor)
+        if _needs_parens_in_product(factor, i == 0) and not isinstance(factor, Paren):
+            text = f"({text})"
+        parts.append(text)
+    return "".join(parts) if node.juxtapose else " * ".join(parts)
+
+
+def _latex_pow(node: Pow) -> str:
+    base = latex(node.base)
+    if not isinstance(node.base, (Sym, Paren)) or _is_negative_number(node.base):
+        base = f"({base})"
+    return f"{base}^{{{latex(node.exp)}}}"
+
+
+_LATEX: dict[type, Callable] = {
+    Sym: lambda n: n.tex,
+    Num: lambda n: n.text,
+    Add: _latex_add,
+    Mul: _latex_mul,
+    Neg: lambda n: f"-{_latex_operand(n.arg)}",
+    Paren: lambda n: f"({latex(n.arg)})",
+    Frac: lambda n: f"\\frac{{{latex(n.num)}}}{{{latex(n.den)}}}",
+    Pow: _latex_pow,
+    Exp: lambda n: f"e^{{{latex(n.arg)}}}",
+    Partial: lambda n: f"\\frac{{\\partial {n.of.tex}}}{{\\partial {n.wrt.tex}}}",
+    Arrow: lambda n: "\\downarrow",
+}
+
+
+def latex(node) -> str:
+    """The LaTeX (math mode) of one formula."""
+    return _LATEX[type(node)](node)
+
+
+_INVISIBLE = re.compile(r"\\(?:frac|partial|left|right|text|mathrm)|[{}^_\\]")
+
+
+def visible_width(tex: str) -> int:
+    """A rough count of the characters a reader sees in ``tex`` (for line breaking)."""
+    return len(_INVISIBLE.sub("", tex))
+
+
+def chain_lines(sides, width: int) -> list[str]:
+    """The chain ``sides[0] = sides[1] = …`` as LaTeX lines no wider than ``width``.
+
+    One line when it fits; otherwise one right-hand side per line, and a sum
+    too long for a line of its own is broken between its terms.
+    """
+    texts = [latex(side) for side in sides]
+    one_line = " = ".join(texts)
+    if visible_width(one_line) <= width:
+        return [one_line]
+    lines = [f"{texts[0]} &= {texts[1]}"] if len(sides) > 1 else [texts[0]]
+    lines = _break_long(lines, sides[1] if len(sides) > 1 else None, width)
+    for side, text in zip(sides[2:], texts[2:]):
+        lines.extend(_break_long([f"&= {text}"], side, width))
+    return lines
+
+
+def _break_long(lines: list[str], side, width: int) -> list[str]:
+    if visible_width(lines[-1]) <= width or not isinstance(side, Add):
+        return lines
+    head, _, _ = lines[-1].partition("&= ")
+    rows: list[str] = []
+    current = f"{head}&= {latex(side.terms[0])}"
+    for term in side.terms[1:]:
+        piece = _latex_add(Add((Num(""), term)))
+        if visible_width(current + piece) > width:
+            rows.append(current)
+            current = "&\\quad" + piece
+        else:
+            current += piece
+    rows.append(current)
+    return lines[:-1] + rows
+
+
+# --- Python, for fast numeric loops ---------------------------------------------
+
+_PYTHON: dict[type, Callable] = {
+    Sym: lambda n: n.key,
+    Num: lambda n: repr(float(n.text)),
+    Add: lambda n: "(" + " + ".join(map(python, n.terms)) + ")",
+    Mul: lambda n: "(" + " * ".join(map(python, n.factors)) + ")",
+    Neg: lambda n: f"(-{python(n.arg)})",
+    Paren: lambda n: python(n.arg),
+    Frac: lambda n: f"({python(n.num)} / {python(n.den)})",
+    Pow: lambda n: f"({python(n.base)} ** {python(n.exp)})",
+    Exp: lambda n: f"exp({python(n.arg)})",
+}
+
+
+def python(node) -> str:
+    """The formula as a Python expression over its quantities' keys (keys must be identifiers)."""
+    return _PYTHON[type(node)](node)
+
+
+def compile_function(node, arguments: tuple[str, ...], exp: Callable) -> Callable:
+    """A Python function of ``arguments`` computing the formula, with ``exp`` for e^x.
+
+    Compiled once, so a training loop does not walk the formula records on
+    every step (the idea of SymPy's ``lambdify``, on this module's records).
+    """
+    source = f"lambda {', '.join(arguments)}: {python(node)}"
+    return eval(compile(source, "<formula>", "eval"), {"exp": exp, "__builtins__": {}})

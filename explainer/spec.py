@@ -1,0 +1,388 @@
+"""Reading a spec: the network, its training sample and the training settings.
+
+A spec comes from a TOML or JSON file, a Python mapping, or the built-in
+example (the network of the reference document).  Every problem a user can
+make becomes one ``SpecError`` that names the field by its dotted path
+(``network.weights[1][0]``), what was expected and what was found.  Fields are
+checked in the order the format lists them, so the first problem is reported.
+
+Numbers keep the text the user wrote: they are read as ``Decimal``, so that
+``0.40`` is printed back as ``0.40``.  Only the standard library is used here,
+because the command line imports this module before anything else.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import SpecError
+
+ACTIVATIONS = ("sigmoid",)
+LOSSES = ("half_squared_error",)
+UPDATES = ("simultaneous", "sequential")
+BUILTIN_NAME = "backpropagation-example"
+BUILTIN_SOURCE = "<built-in example>"
+DICT_SOURCE = "<dict>"
+DICT_NAME = "network"
+
+DEFAULT_TITLE = "A Step by Step Backpropagation Example"
+DEFAULT_LEARNING_RATE = Decimal("0.5")
+DEFAULT_ITERATIONS = 10_000
+MAX_ITERATIONS = 10_000_000
+
+_FORMATS = {".toml": "toml", ".json": "json"}
+_KEYS = {
+    "": ("title", "network", "data", "training"),
+    "network": ("layers", "activation", "loss", "weights", "biases"),
+    "data": ("inputs", "targets"),
+    "training": ("learning_rate", "update", "train_biases", "iterations"),
+}
+_PLURALS = {"matrix": "matrices", "entry": "entries"}
+
+Vector = tuple[Decimal, ...]
+Matrix = tuple[Vector, ...]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A validated spec; ``weights[l][j][i]`` joins neuron i of layer l to neuron j of layer l+1."""
+
+    name: str
+    source: str
+    title: str
+    layers: tuple[int, ...]
+    activations: tuple[str, ...]
+    loss: str
+    weights: tuple[Matrix, ...]
+    biases: tuple[Vector, ...]  # (value,) for a bias shared by the layer
+    shared_biases: tuple[bool, ...]
+    inputs: Vector
+    targets: Vector
+    learning_rate: Decimal
+    update: str
+    train_biases: bool
+    iterations: int
+
+
+class _Invalid(Exception):
+    """A problem found by a check; ``spec_from_mapping`` adds the source."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(field, message)
+        self.field = field
+        self.message = message
+
+
+# --- Sources ---------------------------------------------------------------
+
+
+def load_spec(source: str | os.PathLike[str] | Mapping[str, Any] | None = None) -> Spec:
+    """The spec at ``source``: None for the built-in example, a .toml/.json path, or a mapping."""
+    if source is None:
+        return _builtin_spec()
+    if isinstance(source, Mapping):
+        return spec_from_mapping(source, DICT_SOURCE, DICT_NAME)
+    if isinstance(source, (str, os.PathLike)):
+        return _file_spec(os.fspath(source))
+    raise TypeError(f"load_spec expects None, a path or a mapping, not {type(source).__name__}")
+
+
+def parse_spec_text(text: str, source: str, fmt: str) -> Spec:
+    """The spec written in ``text`` (``fmt`` is "toml" or "json"); ``source`` names it in errors."""
+    # Editors on Windows may save a byte-order mark, which neither parser accepts.
+    document = _parsed_document(text.removeprefix("\ufeff"), source, fmt)
+    return spec_from_mapping(document, source, _name_for(source))
+
+
+def spec_from_mapping(data: Mapping[str, Any], source: str, name: str) -> Spec:
+    """The spec described by ``data``, or a ``SpecError`` naming its first problem."""
+    try:
+        fields = _validated_fields(data)
+    except _Invalid as problem:
+        raise SpecError(source, problem.field, problem.message) from None
+    return Spec(name=name, source=source, **fields)
+
+
+def _builtin_spec() -> Spec:
+    resource = resources.files("explainer") / "backpropagation-example.toml"
+    return parse_spec_text(resource.read_text(encoding="utf-8"), BUILTIN_SOURCE, "toml")
+
+
+def _file_spec(path: str) -> Spec:
+    fmt = _FORMATS.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise SpecError(path, "", f"expected a .toml or .json file, got {Path(path).name!r}")
+    return parse_spec_text(_file_text(path), path, fmt)
+
+
+def _file_text(path: str) -> str:
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as err:
+        raise SpecError(path, "", f"cannot read: {err.strerror or err}") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SpecError(path, "", "cannot read: not UTF-8 text") from None
+
+
+def _parsed_document(text: str, source: str, fmt: str) -> Any:
+    # parse_float=Decimal keeps the digits as written: 0.40 stays 0.40, 0.1 is not 0.1000000000000000055.
+    if fmt == "toml":
+        try:
+            return tomllib.loads(text, parse_float=Decimal)
+        except tomllib.TOMLDecodeError as err:
+            raise SpecError(source, "", f"invalid TOML: {err}") from None
+    if fmt == "json":
+        try:
+            return json.loads(text, parse_float=Decimal)
+        except json.JSONDecodeError as err:
+            message = f"invalid JSON: {err.msg} (line {err.lineno}, column {err.colno})"
+            raise SpecError(source, "", message) from None
+    raise ValueError(f"unknown spec format {fmt!r}; expected 'toml' or 'json'")
+
+
+def _name_for(source: str) -> str:
+    return BUILTIN_NAME if source == BUILTIN_SOURCE else Path(source).stem
+
+
+# --- The checks, in the order the format lists the fields -------------------
+
+
+def _validated_fields(document: Any) -> dict[str, Any]:
+    top = _table(document, "")
+    title = _title(top.get("title", DEFAULT_TITLE))
+    network = _required(top, "", "network", "a table with layers, weights and biases")
+    network = _network_fields(_table(network, "network"))
+    data = _required(top, "", "data", "a table with inputs and targets")
+    data = _data_fields(_table(data, "data"), network["layers"])
+    training = _training_fields(_table(top.get("training", {}), "training"))
+    return {"title": title, **network, **data, **training}
+
+
+def _network_fields(network: Mapping[str, Any]) -> dict[str, Any]:
+    layers = _layers(_required(network, "network", "layers", "a list of layer widths such as [2, 2, 2]"))
+    activations = _activations(network.get("activation", ACTIVATIONS[0]), len(layers) - 1)
+    loss = _choice(network.get("loss", LOSSES[0]), "network.loss", LOSSES, "loss")
+    weights = _required(network, "network", "weights", "one weight matrix per pair of adjacent layers")
+    weights = _weights(weights, layers)
+    biases = _required(network, "network", "biases", "one bias per non-input layer")
+    biases, shared = _biases(biases, layers)
+    return {"layers": layers, "activations": activations, "loss": loss,
+            "weights": weights, "biases": biases, "shared_biases": shared}
+
+
+def _data_fields(data: Mapping[str, Any], layers: tuple[int, ...]) -> dict[str, Any]:
+    inputs = _required(data, "data", "inputs", _counted(layers[0], "number"))
+    inputs = _numbers(inputs, "data.inputs", layers[0], "one per input neuron, as layers[0] says")
+    targets = _required(data, "data", "targets", _counted(layers[-1], "number"))
+    targets = _numbers(targets, "data.targets", layers[-1], "one per output neuron, as layers[-1] says")
+    return {"inputs": inputs, "targets": targets}
+
+
+def _training_fields(training: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "learning_rate": _learning_rate(training.get("learning_rate", DEFAULT_LEARNING_RATE)),
+        "update": _choice(training.get("update", UPDATES[0]), "training.update", UPDATES, "update"),
+        "train_biases": _train_biases(training.get("train_biases", False)),
+        "iterations": _iterations(training.get("iterations", DEFAULT_ITERATIONS)),
+    }
+
+
+def _table(value: Any, field: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        expected = "a table" if field else "a table at the top level"
+        raise _Invalid(field, f"expected {expected}, got {_found(value)}")
+    known = _KEYS[field]
+    for key in value:
+        if key not in known:
+            raise _Invalid(_joined(field, str(key)), _unknown_key_message(str(key), known))
+    return value
+
+
+def _required(table: Mapping[str, Any], field: str, key: str, expected: str) -> Any:
+    if key not in table:
+        raise _Invalid(_joined(field, key), f"missing; expected {expected}")
+    return table[key]
+
+
+def _title(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _Invalid("title", f"expected a string, got {_found(value)}")
+    if "\n" in value or "\r" in value:
+        # The title becomes a heading, which must stay on one line.
+        raise _Invalid("title", "expected a one-line string, got a line break")
+    return value
+
+
+def _layers(value: Any) -> tuple[int, ...]:
+    field = "network.layers"
+    if not _is_list(value):
+        raise _Invalid(field, f"expected a list of layer widths such as [2, 2, 2], got {_found(value)}")
+    if len(value) < 2:
+        raise _Invalid(field, f"expected at least two layers (inputs and outputs), got {len(value)}")
+    for index, width in enumerate(value):
+        if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+            message = f"expected a positive integer width, got {_found(width)}"
+            raise _Invalid(f"{field}[{index}]", message)
+    return tuple(int(width) for width in value)
+
+
+def _activations(value: Any, count: int) -> tuple[str, ...]:
+    field = "network.activation"
+    if isinstance(value, str):
+        return (_choice(value, field, ACTIVATIONS, "activation"),) * count
+    if not _is_list(value):
+        raise _Invalid(field, f"expected an activation name or a list of names, got {_found(value)}")
+    names = _items(value, field, count, "name", "one per non-input layer")
+    return tuple(_choice(name, f"{field}[{index}]", ACTIVATIONS, "activation")
+                 for index, name in enumerate(names))
+
+
+def _weights(value: Any, layers: tuple[int, ...]) -> tuple[Matrix, ...]:
+    field = "network.weights"
+    matrices = _items(value, field, len(layers) - 1, "matrix", "one per pair of adjacent layers")
+    return tuple(_matrix(matrix, f"{field}[{layer}]", layers, layer)
+                 for layer, matrix in enumerate(matrices))
+
+
+def _matrix(value: Any, field: str, layers: tuple[int, ...], layer: int) -> Matrix:
+    rows = _items(value, field, layers[layer + 1], "row", f"one per neuron of layer {layer + 1}")
+    return tuple(_numbers(row, f"{field}[{j}]", layers[layer], f"one per neuron of layer {layer}")
+                 for j, row in enumerate(rows))
+
+
+def _biases(value: Any, layers: tuple[int, ...]) -> tuple[tuple[Vector, ...], tuple[bool, ...]]:
+    field = "network.biases"
+    entries = _items(value, field, len(layers) - 1, "entry", "one per non-input layer")
+    per_layer = [_layer_biases(entry, f"{field}[{layer}]", layers[layer + 1], layer + 1)
+                 for layer, entry in enumerate(entries)]
+    return tuple(biases for biases, _ in per_layer), tuple(shared for _, shared in per_layer)
+
+
+def _layer_biases(value: Any, field: str, width: int, layer: int) -> tuple[Vector, bool]:
+    """The biases of one layer and whether they are one number shared by all its neurons."""
+    if _is_list(value):
+        return _numbers(value, field, width, f"one per neuron of layer {layer}"), False
+    expected = f"a number (shared by layer {layer}) or a list of {_counted(width, 'number')}"
+    return (_number(value, field, expected),), True
+
+
+def _learning_rate(value: Any) -> Decimal:
+    rate = _number(value, "training.learning_rate")
+    if rate <= 0:
+        raise _Invalid("training.learning_rate", f"expected a number > 0, got {_found(value)}")
+    return rate
+
+
+def _train_biases(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid("training.train_biases", f"expected true or false, got {_found(value)}")
+    if value:
+        message = "training the biases is not supported yet; expected false, got true"
+        raise _Invalid("training.train_biases", message)
+    return value
+
+
+def _iterations(value: Any) -> int:
+    field = "training.iterations"
+    # Only an integer literal: accepting 1e4 or 10.5 would mean guessing what was meant.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Invalid(field, f"expected an integer >= 0 such as 10000, got {_found(value)}")
+    if value < 0:
+        raise _Invalid(field, f"expected an integer >= 0, got {value}")
+    if value > MAX_ITERATIONS:
+        raise _Invalid(field, f"expected at most {MAX_ITERATIONS} iterations, got {value}")
+    return value
+
+
+def _choice(value: Any, field: str, allowed: tuple[str, ...], kind: str) -> str:
+    if not isinstance(value, str):
+        raise _Invalid(field, f"expected {_alternatives(allowed)}, got {_found(value)}")
+    if value not in allowed:
+        close = difflib.get_close_matches(value, allowed, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"expected {_alternatives(allowed)}"
+        raise _Invalid(field, f"unknown {kind} {value!r}; {hint}")
+    return value
+
+
+# --- Small readers and wording -----------------------------------------------
+
+
+def _items(value: Any, field: str, count: int, noun: str, reason: str) -> Sequence[Any]:
+    """``value`` if it is a list of ``count`` items; ``reason`` says why that many."""
+    expected = f"{_counted(count, noun)} ({reason})"
+    if not _is_list(value):
+        raise _Invalid(field, f"expected a list of {expected}, got {_found(value)}")
+    if len(value) != count:
+        raise _Invalid(field, f"expected {expected}, got {len(value)}")
+    return value
+
+
+def _numbers(value: Any, field: str, count: int, reason: str) -> Vector:
+    items = _items(value, field, count, "number", reason)
+    return tuple(_number(item, f"{field}[{index}]") for index, item in enumerate(items))
+
+
+def _number(value: Any, field: str, expected: str = "a number") -> Decimal:
+    # bool is an int subclass, but `true` where a weight belongs is a mistake, not 1.
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise _Invalid(field, f"expected {expected}, got {_found(value)}")
+    # repr() of a float is its shortest round-tripping text, the number the user typed.
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if not number.is_finite():
+        raise _Invalid(field, f"expected a finite number, got {_found(value)}")
+    return number
+
+
+def _is_list(value: Any) -> bool:
+    return isinstance(value, (list, tuple))
+
+
+def _found(value: Any) -> str:
+    """``value`` described the way the spec file would spell it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"the string {shown!r}"
+    if isinstance(value, Mapping):
+        return "a table"
+    if _is_list(value):
+        return f"a list of {_counted(len(value), 'item')}"
+    if isinstance(value, (int, float, Decimal)):
+        return str(value)
+    return f"a {type(value).__name__}"
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun if count == 1 else _PLURALS.get(noun, noun + 's')}"
+
+
+def _alternatives(names: tuple[str, ...]) -> str:
+    quoted = [f"'{name}'" for name in names]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
+def _unknown_key_message(key: str, known: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(key, known, n=1)
+    if close:
+        return f"unknown key; did you mean '{close[0]}'?"
+    return f"unknown key; expected one of: {', '.join(known)}"
+
+
+def _joined(field: str, key: str) -> str:
+    # A quoted TOML key may hold a line break; quote it so the message stays on one line.
+    shown = key if key.isprintable() else json.dumps(key)
+    return f"{field}.{shown}" if field else shown
