@@ -22,5 +22,5 @@ def __getattr__(name: str):
     if name in ("derive", "Derivation"):
         import importlib
 
-        return getattr(importlib.import_module(".derive", __name__), name)
+        return getattr(importlib.import_module(".derivation", __name__), name)
     raise AttributeError(f"module 'explainer' has no attribute {name!r}")

@@ -34,6 +34,12 @@ class Neuron:
         return self.name.replace("_", ",")
 
     @property
+    def label(self) -> str:
+        """The neuron itself in LaTeX: ``h_1``, ``h_{2,1}``, ``o_1``."""
+        rest = self.name[1:].replace("_", ",")
+        return f"{self.name[0]}_{_subscript(rest)}"
+
+    @property
     def out_key(self) -> str:
         return self.name if self.layer == 0 else f"out_{self.name}"
 
@@ -43,7 +49,7 @@ class Neuron:
 
     @property
     def out_tex(self) -> str:
-        return f"i_{{{self.index + 1}}}" if self.layer == 0 else f"out_{{{self.tex}}}"
+        return self.label if self.layer == 0 else f"out_{{{self.tex}}}"
 
     @property
     def net_tex(self) -> str:
@@ -124,6 +130,7 @@ class Network:
         self._incoming = {n: tuple(w for w in self.weights if w.target == n) for layer in self.layers for n in layer}
         self._outgoing = {n: tuple(w for w in self.weights if w.source == n) for layer in self.layers for n in layer}
         self._bias = {n: b for b in self.biases for n in b.neurons}
+        self._by_name = {n.name: n for layer in self.layers for n in layer}
 
     @property
     def inputs(self) -> tuple[Neuron, ...]:
@@ -136,6 +143,9 @@ class Network:
     @property
     def hidden_layers(self) -> tuple[tuple[Neuron, ...], ...]:
         return self.layers[1:-1]
+
+    def neuron(self, name: str) -> Neuron:
+        return self._by_name[name]
 
     def incoming(self, neuron: Neuron) -> tuple[Weight, ...]:
         """The weights into ``neuron``, in source order."""

@@ -255,11 +255,13 @@ def visible_width(tex: str) -> int:
 def chain_lines(sides, width: int) -> list[str]:
     """The chain ``sides[0] = sides[1] = …`` as LaTeX lines no wider than ``width``.
 
-    One line when it fits; otherwise one right-hand side per line, and a sum
+    The first ``=`` is the alignment point ``&=``.  One line when it fits; otherwise one right-hand side per line, and a sum
     too long for a line of its own is broken between its terms.
     """
     texts = [latex(side) for side in sides]
-    one_line = " = ".join(texts)
+    if len(texts) == 1:
+        return texts
+    one_line = f"{texts[0]} &= " + " = ".join(texts[1:])
     if visible_width(one_line) <= width:
         return [one_line]
     lines = [f"{texts[0]} &= {texts[1]}"] if len(sides) > 1 else [texts[0]]

@@ -181,7 +181,7 @@ def _weight_gradient(b: _Builder, w: Weight, out_factor: Partial) -> dict[str, E
         w.updated_key, updated_sym(w),
         Add((param_sym(w), Neg(Mul((ETA, partial(TOTAL, param_sym(w))))))),
     )
-    return {"dnet_dw": dnet, "gradient": gradient, "update": update}
+    return {"dnet_dw": dnet, "gradient": gradient, "new_weight": update}
 
 
 def _output_layer(b: _Builder, forward: Section) -> Section:
@@ -244,6 +244,7 @@ def _hidden_layer(b: _Builder, layer: int, forward: Section) -> Section:
         activation = ACTIVATIONS[n.activation(h)]
         d_net = b.define(f"d{h.out_key}/d{h.net_key}", partial(out_sym(h), net_sym(h)), activation.derivative(out_sym(h), net_sym(h)))
         neuron_eqs = {"signals": tuple(signals.values()), "links": tuple(links), "contributions": tuple(contributions),
+                      "above_nets": tuple(by_name[k.name].eq["net"] for k in above),
                       "total": total, "activation": by_name[h.name].eq["out"], "dout_dnet": d_net,
                       "net": by_name[h.name].eq["net"]}
         for i, w in enumerate(n.incoming(h)):
@@ -376,6 +377,17 @@ class Derivation:
 
     def section(self, kind: str) -> Section | None:
         return next((s for s in self.sections if s.kind == kind), None)
+
+    def spec_parameters(self) -> dict:
+        """Weights, biases, inputs, targets and η as the user wrote them (Decimal)."""
+        return self.network.parameter_values()
+
+    @property
+    def follows_source(self) -> bool:
+        """True for the source's own network and data: the document then notes the source's mistakes."""
+        builtin = load_spec()
+        same = ("layers", "activations", "loss", "weights", "biases", "shared_biases", "inputs", "targets", "learning_rate")
+        return all(getattr(self.spec, name) == getattr(builtin, name) for name in same)
 
     def float_values(self) -> dict[str, float]:
         """Every quantity as the nearest double, in document order."""

@@ -1,0 +1,140 @@
+"""The command line: ``explainer render`` and ``explainer values``.
+
+Thin on purpose: it parses arguments, reads the spec, calls the pure
+functions and writes files atomically.  User errors print one line and exit
+with status 2.  SymPy and numpy are imported only by the commands that need
+them, so ``--help`` and ``--version`` start at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from . import __version__
+from .errors import ExplainerError
+
+FORMATS = ("markdown", "latex")
+SUFFIXES = {"markdown": ".md", "latex": ".tex"}
+DEFAULT_OUTPUT = Path("output")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and status 2, as argparse has it)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value <= 30:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 30, got {value}")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = _non_negative(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("expected at least 1 significant digit")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="explainer",
+        description="Write complete, step-by-step backpropagation derivations.",
+        epilog="Without SPEC every command uses the built-in example (the classic 2-2-2 sigmoid network).",
+    )
+    parser.add_argument("--version", action="version", version=f"explainer {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    render = commands.add_parser("render", help="write the derivation as Markdown and LaTeX")
+    render.add_argument("spec", nargs="?", metavar="SPEC", help="a .toml or .json network spec")
+    render.add_argument("--format", choices=(*FORMATS, "all"), default="all",
+                        help="what to write (default: all, i.e. Markdown and LaTeX)")
+    render.add_argument("--output", metavar="PATH",
+                        help="the file to write, or - for standard output; with --format all a directory "
+                             f"(default: {DEFAULT_OUTPUT}/NAME.md and .tex)")
+    digits = render.add_mutually_exclusive_group()
+    digits.add_argument("--decimals", type=_non_negative, default=9, metavar="N",
+                        help="round shown values to N decimal places (default: 9)")
+    digits.add_argument("--digits", type=_positive, metavar="N", help="round shown values to N significant digits")
+    render.add_argument("--detail", choices=("source", "full"), default="source",
+                        help="source: the first neuron and weight of each kind in full, the rest stated "
+                             "(as the source does); full: every one in full")
+
+    values = commands.add_parser("values", help="print every quantity of the derivation as JSON")
+    values.add_argument("spec", nargs="?", metavar="SPEC", help="a .toml or .json network spec")
+    return parser
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all, keeping any old file until the new one is complete."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _render(args) -> int:
+    from . import derive, load_spec
+
+    derivation = derive(load_spec(args.spec))
+    formats = FORMATS if args.format == "all" else (args.format,)
+    options = {"decimals": args.decimals, "digits": args.digits, "detail": args.detail}
+    # Render everything before writing anything, so a failure leaves no partial output.
+    texts = {fmt: derivation.to_markdown(**options) if fmt == "markdown" else derivation.to_latex(**options)
+             for fmt in formats}
+    if args.output == "-":
+        sys.stdout.write("".join(texts.values()))
+        return 0
+    for fmt, text in texts.items():
+        path = _output_path(args.output, derivation.spec.name, fmt, len(formats) > 1)
+        write_atomically(path, text)
+        print(path)
+    return 0
+
+
+def _output_path(output: str | None, name: str, fmt: str, several: bool) -> Path:
+    if output is None:
+        return DEFAULT_OUTPUT / f"{name}{SUFFIXES[fmt]}"
+    if several:
+        return Path(output) / f"{name}{SUFFIXES[fmt]}"
+    return Path(output)
+
+
+def _values(args) -> int:
+    from . import derive, load_spec
+
+    derivation = derive(load_spec(args.spec))
+    print(json.dumps(derivation.float_values(), indent=2))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return {"render": _render, "values": _values}[args.command](args)
+    except ExplainerError as error:
+        print(f"explainer: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"explainer: error: {error.filename or ''}: {error.strerror}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,221 @@
+"""Turning a derivation into Markdown or LaTeX with the Jinja templates.
+
+The words live once, in ``templates/document.j2``; each output format wraps it
+(``document.md.j2``, ``document.tex.j2``) and supplies its markup through a
+small class (``Markdown``, ``Latex``): headings, display math, emphasis,
+footnotes, tables and escaping of the user's text.  Numbers are formatted
+here, never in a template.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import jinja2
+
+from .formatting import NumberFormat
+from .notation import Num, Sym, chain_lines, latex, substitute
+
+FORMATS = ("markdown", "latex")
+DETAILS = ("source", "full")
+SUFFIXES = {"markdown": ".md", "latex": ".tex"}
+
+_NUMBER_WORDS = "zero one two three four five six seven eight nine ten".split()
+
+
+def template_directory() -> Path:
+    """The templates: inside the installed package, or beside it in a checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "templates", here.parent / "templates"):
+        if (candidate / "document.j2").is_file():
+            return candidate
+    raise FileNotFoundError("explainer's templates are missing from the installation")
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(template_directory()),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["count"] = count_words
+    env.filters["thousands"] = lambda n: f"{n:,}"
+    env.filters["join_words"] = join_words
+    # ``items|map("apply", f.m)``: map a markup method, which Jinja's map cannot name
+    env.filters["apply"] = lambda item, function: function(item)
+    return env
+
+
+def count_words(n: int, noun: str, plural: str | None = None) -> str:
+    """``two inputs``, ``one output neuron``: how the source counts."""
+    word = _NUMBER_WORDS[n] if n < len(_NUMBER_WORDS) else str(n)
+    return f"{word} {noun if n == 1 else plural or noun + 's'}"
+
+
+def join_words(items) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+class _Markup:
+    """What both formats share: numbers and equation chains."""
+
+    width = 100
+
+    def __init__(self, derivation, number_format: NumberFormat) -> None:
+        self.derivation = derivation
+        self.format = number_format
+        self.shown = {key: number_format(value) for key, value in derivation.values.items()}
+        self.shown.update({key: str(value) for key, value in derivation.spec_parameters().items()})
+        # A quantity that is just another one (∂net_o1/∂out_h1 = w_5) is printed as that one is.
+        for key, equation in derivation.equations.items():
+            last = equation.forms[-1]
+            if isinstance(last, Sym) and last.key in self.shown:
+                self.shown[key] = self.shown[last.key]
+        self.footnotes: list[tuple[str, str]] = []
+
+    def value(self, key: str) -> str:
+        return self.shown[key]
+
+    def precise(self, key: str, digits: int) -> str:
+        return NumberFormat(digits=digits)(self.derivation.values[key])
+
+    def sides(self, equation, mode: str) -> list:
+        forms = list(equation.forms)
+        value = Num(self.shown[equation.key]) if equation.key else None
+        if mode == "symbolic" or value is None:
+            sides = forms
+        elif mode == "stated":
+            sides = [forms[0], value]
+        else:
+            shown_forms = {"full": forms, "brief": forms[:1] + forms[-1:], "numbers": forms[:1]}[mode]
+            sides = [*shown_forms, substitute(forms[-1], self.shown), value]
+        return _without_repeats(sides)
+
+    def lines(self, equations, mode: str) -> list[str]:
+        if not isinstance(equations, (list, tuple)):
+            equations = [equations]
+        rows = []
+        for equation in equations:
+            rows.extend(chain_lines(self.sides(equation, mode), self.width))
+        return rows
+
+
+def _without_repeats(sides: list) -> list:
+    """Drop a side printed exactly like the one before it (``= 0.05 = 0.05``)."""
+    kept = [sides[0]]
+    for side in sides[1:]:
+        if latex(side) != latex(kept[-1]):
+            kept.append(side)
+    return kept
+
+
+class Markdown(_Markup):
+    width = 100
+
+    def heading(self, text: str, level: int) -> str:
+        return f"{'#' * level} {text}"
+
+    def show(self, equations, mode: str = "full") -> str:
+        rows = self.lines(equations, mode)
+        if len(rows) == 1:
+            return f"$${rows[0].replace(' &= ', ' = ')}$$"
+        return "$$\n\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n$$"
+
+    def m(self, tex: str) -> str:
+        return f"${tex}$"
+
+    def num(self, key: str) -> str:
+        text = self.shown[key]
+        return f"${text}$" if "\\" in text else text
+
+    def em(self, text: str) -> str:
+        return f"*{text}*"
+
+    def strong(self, text: str) -> str:
+        return f"**{text}**"
+
+    def text(self, text: str) -> str:
+        """The user's own text, with Markdown's special characters taken literally."""
+        return re.sub(r"([\\`*_{}\[\]<>()#+!|~$])", r"\\\1", text)
+
+    def footnote(self, name: str, text: str) -> str:
+        self.footnotes.append((name, text))
+        return f"[^{name}]"
+
+    def footnote_list(self) -> str:
+        return "\n".join(f"[^{name}]: {text}" for name, text in self.footnotes)
+
+    def table(self, header, rows) -> str:
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        return "\n".join(lines)
+
+
+_LATEX_SPECIALS = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+}
+
+
+class Latex(_Markup):
+    width = 62
+
+    def heading(self, text: str, level: int) -> str:
+        command = {1: "title", 2: "section*", 3: "subsection*"}[level]
+        return f"\\{command}{{{text}}}"
+
+    def show(self, equations, mode: str = "full") -> str:
+        rows = self.lines(equations, mode)
+        if len(rows) == 1:
+            return f"\\[\n{rows[0].replace(' &= ', ' = ')}\n\\]"
+        return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+
+    def m(self, tex: str) -> str:
+        return f"${tex}$"
+
+    def num(self, key: str) -> str:
+        return f"${self.shown[key]}$"
+
+    def em(self, text: str) -> str:
+        return f"\\emph{{{text}}}"
+
+    def strong(self, text: str) -> str:
+        return f"\\textbf{{{text}}}"
+
+    def text(self, text: str) -> str:
+        return "".join(_LATEX_SPECIALS.get(c, c) for c in text)
+
+    def footnote(self, name: str, text: str) -> str:
+        return f"\\footnote{{{text}}}"
+
+    def footnote_list(self) -> str:
+        return ""
+
+    def table(self, header, rows) -> str:
+        spec = "l" * len(header)
+        lines = [f"\\begin{{tabular}}{{{spec}}}", " & ".join(header) + r" \\ \hline"]
+        lines += [" & ".join(row) + r" \\" for row in rows]
+        return "\\begin{center}\n" + "\n".join(lines) + "\n\\end{tabular}\n\\end{center}"
+
+
+_MARKUP = {"markdown": Markdown, "latex": Latex}
+
+
+def render(derivation, fmt: str = "markdown", *, decimals: int = 9, digits: int | None = None, detail: str = "source") -> str:
+    """The derivation as a complete Markdown or LaTeX document."""
+    if fmt not in _MARKUP:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if detail not in DETAILS:
+        raise ValueError(f"unknown detail {detail!r}; expected one of {', '.join(DETAILS)}")
+    markup = _MARKUP[fmt](derivation, NumberFormat(decimals=decimals, digits=digits))
+    template = environment().get_template(f"document{SUFFIXES[fmt]}.j2")
+    text = template.render(d=derivation, n=derivation.network, f=markup, detail=detail)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
