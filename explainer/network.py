@@ -181,7 +181,7 @@ class Network:
 
         def symbol(key: str):
             if key not in cache:
-                cache[key] = sympy.Symbol(key, real=True)
+                cache[key] = sympy.Symbol(key)
             return cache[key]
 
         return symbol

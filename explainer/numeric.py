@@ -8,6 +8,7 @@ the long training loop, where the source used it too.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cache
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from .functions import ACTIVATIONS, LOSSES
 from .network import Network
-from .notation import Sym, compile_function
+from .notation import Mul, Sym, compile_function, python
 
 PRECISION = 50
 _NET, _OUT, _TARGET = Sym("net", "net"), Sym("out", "out"), Sym("target", "target")
@@ -90,13 +91,26 @@ class Training:
     weights: tuple[float, ...]  # in weight-number order
 
 
+# Up to this many weights one round is generated as straight-line Python on
+# floats: for small networks numpy's per-call overhead costs more than the
+# arithmetic itself.  Larger networks run as matrix operations in numpy.
+SCALAR_LIMIT = 64
+
+
 def train(network: Network, iterations: int) -> Training:
-    """Run ``iterations`` rounds of gradient descent on the one sample, in numpy.
+    """Run ``iterations`` rounds of gradient descent on the one sample (float64).
 
     ``simultaneous``: every gradient from the weights before the round.
     ``sequential``: each layer's error signal passed down with the weights of
     the layer above already updated (the source's 10,000-round figures).
     """
+    if len(network.weights) <= SCALAR_LIMIT:
+        return train_scalar(network, iterations)
+    return train_numpy(network, iterations)
+
+
+def train_numpy(network: Network, iterations: int) -> Training:
+    """``train`` with one numpy matrix per layer."""
     spec = network.spec
     weights = [np.array(matrix, dtype=np.float64) for matrix in spec.weights]
     biases = [
@@ -132,3 +146,74 @@ def train(network: Network, iterations: int) -> Training:
     term = loss_term(spec.loss, np.exp)
     error = float(np.sum(term(target, out)))
     return Training(iterations, error, tuple(map(float, out)), tuple(float(v) for W in weights for v in W.ravel()))
+
+
+def train_scalar(network: Network, iterations: int) -> Training:
+    """``train`` as generated straight-line Python, one float variable per quantity."""
+    source = scalar_training_source(network)
+    namespace = {"exp": math.exp}
+    exec(compile(source, "<training round>", "exec"), namespace)
+    result = namespace["run"](iterations, *(float(v) for v in network.parameter_values().values()))
+    n_out = len(network.outputs)
+    weights, outputs, error = result[: len(network.weights)], result[-1 - n_out : -1], result[-1]
+    return Training(iterations, error, tuple(outputs), tuple(weights))
+
+
+def scalar_training_source(network: Network) -> str:
+    """Python source of ``run(iterations, *parameters)``: the rounds, then the final forward pass.
+
+    The formulas are the document's own (activation, loss and their
+    derivatives), printed as Python; variables are the quantities' keys.
+    """
+    spec = network.spec
+    var = {key: f"v{i}" for i, key in enumerate(network.parameter_values())}
+
+    def name(key: str) -> str:
+        return var.setdefault(key, f"v{len(var)}")
+
+    def formula(node_function, *keys) -> str:
+        return python(node_function(*(Sym("", name(k)) for k in keys)))
+
+    forward = []
+    for layer in network.layers[1:]:
+        activation = ACTIVATIONS[network.activation(layer[0])]
+        for n in layer:
+            terms = [f"{name(w.key)} * {name(w.source.out_key)}" for w in network.incoming(n)]
+            forward.append(f"{name(n.net_key)} = {' + '.join(terms)} + {name(network.bias(n).key)}")
+            forward.append(f"{name(n.out_key)} = {formula(activation.formula, n.net_key)}")
+
+    loss = LOSSES[spec.loss]
+    backward, updates = [], []
+    for n in network.outputs:
+        activation = ACTIVATIONS[network.activation(n)]
+        backward.append(
+            f"{name('d_' + n.name)} = {python(Mul((loss.derivative_steps(Sym('', name('target_' + n.name)), Sym('', name(n.out_key)))[-1], activation.derivative(Sym('', name(n.out_key)), Sym('', name(n.net_key))))))}"
+        )
+    sequential = spec.update == "sequential"
+    for layer in reversed(network.layers[:-1]):
+        layer_updates = []
+        for w in (w for n in layer for w in network.outgoing(n)):
+            layer_updates.append(f"{name(w.key)} = {name(w.key)} - {name('eta')} * {name('d_' + w.target.name)} * {name(w.source.out_key)}")
+        if layer[0].layer == 0:
+            updates.extend(layer_updates)
+            break
+        if sequential:
+            backward.extend(layer_updates)
+        else:
+            updates.extend(layer_updates)
+        for n in layer:
+            activation = ACTIVATIONS[network.activation(n)]
+            signal = " + ".join(f"{name('d_' + w.target.name)} * {name(w.key)}" for w in network.outgoing(n))
+            backward.append(f"{name('d_' + n.name)} = ({signal}) * {formula(activation.derivative, n.out_key, n.net_key)}")
+
+    error = " + ".join(formula(loss.term, "target_" + o.name, o.out_key) for o in network.outputs)
+    results = [name(w.key) for w in network.weights] + [name(o.out_key) for o in network.outputs]
+    parameters = list(network.parameter_values())
+    body = "\n".join(f"        {line}" for line in forward + backward + updates)
+    final = "\n".join(f"    {line}" for line in forward)
+    return (
+        f"def run(iterations, {', '.join(var[k] for k in parameters)}):\n"
+        f"    for _ in range(iterations):\n{body}\n"
+        f"{final}\n"
+        f"    return ({', '.join(results)}, {error})\n"
+    )
