@@ -265,7 +265,7 @@ def derive(net: Net, iterations: int = 1, symbolic_check: bool = True):
 
 RANDOM_NETS = [
     pytest.param((layers, per_neuron, seed), id=f"{'-'.join(map(str, layers))}-{'per-neuron' if per_neuron else 'shared'}-{seed}")
-    for layers, seeds in (((2, 3, 2), (1, 2)), ((3, 2, 2, 1), (3, 4)), ((2, 2, 3, 2, 2), (5,)))
+    for layers, seeds in (((2, 3, 2), (1, 2)), ((3, 2, 2, 1), (3, 4)), ((2, 2, 3, 2, 2), (5,)), ((3, 6, 6, 3), (6,)))
     for per_neuron in (False, True)
     for seed in seeds
 ]
@@ -465,6 +465,9 @@ def test_updated_weights_equal_one_round_of_the_reference(layers, update):
 TRAINING_NETS = [
     pytest.param(SOURCE_NET, id="source"),
     pytest.param(random_net((2, 3, 2, 2), per_neuron_biases=True, seed=11), id="2-3-2-2"),
+    # 72 weights: the package trains small networks and large ones with different
+    # loops (64 weights is the limit as this is written), so both are exercised.
+    pytest.param(random_net((3, 6, 6, 3), per_neuron_biases=True, seed=13), id="3-6-6-3"),
 ]
 
 

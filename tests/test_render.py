@@ -1,0 +1,179 @@
+"""The rendered documents: the committed output, real Markdown parsing, real pdflatex."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import subprocess
+
+import pytest
+from markdown_it import MarkdownIt
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+
+import explainer
+from conftest import ROOT, require_tool, run_cli
+
+SOURCE_HEADINGS = [
+    "A Step by Step Backpropagation Example",
+    "The Network",
+    "The Forward Pass",
+    "Calculating the Total Error",
+    "The Backwards Pass",
+    "Output Layer",
+    "Hidden Layer",
+    "The Result",
+]
+
+DEEP = {
+    "title": "Two hidden layers",
+    "network": {
+        "layers": [2, 3, 2, 2],
+        "weights": [
+            [[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]],
+            [[0.7, -0.8, 0.9], [0.15, 0.25, -0.35]],
+            [[0.45, -0.55], [0.65, 0.75]],
+        ],
+        "biases": [[0.1, 0.2, 0.3], 0.4, [0.5, -0.6]],
+    },
+    "data": {"inputs": [0.5, -1.0], "targets": [0.2, 0.8]},
+    "training": {"learning_rate": 0.25, "iterations": 50},
+}
+
+
+def parse_markdown(text: str):
+    parser = MarkdownIt("commonmark").enable("table").use(dollarmath_plugin, double_inline=True).use(footnote_plugin)
+    return parser.parse(text)
+
+
+def inline_children(tokens):
+    return [child for token in tokens if token.type == "inline" for child in token.children]
+
+
+@pytest.mark.parametrize("suffix, method", [(".md", "to_markdown"), (".tex", "to_latex")])
+def test_committed_output_is_what_the_code_renders(default_derivation, suffix, method):
+    committed = (ROOT / "output" / f"backpropagation-example{suffix}").read_text(encoding="utf-8")
+    assert getattr(default_derivation, method)() == committed, (
+        "output/ is stale: run `explainer render` and commit the result"
+    )
+
+
+def test_markdown_has_the_sources_sections_in_order(default_derivation):
+    tokens = parse_markdown(default_derivation.to_markdown())
+    headings = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"]
+    assert headings == SOURCE_HEADINGS
+
+
+def test_markdown_math_is_all_parsed_as_math(default_derivation):
+    text = default_derivation.to_markdown()
+    tokens = parse_markdown(text)
+    blocks = [t for t in tokens if t.type == "math_block"]
+    assert len(blocks) == text.count("\n$$") - text.count("\n$$\n\\begin")  # every display became a math block
+    for child in inline_children(tokens):
+        if child.type == "text":
+            assert "$" not in child.content and "\\frac" not in child.content, child.content
+    assert all("\\begin{aligned}" in b.content or "&" not in b.content for b in blocks)
+
+
+def test_markdown_footnotes_all_resolve(default_derivation):
+    tokens = parse_markdown(default_derivation.to_markdown())
+    refs = [c for c in inline_children(tokens) if c.type == "footnote_ref"]
+    definitions = [t for t in tokens if t.type == "footnote_open"]
+    assert len(refs) == len(definitions) == 4
+
+
+def test_substituted_forms_use_the_printed_values(default_derivation):
+    text = default_derivation.to_markdown()
+    for line in [
+        r"net_{h1} = w_1 * i_1 + w_2 * i_2 + b_1 * 1 = 0.15 * 0.05 + 0.20 * 0.10 + 0.35 * 1 = 0.3775",
+        r"out_{h1} = \frac{1}{1 + e^{-net_{h1}}} = \frac{1}{1 + e^{-0.3775}} = 0.593269992",
+        r"E_{o1} = \frac{1}{2}(target_{o1} - out_{o1})^{2} = \frac{1}{2}(0.01 - 0.75136507)^{2} = 0.274811083",
+        r"= 0.74136507 * 0.186815602 * 0.593269992 = 0.082167041",
+        r"w_5^+ = w_5 - \eta * \frac{\partial E_{total}}{\partial w_5} = 0.40 - 0.5 * 0.082167041 = 0.35891648",
+        r"= 0.74136507 * 0.186815602 = 0.138498562",
+        r"= 0.138498562 * 0.40 = 0.055399425",
+        r"= 0.055399425 + (-0.019049118) = 0.036350306",
+        r"out_{h1}(1 - out_{h1}) = 0.593269992(1 - 0.593269992) = 0.241300709",
+        r"net_{h1} = w_1 * i_1 + w_2 * i_2 + b_1 * 1$$",
+        r"= 0.036350306 * 0.241300709 * 0.05 = 0.000438568",
+        r"= 0.15 - 0.5 * 0.000438568 = 0.149780716",
+    ]:
+        assert line in text, line
+
+
+def test_every_weight_is_listed_with_its_start_and_end(default_derivation):
+    text = default_derivation.to_markdown()
+    assert "| $w_5$ | $h_1$ | $o_1$ | $0.40$ |" in text
+    assert "| $w_8$ | $0.55$ | $0.561370121$ |" in text
+    assert "| $b_1$ | $h_1$ and $h_2$ | $0.35$ |" in text
+
+
+def test_detail_full_writes_every_weight_in_full(default_derivation):
+    source = default_derivation.to_markdown()
+    full = default_derivation.to_markdown(detail="full")
+    w6 = r"\frac{\partial E_{total}}{\partial w_6} = 0.74136507 * 0.186815602 * 0.596884378 = 0.082667628"
+    assert w6 not in source and w6 in full
+    assert r"out_{h2} = \frac{1}{1 + e^{-net_{h2}}} = \frac{1}{1 + e^{-0.3925}} = 0.596884378" in full
+    assert r"\frac{\partial E_{total}}{\partial w_4} = 0.041370323 * 0.240613417 * 0.10 = 0.000995425" in full
+
+
+@pytest.mark.parametrize(
+    "options, expected",
+    [
+        ({"decimals": 4}, r"= \frac{1}{1 + e^{-0.3775}} = 0.5933"),
+        ({"digits": 3}, r"= \frac{1}{1 + e^{-0.378}} = 0.593"),
+        ({"decimals": 12}, r"= 0.593269992107"),
+    ],
+)
+def test_precision_options(default_derivation, options, expected):
+    assert expected in default_derivation.to_markdown(**options)
+
+
+def test_sequential_update_is_explained_and_reproduces_the_source():
+    spec = dataclasses.replace(explainer.load_spec(), update="sequential")
+    text = explainer.derive(spec).to_markdown()
+    assert "0.291027924" in text
+    assert r"\frac{\partial net_{o1}}{\partial out_{h1}} = w_5^+ = 0.35891648" in text
+    assert "[^E_total-1]" not in text  # the source's figure is right for this update
+
+
+def test_deep_network_names_its_hidden_layers():
+    text = explainer.derive(DEEP).to_markdown(detail="full")
+    assert "### Hidden Layer 2" in text and "### Hidden Layer 1" in text
+    assert text.index("### Hidden Layer 2") < text.index("### Hidden Layer 1")
+    assert r"out_{h2,1}" in text and r"\frac{\partial E_{total}}{\partial net_{h2,1}}" in text
+    assert "[^" not in text  # no notes about the source on another network
+
+
+def test_rendering_is_deterministic_across_processes(tmp_path):
+    outputs = []
+    for seed in ("0", "1", "12345"):
+        result = run_cli("render", "--format", "markdown", "--output", "-", env={"PYTHONHASHSEED": seed})
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1] == outputs[2]
+
+
+def _compile(tex: str, directory, name: str = "document"):
+    latexmk = require_tool("latexmk")
+    require_tool("pdflatex")
+    (directory / f"{name}.tex").write_text(tex, encoding="utf-8")
+    result = subprocess.run(
+        [latexmk, "-pdf", "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"],
+        cwd=directory, capture_output=True, text=True, timeout=300,
+    )
+    log = (directory / f"{name}.log").read_text(encoding="latin-1")
+    assert result.returncode == 0, log[-3000:]
+    assert (directory / f"{name}.pdf").stat().st_size > 10_000
+    return log
+
+
+@pytest.mark.parametrize("detail", ["source", "full"])
+def test_latex_compiles_cleanly(default_derivation, tmp_path, detail):
+    log = _compile(default_derivation.to_latex(detail=detail), tmp_path)
+    assert not re.search(r"Overfull|Underfull \\hbox|undefined|LaTeX Error", log), re.findall(r".*(?:Overfull|undefined).*", log)
+
+
+def test_latex_of_a_deep_network_compiles_cleanly(tmp_path):
+    log = _compile(explainer.derive(DEEP).to_latex(detail="full"), tmp_path)
+    assert "Overfull" not in log and "undefined" not in log
