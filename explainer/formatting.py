@@ -11,8 +11,8 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import mpmath
 
-# Below this many significant digits a fixed-point number says too little
-# ("0.000000012"), so it switches to scientific notation.
+# Below this many significant digits (or ``decimals``, if fewer) a fixed-point
+# number says too little ("0.000000012"), so it switches to scientific notation.
 MIN_SIGNIFICANT = 4
 HUGE = Decimal("1e12")
 
@@ -44,7 +44,7 @@ def to_decimal(value) -> Decimal:
 
 def _fixed(value: Decimal, decimals: int) -> str:
     shown = _round(value, Decimal(1).scaleb(-decimals))
-    if abs(value) >= HUGE or _significant_digits(shown) < MIN_SIGNIFICANT:
+    if abs(value) >= HUGE or _significant_digits(shown) < min(MIN_SIGNIFICANT, decimals):
         return _scientific(value, max(decimals, MIN_SIGNIFICANT))
     return _strip(shown)
 

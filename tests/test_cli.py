@@ -1,0 +1,130 @@
+"""The command line, run as a user runs it: in a fresh process."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, run_cli
+
+
+def test_render_writes_markdown_and_latex_and_prints_their_paths(tmp_path):
+    result = run_cli("render", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["output/backpropagation-example.md", "output/backpropagation-example.tex"]
+    for suffix in (".md", ".tex"):
+        written = (tmp_path / "output" / f"backpropagation-example{suffix}").read_text(encoding="utf-8")
+        assert written == (ROOT / "output" / f"backpropagation-example{suffix}").read_text(encoding="utf-8")
+
+
+def test_render_of_a_spec_file_is_named_after_it(tmp_path):
+    spec = tmp_path / "my-net.toml"
+    spec.write_text((ROOT / "examples" / "backpropagation-example.toml").read_text())
+    result = run_cli("render", str(spec), "--format", "latex", "--output", str(tmp_path / "x.tex"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "x.tex").read_text().startswith("\\documentclass")
+    result = run_cli("render", str(spec), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "output").iterdir()) == ["my-net.md", "my-net.tex"]
+
+
+def test_render_to_standard_output():
+    result = run_cli("render", "--format", "markdown", "--output", "-", "--decimals", "3")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("# A Step by Step Backpropagation Example")
+    assert r"\frac{1}{1 + e^{-0.378}} = 0.593" in result.stdout
+
+
+def test_values_prints_every_quantity_as_json():
+    result = run_cli("values")
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout)
+    assert values["out_h1"] == pytest.approx(0.5932699921071872, abs=0, rel=1e-15)
+    assert values["dE_total/dw5"] == pytest.approx(0.08216704056423078, rel=1e-15)
+    assert values["w5+"] == pytest.approx(0.3589164797178846, rel=1e-15)
+    assert values["E_total@1"] == pytest.approx(0.29102777369359933, rel=1e-15)
+    assert values["out_o1@10000"] == pytest.approx(0.015913620, abs=1e-9)
+    for key in ("net_h1", "E_total", "dE_total/dout_o1", "dout_o1/dnet_o1", "dnet_o1/dw5", "dE_o1/dnet_o1",
+                "dnet_o1/dout_h1", "dE_o1/dout_h1", "dE_o2/dout_h1", "dE_total/dout_h1", "dout_h1/dnet_h1",
+                "dnet_h1/dw1", "dE_total/dw1", "w1+", "E_total@10000", "out_o2@10000"):
+        assert math.isfinite(values[key]), key
+
+
+def test_values_of_a_json_spec(tmp_path):
+    spec = {"network": {"layers": [1, 1], "weights": [[[0.5]]], "biases": [0.0]},
+            "data": {"inputs": [1.0], "targets": [0.0]}, "training": {"iterations": 1}}
+    (tmp_path / "tiny.json").write_text(json.dumps(spec))
+    result = run_cli("values", str(tmp_path / "tiny.json"))
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout)
+    out = 1 / (1 + math.exp(-0.5))
+    assert values["out_o1"] == pytest.approx(out, rel=1e-15)
+    assert values["dE_total/dw1"] == pytest.approx(out * out * (1 - out), rel=1e-14)
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ("[network]\nlayers = [2]\n", "network.layers"),
+        ("[network]\nlayrs = [2, 2]\n", "did you mean 'layers'"),
+        ("[network\n", "invalid TOML"),
+        ("", "network: missing"),
+    ],
+)
+def test_a_bad_spec_is_one_line_exit_2_and_no_output(tmp_path, content, expected):
+    spec = tmp_path / "bad.toml"
+    spec.write_text(content)
+    result = run_cli("render", str(spec), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr and expected in result.stderr
+    assert result.stderr.startswith(f"explainer: error: {spec}")
+    assert not (tmp_path / "output").exists()
+
+
+def test_a_missing_spec_file_is_reported(tmp_path):
+    result = run_cli("values", str(tmp_path / "nope.toml"))
+    assert result.returncode == 2 and "cannot read" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_bad_option_is_one_line_exit_2():
+    result = run_cli("render", "--decimals", "many")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "--decimals" in result.stderr
+
+
+def test_a_failed_render_keeps_the_existing_file(tmp_path):
+    good = tmp_path / "doc.md"
+    good.write_text("an earlier good document")
+    spec = tmp_path / "bad.toml"
+    spec.write_text("title = 3\n")
+    result = run_cli("render", str(spec), "--format", "markdown", "--output", str(good))
+    assert result.returncode == 2
+    assert good.read_text() == "an earlier good document"
+    assert [p.name for p in tmp_path.iterdir()] == sorted(["bad.toml", "doc.md"]) or len(list(tmp_path.iterdir())) == 2
+
+
+def test_help_and_version_do_not_load_sympy_or_numpy():
+    probe = (
+        "import sys, runpy; sys.argv = ['explainer', '--help']\n"
+        "try:\n    runpy.run_module('explainer', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "print('LOADED', 'sympy' in sys.modules, 'numpy' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
+    assert "usage: explainer" in result.stdout
+    assert "LOADED False False" in result.stdout
+    version = run_cli("--version")
+    assert version.returncode == 0 and version.stdout.startswith("explainer ")
+
+
+def test_help_names_every_command_and_option():
+    text = run_cli("render", "--help").stdout
+    for option in ("--format", "--output", "--decimals", "--digits", "--detail"):
+        assert option in text
+    assert "values" in run_cli("--help").stdout
