@@ -162,19 +162,19 @@ def central_difference(f):
     return (f(STEP) - f(-STEP)) / (2 * STEP)
 
 
+def moved_weights(net: Net, position, h):
+    """The weights of ``net`` with ``h`` added to weights[l][j][i], position = (l, j, i)."""
+    l, j, i = position
+    weights = mp_weights(net)
+    weights[l][j][i] += h
+    return weights
+
+
 def reference_gradients(net: Net) -> dict:
     """dE_total/dwK for every weight, by central differences at 50 digits."""
-    gradients = {}
     with mpmath.workdps(DIGITS):
-        base = mp_weights(net)
-        for key, l, j, i in weight_positions(net.layers):
-            def moved(h, l=l, j=j, i=i):
-                weights = [[list(row) for row in matrix] for matrix in base]
-                weights[l][j][i] += h
-                return total_error(net, weights)
-
-            gradients[key] = central_difference(moved)
-    return gradients
+        return {key: central_difference(lambda h, at=(l, j, i): total_error(net, moved_weights(net, at, h)))
+                for key, l, j, i in weight_positions(net.layers)}
 
 
 def reference_neuron_derivative(net: Net, what: str, layer: int, j: int):
@@ -204,7 +204,7 @@ def assert_close(got, expected, rel, what: str = "", floor=mpmath.mpf("1e-30")) 
         assert difference <= rel * abs(expected) + floor, f"{what}: {got} != {expected}"
 
 
-# --- The reference training loop, in pure-Python floats --------------------------
+# --- The reference training loop: pure-Python floats (or mpmath for one exact round)
 
 
 def logistic(x, exp=math.exp):
@@ -381,10 +381,7 @@ def test_gradient_is_the_central_difference_of_E_total(net):
     with mpmath.workdps(DIGITS):
         for key, l, j, i in weight_positions(net.layers):
             gradient = d.values[f"dE_total/d{key}"]
-            difference = central_difference(
-                lambda h: total_error(net, [[[w + (h if (m, r, c) == (l, j, i) else 0) for c, w in enumerate(row)]
-                                             for r, row in enumerate(matrix)] for m, matrix in enumerate(mp_weights(net))])
-            )
+            difference = central_difference(lambda h: total_error(net, moved_weights(net, (l, j, i), h)))
             assert_close(gradient, difference, mpmath.mpf("1e-8"), key, floor=mpmath.mpf("1e-25"))
             assert_close(d.values[f"{key}+"], mp(net.weights[l][j][i]) - mp(net.learning_rate) * gradient,
                          mpmath.mpf("1e-45"), f"{key}+")
