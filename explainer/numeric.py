@@ -109,6 +109,7 @@ def train(network: Network, iterations: int) -> Training:
     return train_numpy(network, iterations)
 
 
+@np.errstate(over="ignore")  # e^x overflowing to inf is a saturated sigmoid, not an error
 def train_numpy(network: Network, iterations: int) -> Training:
     """``train`` with one numpy matrix per layer."""
     spec = network.spec
@@ -125,7 +126,6 @@ def train_numpy(network: Network, iterations: int) -> Training:
     dloss = loss_derivative(spec.loss, np.exp)
     sequential = spec.update == "sequential"
     depth = len(weights)
-
     for _ in range(iterations):
         outs, nets = [x], []
         for W, b, f in zip(weights, biases, act):
@@ -151,12 +151,20 @@ def train_numpy(network: Network, iterations: int) -> Training:
 def train_scalar(network: Network, iterations: int) -> Training:
     """``train`` as generated straight-line Python, one float variable per quantity."""
     source = scalar_training_source(network)
-    namespace = {"exp": math.exp}
+    namespace = {"exp": _float_exp}
     exec(compile(source, "<training round>", "exec"), namespace)
     result = namespace["run"](iterations, *(float(v) for v in network.parameter_values().values()))
     n_out = len(network.outputs)
     weights, outputs, error = result[: len(network.weights)], result[-1 - n_out : -1], result[-1]
     return Training(iterations, error, tuple(outputs), tuple(weights))
+
+
+def _float_exp(x: float) -> float:
+    """e^x as numpy has it: infinity past the largest double, so a saturated sigmoid gives 0, not an error."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
 
 
 def scalar_training_source(network: Network) -> str:
