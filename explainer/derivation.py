@@ -117,11 +117,17 @@ class _Builder:
         if abs(got - expected) > TOLERANCE * max(1, abs(expected)):
             raise DerivationMismatch(f"{key}: {what} gives {got}, the derivation {expected}")
 
-    def local_factor(self, neuron: Neuron, wrt_key: str) -> Sym:
-        """∂net/∂(wrt) of ``neuron`` by ``sympy.diff`` of its local definition, as a printed name."""
+    def local_factor(self, neuron: Neuron, weight: Weight, wrt_key: str) -> Sym:
+        """∂net/∂(wrt) of ``neuron`` by ``sympy.diff``, as a printed name.
+
+        Only the term ``weight · out`` of the net input holds ``wrt`` (the weight
+        or its source's output); the other terms' derivatives are 0, so SymPy
+        differentiates that one term and the cost does not grow with the fan-in.
+        """
         import sympy
 
-        derivative = sympy.diff(self.network.net_definition(neuron), self.network.symbols(wrt_key))
+        term = self.network.net_terms(neuron)[weight.key]
+        derivative = sympy.diff(term, self.network.symbols(wrt_key))
         if not isinstance(derivative, sympy.Symbol):
             raise DerivationMismatch(f"d{neuron.net_key}/d{wrt_key} is {derivative}, not one quantity")
         return self.names[derivative.name]
@@ -174,7 +180,7 @@ def _weight_gradient(b: _Builder, w: Weight, out_factor: Partial) -> dict[str, E
     dest = w.target
     others = [Num("0") for x in n.incoming(dest) if x != w] + [Num("0")]
     rule = Add((Mul((Num("1"), out_sym(w.source), Pow(param_sym(w), Paren(Add((Num("1"), Neg(Num("1")))))))), *others))
-    dnet = b.define(f"d{dest.net_key}/d{w.key}", partial(net_sym(dest), param_sym(w)), rule, b.local_factor(dest, w.key))
+    dnet = b.define(f"d{dest.net_key}/d{w.key}", partial(net_sym(dest), param_sym(w)), rule, b.local_factor(dest, w, w.key))
     chain = Mul((out_factor, partial(out_sym(dest), net_sym(dest)), partial(net_sym(dest), param_sym(w))))
     gradient = b.define(f"dE_total/d{w.key}", partial(TOTAL, param_sym(w)), chain)
     update = b.define(
@@ -228,7 +234,7 @@ def _hidden_layer(b: _Builder, layer: int, forward: Section) -> Section:
         links, contributions, terms = [], [], []
         for k in above:
             w = next(x for x in n.incoming(k) if x.source == h)
-            factor = b.local_factor(k, h.out_key)
+            factor = b.local_factor(k, w, h.out_key)
             if sequential:  # the weight above, already updated
                 factor = updated_sym(w)
             link = b.define(f"d{k.net_key}/d{h.out_key}", partial(net_sym(k), out_sym(h)), factor)

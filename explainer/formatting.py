@@ -34,7 +34,13 @@ class NumberFormat:
 
 
 def to_decimal(value) -> Decimal:
-    """A Decimal holding ``value`` (mpf, Decimal, int or str) to 45 significant digits."""
+    """A Decimal holding ``value`` (mpf, Decimal, int or str); an mpf to 45 significant digits.
+
+    Values are computed with 50 digits, so only about 48 are known: cutting an
+    mpf to 45 digits drops the binary noise, and a quantity that is exactly a
+    decimal (net_h1 = 0.3775, held in binary as 0.377499999…) rounds as that
+    decimal does, not as its binary neighbour.
+    """
     if isinstance(value, Decimal):
         return value
     if isinstance(value, mpmath.mpf):
@@ -43,8 +49,10 @@ def to_decimal(value) -> Decimal:
 
 
 def _fixed(value: Decimal, decimals: int) -> str:
+    if abs(value) >= HUGE:
+        return _scientific(value, max(decimals, MIN_SIGNIFICANT))
     shown = _round(value, Decimal(1).scaleb(-decimals))
-    if abs(value) >= HUGE or _significant_digits(shown) < min(MIN_SIGNIFICANT, decimals):
+    if _significant_digits(shown) < max(1, min(MIN_SIGNIFICANT, decimals)):
         return _scientific(value, max(decimals, MIN_SIGNIFICANT))
     return _strip(shown)
 
@@ -65,7 +73,7 @@ def _scientific(value: Decimal, digits: int) -> str:
 
 def _round(value: Decimal, quantum: Decimal) -> Decimal:
     with localcontext() as context:
-        context.prec = 60
+        context.prec = max(60, value.adjusted() - quantum.adjusted() + 2)
         return value.quantize(quantum, rounding=ROUND_HALF_UP)
 
 

@@ -131,6 +131,7 @@ class Network:
         self._outgoing = {n: tuple(w for w in self.weights if w.source == n) for layer in self.layers for n in layer}
         self._bias = {n: b for b in self.biases for n in b.neurons}
         self._by_name = {n.name: n for layer in self.layers for n in layer}
+        self._net_terms: dict[Neuron, dict[str, object]] = {}
 
     @property
     def inputs(self) -> tuple[Neuron, ...]:
@@ -186,10 +187,20 @@ class Network:
 
         return symbol
 
+    def net_terms(self, neuron: Neuron) -> dict[str, object]:
+        """SymPy: the terms of ``net = Σ w · out + b · 1``, by the key of the weight or bias in each."""
+        if neuron not in self._net_terms:
+            self._net_terms[neuron] = self._build_net_terms(neuron)
+        return self._net_terms[neuron]
+
+    def _build_net_terms(self, neuron: Neuron) -> dict[str, object]:
+        s = self.symbols
+        terms = {w.key: s(w.key) * s(w.source.out_key) for w in self.incoming(neuron)}
+        terms[self.bias(neuron).key] = s(self.bias(neuron).key)
+        return terms
+
     def net_definition(self, neuron: Neuron):
         """SymPy: ``net = Σ w · out + b · 1`` with one symbol per quantity."""
         import sympy
 
-        s = self.symbols
-        terms = [s(w.key) * s(w.source.out_key) for w in self.incoming(neuron)]
-        return sympy.Add(*terms, s(self.bias(neuron).key))
+        return sympy.Add(*self.net_terms(neuron).values())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Mapping
 
 import mpmath
@@ -125,12 +126,23 @@ def substitute(node, shown: Mapping[str, str]):
     raise TypeError(f"not a formula: {node!r}")
 
 
+def _number(text: str) -> mpmath.mpf:
+    return _number_at(text, mpmath.mp.prec)
+
+
+@lru_cache(maxsize=4096)
+def _number_at(text: str, precision: int) -> mpmath.mpf:
+    # Parsing decimal text into an mpf is slow, and formulas repeat the same few
+    # numbers; the cache is per working precision, which sets the rounding.
+    return mpmath.mpf(text)
+
+
 def evaluate(node, values: Mapping[str, mpmath.mpf]) -> mpmath.mpf:
     """The formula's value, with quantities taken from ``values`` at full precision."""
     if isinstance(node, (Sym, Partial)):
         return values[node.key]
     if isinstance(node, Num):
-        return mpmath.mpf(node.text)
+        return _number(node.text)
     if isinstance(node, Add):
         return mpmath.fsum(evaluate(t, values) for t in node.terms)
     if isinstance(node, Mul):
@@ -153,7 +165,7 @@ def to_sympy(node, symbol: Callable[[str], object]):
     import sympy
 
     def convert(n):
-        if isinstance(n, Sym):
+        if isinstance(n, (Sym, Partial)):
             return symbol(n.key)
         if isinstance(n, Num):
             return sympy.Rational(n.text)
@@ -191,6 +203,15 @@ def _needs_parens_in_product(node, first: bool) -> bool:
     return False
 
 
+def _starts_negative(node) -> bool:
+    """Whether the printed formula begins with a minus sign."""
+    if isinstance(node, Neg) or _is_negative_number(node):
+        return True
+    if isinstance(node, Mul) and not node.juxtapose:
+        return _starts_negative(node.factors[0])
+    return False
+
+
 def _latex_add(node: Add) -> str:
     out = [latex(node.terms[0])]
     for term in node.terms[1:]:
@@ -198,20 +219,23 @@ def _latex_add(node: Add) -> str:
             out.append(f" - {_latex_operand(term.arg)}")
         elif _is_negative_number(term):
             out.append(f" + ({latex(term)})")
+        elif isinstance(term, Mul) and _starts_negative(term):
+            out.append(f" + {_latex_mul(term, guard_first=True)}")
         else:
             out.append(f" + {latex(term)}")
     return "".join(out)
 
 
 def _latex_operand(node) -> str:
-    return f"({latex(node)})" if isinstance(node, Add) else latex(node)
+    """A formula after a minus sign: parenthesised when it is a sum or itself starts with a minus."""
+    return f"({latex(node)})" if isinstance(node, Add) or _starts_negative(node) else latex(node)
 
 
-def _latex_mul(node: Mul) -> str:
+def _latex_mul(node: Mul, guard_first: bool = False) -> str:
     parts = []
     for i, factor in enumerate(node.factors):
         text = latex(factor)
-        if _needs_parens_in_product(factor, i == 0) and not isinstance(factor, Paren):
+        if _needs_parens_in_product(factor, i == 0 and not guard_first) and not isinstance(factor, Paren):
             text = f"({text})"
         parts.append(text)
     return "".join(parts) if node.juxtapose else " * ".join(parts)
@@ -292,7 +316,7 @@ def _break_long(lines: list[str], side, width: int) -> list[str]:
 
 _PYTHON: dict[type, Callable] = {
     Sym: lambda n: n.key,
-    Num: lambda n: repr(float(n.text)),
+    Num: lambda n: repr(float(n.text)) if float(n.text) >= 0 else f"({float(n.text)!r})",
     Add: lambda n: "(" + " + ".join(map(python, n.terms)) + ")",
     Mul: lambda n: "(" + " * ".join(map(python, n.factors)) + ")",
     Neg: lambda n: f"(-{python(n.arg)})",
