@@ -15,12 +15,15 @@ __version__ = "0.1.0"
 __all__ = ["load_spec", "derive", "Derivation", "Spec", "SpecError", "ExplainerError", "__version__"]
 
 from .errors import ExplainerError, SpecError
-from .spec import Spec, load_spec
+
+# Where each public name lives; modules load on first use (``explainer --help``
+# must not pay for reading specs, let alone for SymPy).
+_LAZY = {"load_spec": ".spec", "Spec": ".spec", "derive": ".derivation", "Derivation": ".derivation"}
 
 
 def __getattr__(name: str):
-    if name in ("derive", "Derivation"):
+    if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(".derivation", __name__), name)
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
     raise AttributeError(f"module 'explainer' has no attribute {name!r}")

@@ -9,18 +9,15 @@ them, so ``--help`` and ``--version`` start at once.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-import tempfile
-from pathlib import Path
 
 from . import __version__
 from .errors import ExplainerError
 
 FORMATS = ("markdown", "latex")
 SUFFIXES = {"markdown": ".md", "latex": ".tex"}
-DEFAULT_OUTPUT = Path("output")
+DEFAULT_OUTPUT = "output"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -76,8 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def write_atomically(path: Path, text: str) -> None:
+def write_atomically(path, text: str) -> None:
     """Write ``text`` to ``path`` whole or not at all, keeping any old file until the new one is complete."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -108,9 +107,11 @@ def _render(args) -> int:
     return 0
 
 
-def _output_path(output: str | None, name: str, fmt: str, several: bool) -> Path:
+def _output_path(output: str | None, name: str, fmt: str, several: bool):
+    from pathlib import Path
+
     if output is None:
-        return DEFAULT_OUTPUT / f"{name}{SUFFIXES[fmt]}"
+        return Path(DEFAULT_OUTPUT) / f"{name}{SUFFIXES[fmt]}"
     if several:
         return Path(output) / f"{name}{SUFFIXES[fmt]}"
     return Path(output)
@@ -118,6 +119,8 @@ def _output_path(output: str | None, name: str, fmt: str, several: bool) -> Path
 
 def _values(args) -> int:
     from . import derive, load_spec
+
+    import json
 
     derivation = derive(load_spec(args.spec))
     print(json.dumps(derivation.float_values(), indent=2))
