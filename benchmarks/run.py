@@ -2,62 +2,148 @@
 
     python benchmarks/run.py [--runs N]
 
-Whole processes are timed (wall clock, median of N runs after one warm-up),
-so start-up and imports count as a user feels them.  These are not tests:
-they print figures and their targets, and never fail a build.
+Whole processes are timed (wall clock, median of N runs after a warm-up), so
+start-up and imports count as a user feels them.  These are not tests: they
+print each figure beside its target and never fail a build.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import random
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+EXPLAINER = [PYTHON, "-m", "explainer"]
+IMPORTS = [PYTHON, "-c", "import sympy, jinja2, numpy"]
+# Networks of about 10, 100 and 1,000 weights.
+SHAPES = {10: [2, 2, 2], 100: [4, 8, 8, 2], 1000: [10, 30, 20, 10]}
 
 
-@dataclass(frozen=True)
-class Comparison:
-    name: str
-    command: list[str]
-    baseline_name: str
-    baseline: list[str]
-    target: float  # the ratio command / baseline must not exceed this
+def run(command: list[str]) -> tuple[float, int]:
+    """Wall time in seconds and peak resident memory in KiB of one process."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"failed: {' '.join(command)}: {process.stderr.read().decode()}")
+    return elapsed, usage.ru_maxrss
 
 
-def median_seconds(command: list[str], runs: int) -> float:
-    subprocess.run(command, check=True, capture_output=True)  # warm-up: file caches, template cache
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def median_time(command: list[str], runs: int) -> float:
+    run(command)  # warm-up: file caches, Jinja's template cache
+    return statistics.median(run(command)[0] for _ in range(runs))
 
 
-def comparisons(output: str) -> list[Comparison]:
-    python = sys.executable
-    imports = [python, "-c", "import sympy, jinja2, numpy"]
-    return [
-        Comparison("explainer render (default example)", [python, "-m", "explainer", "render", "--output", output],
-                   "import sympy, jinja2, numpy", imports, 1.5),
-    ]
+def spec_of_shape(layers: list[int], seed: int = 0) -> dict:
+    rng = random.Random(seed)
+
+    def number() -> float:
+        return round(rng.uniform(-0.5, 0.5), 2)
+
+    return {
+        "title": f"{'-'.join(map(str, layers))} network",
+        "network": {
+            "layers": layers,
+            "weights": [[[number() for _ in range(layers[l])] for _ in range(layers[l + 1])] for l in range(len(layers) - 1)],
+            "biases": [number() for _ in layers[1:]],
+        },
+        "data": {"inputs": [round(rng.uniform(0, 1), 2) for _ in range(layers[0])],
+                 "targets": [round(rng.uniform(0.1, 0.9), 2) for _ in range(layers[-1])]},
+    }
+
+
+def report(name: str, value: float, target: str, ok: bool, detail: str = "") -> None:
+    print(f"{name:58} {value:8.3f}  target {target:8} {'ok' if ok else 'OVER'}  {detail}")
+
+
+def startup(runs: int) -> None:
+    bare = median_time([PYTHON, "-c", "pass"], runs)
+    for option in ("--help", "--version"):
+        seconds = median_time([*EXPLAINER, option], runs)
+        report(f"explainer {option} / python -c pass", seconds / bare, "≤ 1.3", seconds / bare <= 1.3,
+               f"({seconds * 1000:.0f} ms vs {bare * 1000:.0f} ms)")
+
+
+def render(runs: int, imports: float) -> None:
+    with tempfile.TemporaryDirectory() as output:
+        seconds = median_time([*EXPLAINER, "render", "--output", output], runs)
+    report("explainer render / import sympy, jinja2, numpy", seconds / imports, "≤ 1.3", seconds / imports <= 1.3,
+           f"({seconds * 1000:.0f} ms vs {imports * 1000:.0f} ms)")
+
+
+def scaling(runs: int) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        seconds, peak = {}, {}
+        for weights, layers in SHAPES.items():
+            path = Path(directory) / f"net{weights}.json"
+            path.write_text(json.dumps(spec_of_shape(layers)))
+            command = [*EXPLAINER, "values", str(path)]
+            seconds[weights] = median_time(command, runs)
+            peak[weights] = run(command)[1]
+    # The cost of each weight beyond a fixed start (imports, first use of SymPy):
+    # the time beyond that of the 10-weight network, per additional weight.
+    per_weight = {w: (seconds[w] - seconds[10]) / (w - 10) for w in (100, 1000)}
+    for weights, layers in SHAPES.items():
+        extra = f", {per_weight[weights] * 1000:6.3f} ms per additional weight" if weights in per_weight else ""
+        print(f"  explainer values, {'-'.join(map(str, layers)):12} ({weights:4} weights): {seconds[weights] * 1000:7.0f} ms{extra}")
+    ratio = per_weight[1000] / per_weight[100]
+    report("time per weight, 1,000 weights / 100 weights", ratio, "≤ 2", ratio <= 2)
+    base_memory = run(IMPORTS)[1]
+    memory = peak[1000] / base_memory
+    report("peak RSS, values on 1,000 weights / imports", memory, "≤ 2", memory <= 2,
+           f"({peak[1000] / 1024:.0f} MiB vs {base_memory / 1024:.0f} MiB)")
+
+
+def training(runs: int) -> None:
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import explainer
+    from explainer import numeric
+    from explainer.network import Network
+    from plain_training import plain_python_training
+
+    network = Network(explainer.load_spec())
+    rounds = network.spec.iterations
+
+    def best_of(function) -> tuple[float, object]:
+        times, result = [], None
+        for _ in range(runs):
+            start = time.perf_counter()
+            result = function()
+            times.append(time.perf_counter() - start)
+        return statistics.median(times), result
+
+    ours, trained = best_of(lambda: numeric.train(network, rounds))
+    matrices, trained_numpy = best_of(lambda: numeric.train_numpy(network, rounds))
+    plain, (error, outputs) = best_of(lambda: plain_python_training(network.spec, rounds))
+    difference = max(abs(a - b) for a, b in zip((trained.error, *trained.outputs), (error, *outputs)))
+    difference_numpy = max(abs(a - b) for a, b in zip((trained_numpy.error, *trained_numpy.outputs), (error, *outputs)))
+    print(f"  {rounds:,} rounds of the default network: explainer {ours * 1000:.1f} ms, numpy matrices "
+          f"{matrices * 1000:.1f} ms, plain Python {plain * 1000:.1f} ms")
+    report("training loop / plain Python loop", ours / plain, "≤ 0.2", ours / plain <= 0.2 and difference <= 1e-12,
+           f"(results differ by {difference:.1e}; numpy path by {difference_numpy:.1e})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as output:
-        print(f"{'benchmark':40} {'time':>8} {'baseline':>9} {'ratio':>6} {'target':>7}")
-        for c in comparisons(output):
-            seconds = median_seconds(c.command, args.runs)
-            base = median_seconds(c.baseline, args.runs)
-            ratio = seconds / base
-            verdict = "ok" if ratio <= c.target else "OVER"
-            print(f"{c.name:40} {seconds:7.3f}s {base:8.3f}s {ratio:6.2f} {'≤':>2}{c.target:4.2f}  {verdict}  (baseline: {c.baseline_name})")
+    imports = median_time(IMPORTS, args.runs)
+    print(f"baseline: python -c 'import sympy, jinja2, numpy' takes {imports * 1000:.0f} ms")
+    startup(args.runs)
+    render(args.runs, imports)
+    scaling(max(3, args.runs // 2))
+    training(args.runs)
 
 
 if __name__ == "__main__":
