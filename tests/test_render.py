@@ -75,8 +75,9 @@ def test_markdown_math_is_all_parsed_as_math(default_derivation):
     assert all("\\begin{aligned}" in b.content or "&" not in b.content for b in blocks)
 
 
-def test_markdown_footnotes_all_resolve(default_derivation):
-    tokens = parse_markdown(default_derivation.to_markdown())
+@pytest.mark.parametrize("detail", ["source", "full"])
+def test_markdown_footnotes_all_resolve(default_derivation, detail):
+    tokens = parse_markdown(default_derivation.to_markdown(detail=detail))
     refs = [c for c in inline_children(tokens) if c.type == "footnote_ref"]
     definitions = [t for t in tokens if t.type == "footnote_open"]
     assert len(refs) == len(definitions) == 4
