@@ -5,7 +5,10 @@ the same record is printed in the document, evaluated for the numbers and
 turned into SymPy.  The derivative forms written here are the printed ones
 (``out(1 - out)`` rather than SymPy's ``e^{-net}/(1+e^{-net})^2``);
 ``check_derivatives`` proves with ``sympy.diff`` that each equals the true
-derivative, so nothing printed is taken on trust.
+derivative, so nothing printed is taken on trust.  The proof does not depend on
+any spec, so the test suite makes it, for every activation and loss; at run time
+the derivation checks its numbers against finite differences and the composed
+error instead.
 """
 
 from __future__ import annotations
