@@ -37,11 +37,12 @@ from .errors import ExplainerError
 # A fence opens with three or more backticks or tildes, indented at most three spaces.
 _FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>.*)$")
 _OPTIONS = ("detail", "decimals", "digits", "heading_level")
-_NEEDED = {
-    "tables": ("markdown.extensions.tables", {}),
-    "footnotes": ("markdown.extensions.footnotes", {}),
-    "pymdownx.arithmatex": ("pymdownx.arithmatex", {"generic": True}),
-}
+# What the derivation's Markdown needs, and the settings it is loaded with if the site lacks it.
+_NEEDED = (
+    ("markdown.extensions.tables", {}),
+    ("markdown.extensions.footnotes", {}),
+    ("pymdownx.arithmatex", {"generic": True}),
+)
 
 
 class ExplainerBlocks(Preprocessor):
@@ -134,7 +135,7 @@ class ExplainerExtension(Extension):
 
     def extendMarkdown(self, md) -> None:  # noqa: N802 (Python-Markdown's name)
         loaded = {type(extension).__module__ for extension in md.registeredExtensions}
-        for module, configs in _NEEDED.values():
+        for module, configs in _NEEDED:
             if module not in loaded:
                 md.registerExtensions([module], {module: configs})
         # Before fenced code (25) reads the fences, after whitespace is normalised (30).

@@ -319,6 +319,8 @@ def render(
     markup_type = markup_class(fmt, flavor)
     if detail not in DETAILS:
         raise ValueError(f"unknown detail {detail!r}; expected one of {', '.join(DETAILS)}")
+    if heading_offset < 0:
+        raise ValueError(f"heading_offset must be 0 or more, got {heading_offset}")
     if fmt == "latex" and not standalone:
         heading_offset += 1  # a fragment has no \title: its title is a section
     markup = markup_type(derivation, NumberFormat(decimals=decimals, digits=digits), heading_offset)
