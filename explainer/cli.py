@@ -15,8 +15,12 @@ import sys
 from . import __version__
 from .errors import ExplainerError
 
-FORMATS = ("markdown", "latex")
-SUFFIXES = {"markdown": ".md", "latex": ".tex"}
+FORMATS = ("markdown", "latex", "html")
+# What --format all writes.  HTML is asked for by name: its MathML conversion
+# would make the default run noticeably slower.
+ALL_FORMATS = ("markdown", "latex")
+FLAVORS = ("github", "mkdocs", "myst", "pandoc")
+SUFFIXES = {"markdown": ".md", "latex": ".tex", "html": ".html"}
 DEFAULT_OUTPUT = "output"
 
 
@@ -53,10 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"explainer {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
-    render = commands.add_parser("render", help="write the derivation as Markdown and LaTeX")
+    render = commands.add_parser("render", help="write the derivation as Markdown, LaTeX or HTML")
     render.add_argument("spec", nargs="?", metavar="SPEC", help="a .toml or .json network spec")
     render.add_argument("--format", choices=(*FORMATS, "all"), default="all",
-                        help="what to write (default: all, i.e. Markdown and LaTeX)")
+                        help="what to write (default: all, i.e. Markdown and LaTeX); html is one "
+                             "self-contained page with MathML")
+    render.add_argument("--flavor", choices=FLAVORS,
+                        help="the Markdown's dialect: github (the default), mkdocs (pymdownx.arithmatex), "
+                             "myst (dollarmath and amsmath) or pandoc")
     render.add_argument("--output", metavar="PATH",
                         help="the file to write, or - for standard output; with --format all a directory "
                              f"(default: {DEFAULT_OUTPUT}/NAME.md and .tex)")
@@ -82,6 +90,10 @@ def write_atomically(path, text: str) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
             stream.write(text)
+        # mkstemp makes the file private (0600); give it the mode any new file would get.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
@@ -91,11 +103,15 @@ def write_atomically(path, text: str) -> None:
 def _render(args) -> int:
     from . import derive, load_spec
 
+    from .render import render
+
+    formats = ALL_FORMATS if args.format == "all" else (args.format,)
+    if args.flavor and "markdown" not in formats:
+        raise ExplainerError(f"--flavor applies to Markdown, and --format {args.format} writes none")
     derivation = derive(load_spec(args.spec))
-    formats = FORMATS if args.format == "all" else (args.format,)
     options = {"decimals": args.decimals, "digits": args.digits, "detail": args.detail}
     # Render everything before writing anything, so a failure leaves no partial output.
-    texts = {fmt: derivation.to_markdown(**options) if fmt == "markdown" else derivation.to_latex(**options)
+    texts = {fmt: render(derivation, fmt, **options, flavor=args.flavor if fmt == "markdown" else None)
              for fmt in formats}
     if args.output == "-":
         sys.stdout.write("".join(texts.values()))

@@ -400,6 +400,7 @@ class Derivation:
         return {key: float(value) for key, value in self.values.items()}
 
     def to_markdown(self, **options) -> str:
+        """Options: ``decimals``/``digits``, ``detail``, ``flavor`` (github, mkdocs, myst, pandoc)."""
         from .render import render
 
         return render(self, "markdown", **options)
@@ -409,8 +410,22 @@ class Derivation:
 
         return render(self, "latex", **options)
 
+    def to_html(self, **options) -> str:
+        """One self-contained page, math as MathML; ``standalone=False`` for a fragment."""
+        from .render import render
+
+        return render(self, "html", **options)
+
+    # Jupyter shows the richest of these it can: the HTML in a notebook, the
+    # LaTeX when nbconvert writes a PDF, the Markdown elsewhere.
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
+
+    def _repr_latex_(self) -> str:
+        return self.to_latex(standalone=False)
+
+    def _repr_html_(self) -> str:
+        return self.to_html(standalone=False)
 
 
 def derive(spec: Spec | Mapping | str | None = None) -> Derivation:

@@ -1,9 +1,11 @@
-"""Turning a derivation into Markdown or LaTeX with the Jinja templates.
+"""Turning a derivation into Markdown, LaTeX or HTML with the Jinja templates.
 
 The words live once, in ``templates/document.j2``; each output format wraps it
-(``document.md.j2``, ``document.tex.j2``) and supplies its markup through a
-small class (``Markdown``, ``Latex``): headings, display math, emphasis,
-footnotes, tables and escaping of the user's text.  Numbers are formatted
+(``document.md.j2``, ``document.tex.j2``, ``document.html.j2``) and supplies
+its markup through a small class (``Markdown``, ``Latex``, ``html.Html``):
+headings, display math, emphasis, footnotes, tables and escaping of the
+user's text.  Markdown comes in flavors, one small subclass each, for the
+renderers that read it (GitHub, MkDocs, MyST, pandoc).  Numbers are formatted
 here, never in a template.
 """
 
@@ -19,9 +21,10 @@ import jinja2
 from .formatting import NumberFormat
 from .notation import Num, Sym, chain_lines, latex, substitute
 
-FORMATS = ("markdown", "latex")
+FORMATS = ("markdown", "latex", "html")
 DETAILS = ("source", "full")
-SUFFIXES = {"markdown": ".md", "latex": ".tex"}
+FLAVORS = ("github", "mkdocs", "myst", "pandoc")
+SUFFIXES = {"markdown": ".md", "latex": ".tex", "html": ".html"}
 
 _NUMBER_WORDS = "zero one two three four five six seven eight nine ten".split()
 
@@ -85,9 +88,11 @@ class _Markup:
 
     width = 100
 
-    def __init__(self, derivation, number_format: NumberFormat) -> None:
+    def __init__(self, derivation, number_format: NumberFormat, heading_offset: int = 0) -> None:
         self.derivation = derivation
         self.format = number_format
+        # Embedded in a page that has headings of its own, the document's headings move down.
+        self.heading_offset = heading_offset
         self.shown = {key: number_format(value) for key, value in derivation.values.items()}
         self.shown.update({key: str(value) for key, value in derivation.spec_parameters().items()})
         # A quantity that is just another one (∂net_o1/∂out_h1 = w_5) is printed as that one is.
@@ -134,15 +139,23 @@ def _without_repeats(sides: list) -> list:
 
 
 class Markdown(_Markup):
+    """The ``github`` flavor: CommonMark with ``$…$`` and ``$$…$$`` math, as GitHub,
+    markdown-it's dollarmath and most editors read it."""
+
     width = 100
 
     def heading(self, text: str, level: int) -> str:
-        return f"{'#' * level} {text}"
+        return f"{'#' * min(level + self.heading_offset, 6)} {text}"
 
     def show(self, equations, mode: str = "full") -> str:
         rows = self.lines(equations, mode)
         if len(rows) == 1:
             return f"$${rows[0].replace(' &= ', ' = ')}$$"
+        return self.aligned(rows)
+
+    def aligned(self, rows: list[str]) -> str:
+        """A chain of several lines, aligned at its equals signs."""
+        # Each ``\\`` ends its line: GitHub protects a line break only there.
         return "$$\n\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n$$"
 
     def m(self, tex: str) -> str:
@@ -160,7 +173,7 @@ class Markdown(_Markup):
 
     def text(self, text: str) -> str:
         """The user's own text, with Markdown's special characters taken literally."""
-        return re.sub(r"([\\`*_{}\[\]<>()#+!|~$])", r"\\\1", text)
+        return re.sub(r"([\\`*_{}\[\]<>()#+!|~$&])", r"\\\1", text)
 
     def footnote(self, name: str, text: str) -> str:
         self.footnotes.append((name, text))
@@ -175,6 +188,49 @@ class Markdown(_Markup):
         return "\n".join(lines)
 
 
+class MkDocsMarkdown(Markdown):
+    """The ``mkdocs`` flavor, for Python-Markdown with pymdownx.arithmatex, tables and footnotes.
+
+    Python-Markdown knows fewer backslash escapes than CommonMark (``\\<``,
+    ``\\~`` or ``\\&`` would print their backslash), so the user's text escapes
+    its special characters as character references, which every Markdown reads.
+    """
+
+    def text(self, text: str) -> str:
+        return re.sub(r"[\\`*_{}\[\]<>()#+!|~$&]", lambda match: f"&#{ord(match.group())};", text)
+
+
+class MystMarkdown(Markdown):
+    """The ``myst`` flavor, for MyST with its dollarmath and amsmath extensions.
+
+    A multi-line chain is a top-level ``align*``, which the amsmath extension
+    hands to the math renderer untouched; inside ``$$…$$`` Sphinx would wrap
+    it in a ``split`` of its own.
+    """
+
+    def aligned(self, rows: list[str]) -> str:
+        return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+
+
+class PandocMarkdown(Markdown):
+    """The ``pandoc`` flavor: pandoc's Markdown with tex_math_dollars.
+
+    The title goes into a YAML metadata block, where ``pandoc --standalone``
+    looks for it (and without which it warns); the sections keep their levels.
+    """
+
+    def heading(self, text: str, level: int) -> str:
+        if level + self.heading_offset > 1:
+            return super().heading(text, level)
+        # Pandoc reads a metadata string as Markdown: ``text`` is already escaped for
+        # that, and a single-quoted YAML scalar takes it as it is, quotes doubled.
+        quoted = text.replace("'", "''")
+        return f"---\ntitle: '{quoted}'\n---"
+
+
+MARKDOWN_FLAVORS = {"github": Markdown, "mkdocs": MkDocsMarkdown, "myst": MystMarkdown, "pandoc": PandocMarkdown}
+
+
 _LATEX_SPECIALS = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
     "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
@@ -184,8 +240,11 @@ _LATEX_SPECIALS = {
 class Latex(_Markup):
     width = 62
 
+    # Level 1 is the title: ``\\title`` in a document, a section in a fragment (shifted by one).
+    _HEADINGS = ("title", "section*", "subsection*", "subsubsection*", "paragraph*", "subparagraph*")
+
     def heading(self, text: str, level: int) -> str:
-        command = {1: "title", 2: "section*", 3: "subsection*"}[level]
+        command = self._HEADINGS[min(level + self.heading_offset, len(self._HEADINGS)) - 1]
         return f"\\{command}{{{text}}}"
 
     def show(self, equations, mode: str = "full") -> str:
@@ -222,16 +281,50 @@ class Latex(_Markup):
         return "\\begin{center}\n" + "\n".join(lines) + "\n\\end{tabular}\n\\end{center}"
 
 
-_MARKUP = {"markdown": Markdown, "latex": Latex}
-
-
-def render(derivation, fmt: str = "markdown", *, decimals: int = 9, digits: int | None = None, detail: str = "source") -> str:
-    """The derivation as a complete Markdown or LaTeX document."""
-    if fmt not in _MARKUP:
+def markup_class(fmt: str, flavor: str | None = None) -> type[_Markup]:
+    """The markup of a format (and, for Markdown, of a flavor)."""
+    if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if fmt == "markdown":
+        if (flavor or "github") not in MARKDOWN_FLAVORS:
+            raise ValueError(f"unknown flavor {flavor!r}; expected one of {', '.join(FLAVORS)}")
+        return MARKDOWN_FLAVORS[flavor or "github"]
+    if flavor is not None:
+        raise ValueError(f"a flavor is a kind of Markdown; the {fmt} format has none")
+    if fmt == "latex":
+        return Latex
+    from .html import Html  # only HTML needs latex2mathml
+
+    return Html
+
+
+def render(
+    derivation,
+    fmt: str = "markdown",
+    *,
+    decimals: int = 9,
+    digits: int | None = None,
+    detail: str = "source",
+    flavor: str | None = None,
+    standalone: bool = True,
+    heading_offset: int = 0,
+) -> str:
+    """The derivation as a Markdown, LaTeX or HTML document.
+
+    ``flavor`` picks the Markdown dialect (default ``github``).  With
+    ``standalone=False`` LaTeX and HTML come as a fragment to put inside another
+    document (no preamble, no page); ``heading_offset`` moves every heading that
+    many levels down.
+    """
+    markup_type = markup_class(fmt, flavor)
     if detail not in DETAILS:
         raise ValueError(f"unknown detail {detail!r}; expected one of {', '.join(DETAILS)}")
-    markup = _MARKUP[fmt](derivation, NumberFormat(decimals=decimals, digits=digits))
-    template = environment().get_template(f"document{SUFFIXES[fmt]}.j2")
+    if heading_offset < 0:
+        raise ValueError(f"heading_offset must be 0 or more, got {heading_offset}")
+    if fmt == "latex" and not standalone:
+        heading_offset += 1  # a fragment has no \title: its title is a section
+    markup = markup_type(derivation, NumberFormat(decimals=decimals, digits=digits), heading_offset)
+    name = "fragment" if not standalone and fmt != "markdown" else "document"
+    template = environment().get_template(f"{name}{SUFFIXES[fmt]}.j2")
     text = template.render(d=derivation, n=derivation.network, f=markup, detail=detail)
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import json
 import os
 import shutil
 import subprocess
@@ -17,11 +19,38 @@ def require_tool(name: str) -> str:
     """The path of a real tool; a skip on a laptop without it, a failure under CI."""
     path = shutil.which(name)
     if path is None:
-        message = f"{name} is not installed"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message}, and CI must run every test")
-        pytest.skip(message)
+        _missing(f"{name} is not installed")
     return path
+
+
+def require_module(name: str):
+    """A Python package of the test extra, imported; a skip on a laptop without it, a failure under CI."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        _missing(f"{name} is not installed (python -m pip install '.[test]')")
+
+
+def _missing(message: str):
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}, and CI must run every test")
+    pytest.skip(message)
+
+
+def katex_failures(formulas) -> list[dict]:
+    """The formulas, ``(tex, display)`` pairs, that real KaTeX cannot parse (with
+    ``throwOnError`` and ``strict``), each as ``{tex, display, error}``."""
+    node = require_tool("node")
+    if not (ROOT / "tests" / "node_modules" / "katex").is_dir():
+        _missing("KaTeX is not installed (npm ci --prefix tests)")
+    formulas = [{"tex": tex, "display": display} for tex, display in formulas]
+    result = subprocess.run(
+        [node, str(ROOT / "tests" / "katex_check.js")],
+        input=json.dumps(formulas), capture_output=True, text=True, timeout=300, check=True,
+    )
+    report = json.loads(result.stdout)
+    assert report["checked"] == len(formulas)
+    return report["failures"]
 
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -38,3 +67,36 @@ def default_derivation():
     import explainer
 
     return explainer.derive()
+
+
+# Networks of other shapes, for the tests that must hold for every network.
+WIDE_HIDDEN_DEEP = {
+    "title": "Two hidden layers",
+    "network": {
+        "layers": [2, 3, 2, 2],
+        "weights": [
+            [[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]],
+            [[0.7, -0.8, 0.9], [0.15, 0.25, -0.35]],
+            [[0.45, -0.55], [0.65, 0.75]],
+        ],
+        "biases": [[0.1, 0.2, 0.3], 0.4, [0.5, -0.6]],
+    },
+    "data": {"inputs": [0.5, -1.0], "targets": [0.2, 0.8]},
+    "training": {"learning_rate": 0.25, "iterations": 50},
+}
+THREE_INPUTS_ONE_OUTPUT = {
+    "title": "Three inputs, one output",
+    "network": {
+        "layers": [3, 2, 1],
+        "weights": [[[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]], [[0.7, 0.8]]],
+        "biases": [0.1, 0.2],
+    },
+    "data": {"inputs": [1.0, 0.5, -0.5], "targets": [0.25]},
+    "training": {"iterations": 20, "update": "sequential"},
+}
+
+
+def shipped_and_other_specs() -> dict:
+    """Every shipped example, and networks of other shapes, by name."""
+    specs = {path.name: str(path) for path in sorted((ROOT / "examples").glob("*.toml"))}
+    return {**specs, "[2, 3, 2, 2]": WIDE_HIDDEN_DEEP, "[3, 2, 1]": THREE_INPUTS_ONE_OUTPUT}

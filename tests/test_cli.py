@@ -128,3 +128,52 @@ def test_help_names_every_command_and_option():
     for option in ("--format", "--output", "--decimals", "--digits", "--detail"):
         assert option in text
     assert "values" in run_cli("--help").stdout
+
+
+def test_render_html_writes_the_committed_page(tmp_path):
+    result = run_cli("render", "--format", "html", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["output/backpropagation-example.html"]
+    written = (tmp_path / "output" / "backpropagation-example.html").read_text(encoding="utf-8")
+    assert written == (ROOT / "output" / "backpropagation-example.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("flavor, start", [("myst", "# A Step"), ("pandoc", "---\ntitle: ")])
+def test_render_markdown_in_a_flavor(flavor, start):
+    result = run_cli("render", "--format", "markdown", "--flavor", flavor, "--output", "-")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(start)
+
+
+def test_a_flavor_without_markdown_is_one_line_exit_2(tmp_path):
+    result = run_cli("render", "--format", "latex", "--flavor", "myst", cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == "explainer: error: --flavor applies to Markdown, and --format latex writes none\n"
+    assert not (tmp_path / "output").exists()
+    result = run_cli("render", "--flavor", "gitlab")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "--flavor" in result.stderr
+
+
+def test_the_default_render_does_not_load_the_html_converter(tmp_path):
+    """HTML's MathML conversion costs time; a run that writes no HTML must not pay for it."""
+    probe = (
+        "import sys; from explainer.cli import main\n"
+        f"main(['render', '--output', {str(tmp_path)!r}])\n"
+        "print('LOADED', 'latex2mathml' in sys.modules, 'explainer.html' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert "LOADED False False" in result.stdout, result.stderr
+
+
+def test_help_names_the_new_format_and_flavors():
+    text = run_cli("render", "--help").stdout
+    assert "html" in text and "--flavor" in text
+    for flavor in ("github", "mkdocs", "myst", "pandoc"):
+        assert flavor in text
+
+
+def test_the_command_line_knows_the_renderers_formats_and_flavors():
+    from explainer import cli, render
+
+    assert cli.FORMATS == render.FORMATS and cli.FLAVORS == render.FLAVORS
+    assert set(cli.ALL_FORMATS) < set(cli.FORMATS) and cli.SUFFIXES == render.SUFFIXES

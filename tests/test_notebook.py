@@ -1,0 +1,62 @@
+"""Jupyter: a derivation at the end of a cell shows itself, in a notebook run by a real kernel."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ElementTree
+
+from conftest import ROOT, require_module
+from test_render import _compile
+
+KEY_NUMBERS = ("0.593269992", "0.298371109", "0.082167041", "0.35891648", "0.000438568")
+
+
+def executed_notebook(tmp_path, monkeypatch, *sources: str):
+    nbformat = require_module("nbformat")
+    require_module("ipykernel")
+    nbclient = require_module("nbclient")
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the kernel is a child process and inherits it
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
+    nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    return notebook
+
+
+def test_a_notebook_shows_the_derivation_as_html_markdown_and_latex(tmp_path, monkeypatch):
+    notebook = executed_notebook(
+        tmp_path, monkeypatch,
+        "import explainer\nexplainer.derive()",
+        "explainer.derive({'network': {'layers': [1, 1], 'weights': [[[0.5]]], 'biases': [0.0]},\n"
+        "                  'data': {'inputs': [1.0], 'targets': [0.0]}, 'training': {'iterations': 3}})",
+    )
+    (result,) = notebook.cells[0].outputs
+    assert result.output_type == "execute_result"
+    data = result.data
+    assert {"text/html", "text/markdown", "text/latex", "text/plain"} <= set(data)
+    for number in KEY_NUMBERS:
+        assert number in data["text/html"] and number in data["text/markdown"] and number in data["text/latex"]
+    fragment = ElementTree.fromstring(data["text/html"])
+    assert fragment.get("class") == "explainer" and len(list(fragment.iter("math"))) > 150
+    assert data["text/latex"].startswith("\\section*{A Step by Step Backpropagation Example}")
+    (small,) = notebook.cells[1].outputs
+    assert "<h1 id=\"a-step-by-step-backpropagation-example\">" in small.data["text/html"]
+    assert "out_{o1}" in small.data["text/markdown"]
+
+
+def test_nbconvert_writes_the_shown_derivation_into_its_html(tmp_path, monkeypatch):
+    nbconvert = require_module("nbconvert")
+    notebook = executed_notebook(tmp_path, monkeypatch, "import explainer\nexplainer.derive()")
+    body, _ = nbconvert.HTMLExporter().from_notebook_node(notebook)
+    assert body.count("<math") > 150 and "The Forward Pass" in body
+    for number in KEY_NUMBERS:
+        assert number in body
+
+
+def test_the_latex_a_notebook_gets_compiles_inside_a_document(default_derivation, tmp_path):
+    """nbconvert puts ``text/latex`` into its own document (with amsmath) when it writes a PDF."""
+    body = default_derivation._repr_latex_()
+    assert "\\documentclass" not in body and "\\begin{document}" not in body
+    assert re.search(r"^\\subsection\*\{The Network\}$", body, re.M)
+    document = "\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n" + body + "\\end{document}\n"
+    log = _compile(document, tmp_path)
+    assert "undefined" not in log and "LaTeX Error" not in log
