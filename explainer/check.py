@@ -105,7 +105,8 @@ class _Grader:
         self.equations = derivation.equations
         self.slips = Slips(derivation, self.names)
         self.history: dict[str, _Given] = {}  # the latest number the user gave for each quantity
-        self._bounds: dict[tuple[str, object], mpmath.mpf] = {}
+        self._bounds: dict[tuple[str, mpmath.mpf], mpmath.mpf] = {}
+        self._sensitivities: dict[tuple[str, str], mpmath.mpf] = {}
 
     def grade(self, claim: Claim) -> list[Verdict]:
         if claim.key is None:
@@ -116,21 +117,25 @@ class _Grader:
         formulas = [self.formula(claim.line, key, formula) for formula in claim.formulas]
         listed += [v for v in formulas if v.verdict != "correct" or claim.given is None]
 
-        form, local = self.substitutions(claim)
-        for given in local.values():
-            if given.verdict != "correct":
-                listed.append(self.verdict_of(given, "substituted"))
+        numbers, substituted = self.substitutions(claim)
+        # A number the user repeats from an earlier line was judged there.
+        fresh = [g for g in substituted if g.line == claim.line]
+        listed += [self.verdict_of(g, "substituted") for g in fresh if g.verdict != "correct"]
+        self.history.update((g.key, g) for g in fresh)
         if claim.given is not None:
-            given = self.value(claim.line, key, claim.given, form, local)
+            given = self.value(claim.line, key, claim.given, numbers, substituted)
             self.history[key] = given
             listed.append(self.verdict_of(given, "value"))
-        self.history.update(local)
         return listed
 
     # --- numbers ------------------------------------------------------------------
 
-    def value(self, line: int, key: str, number: Number, form=None, local: Mapping[str, _Given] | None = None) -> _Given:
-        """The verdict on ``number`` as the value of ``key``, with what it was checked against."""
+    def value(self, line: int, key: str, number: Number, numbers=None, substituted: tuple = ()) -> _Given:
+        """The verdict on ``number`` as the value of ``key``.
+
+        ``numbers`` is the line's substituted form, if it has one, made of the
+        user's numbers ``substituted``; the step from them is that form's value.
+        """
         exact = self.exact[key]
         given = mpmath.mpf(str(number.value))
         half = _half_unit(number, exact)
@@ -143,18 +148,22 @@ class _Grader:
         earlier = self.history.get(key)
         if earlier is not None and earlier.verdict not in PASSING and abs(given - earlier.value) <= half:
             return _Given(key, number, given, line, "carried forward", (earlier,))
-        if key in self.equations:
-            world = _World(self, local or {})
-            carried = evaluate(form or self.equations[key].forms[-1], world)
-            if world.used and abs(given - carried) <= max(half, bound):
-                slips = tuple(g for g in world.used.values() if g.verdict not in PASSING)
-                if slips:
-                    return _Given(key, number, given, line, "carried forward", slips)
-                if abs(given - exact) <= MAX_ROUNDING_UNITS * unit:
-                    return _Given(key, number, given, line, "rounding")
-                # Right from the user's numbers, but those were rounded too far for the digits written here.
-                coarse = tuple(g for g in world.used.values() if abs(g.value - self.exact[g.key]) > half)
-                return _Given(key, number, given, line, "wrong", coarse)
+        if numbers is not None:
+            carried, used = evaluate(numbers, {}), substituted
+        elif key in self.equations:
+            world = _World(self)
+            carried, used = evaluate(self.equations[key].forms[-1], world), tuple(world.used.values())
+        else:
+            return _Given(key, number, given, line, "wrong")
+        if used and abs(given - carried) <= max(half, bound):
+            slips = tuple(g for g in used if g.verdict not in PASSING)
+            if slips:
+                return _Given(key, number, given, line, "carried forward", slips)
+            if abs(given - exact) <= MAX_ROUNDING_UNITS * unit:
+                return _Given(key, number, given, line, "rounding")
+            # Right from the user's numbers, but those were rounded too far for the digits written here.
+            coarse = tuple(g for g in used if abs(g.value - self.exact[g.key]) > half)
+            return _Given(key, number, given, line, "wrong", coarse)
         return _Given(key, number, given, line, "wrong")
 
     def verdict_of(self, given: _Given, role: str) -> Verdict:
@@ -174,49 +183,64 @@ class _Grader:
             return self.slips.explain(given.key, given.value, tolerance)
         return None
 
-    def rounding_bound(self, key: str, unit) -> mpmath.mpf:
+    def rounding_bound(self, key: str, unit: Decimal) -> mpmath.mpf:
         """How far from the exact value rounding every earlier result to ``unit`` can take ``key``.
 
         Half a unit for the step's own rounding, plus, for each quantity its
         formula uses, that quantity's own bound times how strongly the formula
         depends on it.  Parameters are exact.  Never more than a few units.
         """
-        if (key, unit) not in self._bounds:
-            self._bounds[key, unit] = min(self._bound(key, mpmath.mpf(str(unit))), MAX_ROUNDING_UNITS * mpmath.mpf(str(unit)))
-        return self._bounds[key, unit]
+        size = mpmath.mpf(str(unit))
+        return min(self._bound(key, size), MAX_ROUNDING_UNITS * size)
 
     def _bound(self, key: str, unit: mpmath.mpf) -> mpmath.mpf:
-        if key in self.derivation.parameters:
-            return mpmath.mpf(0)
+        if (key, unit) in self._bounds:
+            return self._bounds[key, unit]
         equation = self.equations.get(key)
-        if equation is None:
-            return unit / 2
-        form = equation.forms[-1]
-        total = unit / 2
-        for quantity in keys(form):
-            inner = self._bound(quantity, unit)
-            if inner:
-                up = evaluate(form, ChainMap({quantity: self.exact[quantity] + _STEP}, self.exact))
-                down = evaluate(form, ChainMap({quantity: self.exact[quantity] - _STEP}, self.exact))
-                total += abs(up - down) / (2 * _STEP) * inner
-        return total
+        if key in self.derivation.parameters:
+            bound = mpmath.mpf(0)
+        elif equation is None:
+            bound = unit / 2
+        else:
+            bound = unit / 2 + mpmath.fsum(
+                self._sensitivity(key, quantity) * self._bound(quantity, unit) for quantity in keys(equation.forms[-1])
+            )
+        self._bounds[key, unit] = bound
+        return bound
+
+    def _sensitivity(self, key: str, quantity: str) -> mpmath.mpf:
+        """|∂(key's formula)/∂quantity| at the exact values, by a central difference."""
+        if (key, quantity) not in self._sensitivities:
+            form, at = self.equations[key].forms[-1], self.exact[quantity]
+            up = evaluate(form, ChainMap({quantity: at + _STEP}, self.exact))
+            down = evaluate(form, ChainMap({quantity: at - _STEP}, self.exact))
+            self._sensitivities[key, quantity] = abs(up - down) / (2 * _STEP)
+        return self._sensitivities[key, quantity]
 
     # --- substituted numbers ----------------------------------------------------------
 
-    def substitutions(self, claim: Claim) -> tuple[object, dict[str, _Given]]:
-        """The form the line's numbers were substituted into, and the verdict on each such number."""
+    def substitutions(self, claim: Claim) -> tuple[object | None, tuple[_Given, ...]]:
+        """The line's substituted form, and the user's number for each quantity in it.
+
+        The form is laid over the derivation's formulas for the quantity, then
+        over the user's own; the first that fits names the numbers.
+        """
         equation = self.equations.get(claim.key)
         forms = [*(equation.forms[1:] if equation else ()), *claim.formulas]
         for numbers in claim.substituted:
             for form in forms:
                 pairs = substituted_numbers(numbers, form)
                 if pairs:
-                    local = {}
-                    for key, text in pairs:
-                        if key not in local and key in self.exact:
-                            local[key] = self.value(claim.line, key, Number(text, Decimal(text)))
-                    return form, local
-        return None, {}
+                    return numbers, tuple(self.substituted(claim.line, key, text) for key, text in dict.fromkeys(pairs))
+        return None, ()
+
+    def substituted(self, line: int, key: str, text: str) -> _Given:
+        """The verdict on a number substituted for ``key``; the earlier one when the user wrote it before."""
+        number = Number(text, Decimal(text))
+        earlier = self.history.get(key)
+        if earlier is not None and abs(mpmath.mpf(text) - earlier.value) <= _half_unit(number, earlier.value):
+            return earlier
+        return self.value(line, key, number)
 
     # --- formulas -----------------------------------------------------------------
 
@@ -242,24 +266,22 @@ class _Grader:
 class _World(Mapping):
     """The user's own values: the numbers they gave, and what follows from them.
 
-    A quantity is the number substituted for it on this line, else the last
-    number given for it earlier, else (a parameter) the spec's value, else its
-    formula evaluated in this same world.  ``used`` collects the numbers of
-    the user's that were taken.
+    A quantity is the last number the user gave for it, else (a parameter)
+    the spec's value, else its formula evaluated in this same world.
+    ``used`` collects the user's numbers that were taken.
     """
 
-    def __init__(self, grader: _Grader, local: Mapping[str, _Given]) -> None:
+    def __init__(self, grader: _Grader) -> None:
         self.grader = grader
-        self.local = local
         self.used: dict[str, _Given] = {}
         self.computed: dict[str, mpmath.mpf] = {}
 
     def __getitem__(self, key: str) -> mpmath.mpf:
-        given = self.local.get(key) or self.grader.history.get(key)
+        grader = self.grader
+        given = grader.history.get(key)
         if given is not None:
             self.used[key] = given
             return given.value
-        grader = self.grader
         if key in grader.derivation.parameters or key not in grader.equations:
             return grader.exact[key]
         if key not in self.computed:

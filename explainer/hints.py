@@ -74,8 +74,10 @@ class Slips:
         equation = self.derivation.equations.get(key)
         form = equation.forms[-1] if equation else None
 
-        other = "simultaneous" if spec.update == "sequential" else "sequential"
-        yield Hint("update", {"mode": other}), self._value(key, update=other)
+        computed = key in self.derivation.values
+        if computed:
+            other = "simultaneous" if spec.update == "sequential" else "sequential"
+            yield Hint("update", {"mode": other}), self._value(key, update=other)
 
         if key.endswith("+") and key[:-1] in self.exact:
             rate = self._implied_learning_rate(key, given)
@@ -94,16 +96,17 @@ class Slips:
                 yield Hint("sign", {"upward": key.endswith("+")}), evaluate(without, self.exact)
         yield Hint("sign", {"upward": False}), -self.exact[key]
 
-        if form is not None:
-            yield from self._substitutions(form, written_by_user=False)
         counterpart = self.names.counterpart(key)
         if counterpart:
             yield Hint("net_for_out", {"wrote": (counterpart,), "belongs": (key,)}), self.exact[counterpart]
         for partner in self.names.partners(key):
             yield Hint("confused", {"wrote": partner, "belongs": key}), self.exact[partner]
+        if form is not None:
+            yield from self._substitutions(form, written_by_user=False)
 
-        for a, b in self._swaps():
-            yield Hint("swapped", {"pair": (a, b)}), self._value(key, swap=(a, b))
+        if computed:
+            for a, b in self._swaps():
+                yield Hint("swapped", {"pair": (a, b)}), self._value(key, swap=(a, b))
 
     def _substitutions(self, form, written_by_user: bool) -> Iterator[tuple[Hint, mpmath.mpf]]:
         """``form`` with a quantity put in another's place: every net for its out at once, then one at a time.
@@ -145,7 +148,7 @@ class Slips:
         for (l, j, i), key in positions.items():
             partner = positions.get((l, i, j))
             if j < i and partner:
-                pairs.append((partner, key))
+                pairs.append((key, partner))
         return pairs[:MAX_SWAPS]
 
     # --- alternative derivations ---------------------------------------------------
