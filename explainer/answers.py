@@ -123,6 +123,7 @@ _DISPLAY = re.compile(
 _INLINE = re.compile(r"(?<![\\$])\$(?!\$)(.+?)(?<!\\)\$")
 _ENVIRONMENT = re.compile(r"\\(?:begin|end)\{\w+\*?\}(?:\{[^{}]*\})?")
 _ROW_NOISE = re.compile(r"&|\\(?:nonumber|notag)\b|\\(?:label|tag)\{[^{}]*\}|^\s*\[[^\]]*\]")
+_ROW_START = re.compile(r"(?:\s|\\begin\{\w+\*?\}(?:\{[^{}]*\})?)*")
 _LATEX_COMMENT = re.compile(r"(?<!\\)%.*$", re.M)
 _PLAIN_COMMENT = re.compile(r"(?:^|\s)(?:#|//).*$")
 _LIST_MARKER = re.compile(r"^\s*(?:>\s*)*(?:[-*+]|\d+[.)])?\s+|^\s*>\s*")
@@ -178,7 +179,8 @@ def _block_chains(body: str, first_line: int):
     chains: list[list] = []
     position = 0
     for row in re.split(r"\\\\", body):
-        line = first_line + body.count("\n", 0, position)
+        # The row's line is that of its first character after blanks and \begin{…}.
+        line = first_line + body.count("\n", 0, position + _ROW_START.match(row).end())
         position += len(row) + 2
         row = _ROW_NOISE.sub(" ", _ENVIRONMENT.sub(" ", row))
         row = re.sub(r"\\q?quad\b", " ", row).strip()

@@ -22,14 +22,14 @@ from collections import defaultdict
 
 from .notation import Partial
 
-_NOISE = re.compile(r"[\s{}_^,\\]")
+_NOISE = re.compile(r"\\(?:text|textrm|textit|mathrm|mathit|mathbf|operatorname)\b|[\s{}_^,\\]")
 
 # The learning rate goes by several letters (the source names η, α and ϵ).
 _LEARNING_RATE = ("eta", "η", "alpha", "α", "epsilon", "ϵ", "varepsilon")
 
 
 def canonical(text: str) -> str:
-    """``out_{h1}`` → ``outh1``, ``w_5^+`` → ``w5+``, ``\\eta`` → ``eta``."""
+    """``out_{h1}`` → ``outh1``, ``\\text{out}_{h1}`` → ``outh1``, ``w_5^+`` → ``w5+``, ``\\eta`` → ``eta``."""
     return _NOISE.sub("", text)
 
 
