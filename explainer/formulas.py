@@ -7,6 +7,7 @@ same formula with one of its minus signs left out.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator, Mapping
 
 from .notation import Add, Exp, Frac, Mul, Neg, Num, Paren, Partial, Pow, Sym
@@ -53,6 +54,23 @@ def leaves(node) -> Iterator:
 def keys(node) -> tuple[str, ...]:
     """The keys of the quantities a formula names, each once, in order."""
     return tuple(dict.fromkeys(leaf.key for leaf in leaves(node) if not isinstance(leaf, Num) and leaf.key))
+
+
+def name_keys(node) -> tuple[str | None, ...]:
+    """The key of every name in a formula, left to right, repeats included."""
+    return tuple(leaf.key for leaf in leaves(node) if not isinstance(leaf, Num))
+
+
+def replaced_one(node, position: int, key: str):
+    """``node`` with its ``position``-th name (from 0, left to right) replaced by the quantity ``key``."""
+    names = itertools.count()
+
+    def convert(part):
+        if isinstance(part, (Sym, Partial)):
+            return Sym(key, key) if next(names) == position else part
+        return rebuilt(part, convert)
+
+    return convert(node)
 
 
 def replaced(node, replacements: Mapping[str, str]):

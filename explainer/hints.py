@@ -27,7 +27,7 @@ from decimal import Decimal
 
 import mpmath
 
-from .formulas import keys, replaced, without_each_minus
+from .formulas import keys, name_keys, replaced, replaced_one, without_each_minus
 from .notation import evaluate
 
 # How many derivations with two parameters exchanged one claim may cost.
@@ -111,25 +111,36 @@ class Slips:
     def _substitutions(self, form, written_by_user: bool) -> Iterator[tuple[Hint, mpmath.mpf]]:
         """``form`` with a quantity put in another's place: every net for its out at once, then one at a time.
 
-        In the derivation's form the user's number comes from the replacement
-        (they wrote the replacement); in the user's own formula, the
+        In the derivation's form a quantity is replaced wherever it stands, and
+        the user's number comes from the replacement (they wrote it).  In the
+        user's own formula one occurrence is replaced at a time, and the
         replacement is the fix (they wrote the original).
         """
-        quantities = keys(form)
-        swaps = {k: self.names.counterpart(k) for k in quantities if self.names.counterpart(k)}
-        groups = [swaps] if len(swaps) > 1 else []
-        groups += [{k: c} for k, c in swaps.items()]
+        if written_by_user:
+            places = list(enumerate(name_keys(form)))
+            swap = lambda place, new: replaced_one(form, place[0], new)  # noqa: E731
+        else:
+            places = [(None, key) for key in keys(form)]
+            swap = lambda place, new: replaced(form, {place[1]: new})  # noqa: E731
+        counterparts = [(place, c) for place in places if (c := self.names.counterpart(place[1]))]
+        if len({place[1] for place, _ in counterparts}) > 1:
+            every = {place[1]: c for place, c in counterparts}
+            yield self._swap_hint("net_for_out", every, written_by_user), evaluate(replaced(form, every), self.exact)
+        for place, c in counterparts:
+            yield self._swap_hint("net_for_out", {place[1]: c}, written_by_user), evaluate(swap(place, c), self.exact)
         # Each quantity's likeliest partner before any quantity's less likely ones.
-        ranked = sorted(((rank, k, p) for k in quantities for rank, p in enumerate(self.names.partners(k))),
+        ranked = sorted(((rank, place, p) for place in places for rank, p in enumerate(self.names.partners(place[1]))),
                         key=lambda item: item[0])
-        groups += [{k: p} for _, k, p in ranked]
-        for group in groups:
-            value = evaluate(replaced(form, group), self.exact)
-            wrote, belongs = (tuple(group), tuple(group.values())) if written_by_user else (tuple(group.values()), tuple(group))
-            if all(self.names.counterpart(k) == c for k, c in group.items()):
-                yield Hint("net_for_out", {"wrote": wrote, "belongs": belongs}), value
-            else:
-                yield Hint("confused", {"wrote": wrote[0], "belongs": belongs[0]}), value
+        for _, place, p in ranked:
+            yield self._swap_hint("confused", {place[1]: p}, written_by_user), evaluate(swap(place, p), self.exact)
+
+    @staticmethod
+    def _swap_hint(kind: str, swaps: Mapping[str, str], written_by_user: bool) -> Hint:
+        originals, replacements = tuple(swaps), tuple(swaps.values())
+        wrote, belongs = (originals, replacements) if written_by_user else (replacements, originals)
+        if kind == "confused":
+            return Hint(kind, {"wrote": wrote[0], "belongs": belongs[0]})
+        return Hint(kind, {"wrote": wrote, "belongs": belongs})
 
     def _implied_learning_rate(self, key: str, given: mpmath.mpf) -> Decimal | None:
         """The learning rate that turns the weight into ``given``, to two significant digits (0.1, 0.05, 1)."""

@@ -65,3 +65,11 @@ def test_keys_replaced_and_minus_signs():
 @pytest.mark.parametrize("node", [NET_O1, SIGMOID_H1, DERIVATIVE, SUM])
 def test_a_formula_without_minus_signs_has_no_variants(node):
     assert len(list(without_each_minus(node))) == latex(node).count("-")
+
+
+def test_one_occurrence_replaced():
+    from explainer.formulas import name_keys, replaced_one
+
+    assert name_keys(DERIVATIVE) == ("out_o1", "out_o1")
+    assert name_keys(replaced_one(DERIVATIVE, 1, "net_o1")) == ("out_o1", "net_o1")
+    assert name_keys(replaced_one(NET_O1, 0, "w6")) == ("w6", "out_h1", "w6", "out_h2", "b2")
