@@ -113,3 +113,9 @@ def test_help_names_check_and_its_options():
     text = run_cli("check", "--help").stdout
     for option in ("ANSWERS", "--spec", "--format", "text", "markdown", "json"):
         assert option in text
+
+
+def test_the_readme_shows_what_check_prints():
+    result = run_cli("check", "examples/answers.txt")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"```\n{result.stdout}```" in readme
