@@ -109,6 +109,7 @@ class _Grader:
         self._sensitivities: dict[tuple[str, str], mpmath.mpf] = {}
 
     def grade(self, claim: Claim) -> list[Verdict]:
+        """The verdicts on one line, in the order a reader meets them: formulas, substituted numbers, result."""
         if claim.key is None:
             given = claim.given if claim.given is not None else latex(claim.formulas[0])
             return [Verdict(claim.line, "value", claim.name, given, None, "unknown", Hint("unknown", {"name": claim.name}))]
@@ -150,9 +151,9 @@ class _Grader:
             return _Given(key, number, given, line, "carried forward", (earlier,))
         if numbers is not None:
             carried, used = evaluate(numbers, {}), substituted
-        elif key in self.equations:
+        elif key in self.equations or key in _after_one_round_keys(self.derivation):
             world = _World(self)
-            carried, used = evaluate(self.equations[key].forms[-1], world), tuple(world.used.values())
+            carried, used = world.worked_out(key), tuple(world.used.values())
         else:
             return _Given(key, number, given, line, "wrong")
         if used and abs(given - carried) <= max(half, bound):
@@ -267,7 +268,8 @@ class _World(Mapping):
     """The user's own values: the numbers they gave, and what follows from them.
 
     A quantity is the last number the user gave for it, else (a parameter)
-    the spec's value, else its formula evaluated in this same world.
+    the spec's value, else worked out in this same world: its formula, or for
+    a value after one round the forward pass with the user's updated weights.
     ``used`` collects the user's numbers that were taken.
     """
 
@@ -277,16 +279,31 @@ class _World(Mapping):
         self.computed: dict[str, mpmath.mpf] = {}
 
     def __getitem__(self, key: str) -> mpmath.mpf:
-        grader = self.grader
-        given = grader.history.get(key)
+        given = self.grader.history.get(key)
         if given is not None:
             self.used[key] = given
             return given.value
-        if key in grader.derivation.parameters or key not in grader.equations:
+        return self.worked_out(key)
+
+    def worked_out(self, key: str) -> mpmath.mpf:
+        """``key`` from the user's numbers, whatever the user said about ``key`` itself."""
+        grader = self.grader
+        if key in grader.derivation.parameters:
             return grader.exact[key]
         if key not in self.computed:
-            self.computed[key] = evaluate(grader.equations[key].forms[-1], self)
+            if key in grader.equations:
+                self.computed[key] = evaluate(grader.equations[key].forms[-1], self)
+            elif key in _after_one_round_keys(grader.derivation):
+                self.computed.update(self._after_one_round())
+            else:
+                return grader.exact[key]
         return self.computed[key]
+
+    def _after_one_round(self) -> dict[str, mpmath.mpf]:
+        network = self.grader.derivation.network
+        point = {**self.grader.derivation.parameters, **{w.key: self[w.updated_key] for w in network.weights}}
+        error, outs = numeric.forward_error(network, point)
+        return dict(zip(_after_one_round_keys(self.grader.derivation), (error, *outs)))
 
     def __iter__(self):
         return iter(self.grader.exact)
@@ -295,7 +312,12 @@ class _World(Mapping):
         return len(self.grader.exact)
 
 
+def _after_one_round_keys(derivation) -> tuple[str, ...]:
+    """The values after one round, which the derivation takes from a forward pass rather than a formula."""
+    return ("E_total@1", *(f"{o.out_key}@1" for o in derivation.network.outputs))
+
+
 def _half_unit(number: Number, exact) -> mpmath.mpf:
     """Half a unit in the last digit written, and never less than half a double's last bit."""
-    half_ulp = max(math.ulp(float(number.value)), math.ulp(float(exact))) / 2
-    return mpmath.mpf(str(number.unit)) / 2 + mpmath.mpf(half_ulp)
+    ulps = [math.ulp(x) for x in (float(number.value), float(exact)) if math.isfinite(x)]
+    return mpmath.mpf(str(number.unit)) / 2 + mpmath.mpf(max(ulps, default=0)) / 2

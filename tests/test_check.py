@@ -163,6 +163,12 @@ def test_carried_forward_from_the_numbers_substituted_in_the_line(default_deriva
         (1, "out_h1", "substituted", "wrong"), (1, "net_o1", "value", "carried forward")]
 
 
+def test_carried_forward_into_the_round_after(default_derivation):
+    # w5+ with a learning rate of 0.1; the error after the round from that w5+ and the other, right, weights.
+    sheet = "w5+ = 0.391783296\nE_total@1 = 0.293753812\n"
+    assert grade(sheet, default_derivation) == [(1, "w5+", "value", "wrong"), (2, "E_total@1", "value", "carried forward")]
+
+
 def test_a_wrong_number_repeated_is_judged_once(default_derivation):
     sheet = "out_h1 = 0.61\n" r"net_{o1} = 0.4 * 0.61 + 0.45 * 0.596884378 + 0.6 * 1 = 1.11259797" "\nout_h1 = 0.61\n"
     assert grade(sheet, default_derivation) == [
