@@ -147,9 +147,8 @@ def _chains(text: str):
     position = 0
     for block in _DISPLAY.finditer(text):
         yield from _plain_chains(text[position:block.start()], lines.line_of(position))
-        body = next(g for g in (block.group("dollars"), block.group("brackets"), block.group("body")) if g is not None)
-        start = block.start(next(name for name in ("dollars", "brackets", "body") if block.group(name) is not None))
-        yield from _block_chains(body, lines.line_of(start))
+        inside = next(name for name in ("dollars", "brackets", "body") if block.group(name) is not None)
+        yield from _block_chains(block.group(inside), lines.line_of(block.start(inside)))
         position = block.end()
     yield from _plain_chains(text[position:], lines.line_of(position))
 
@@ -164,13 +163,14 @@ def _plain_chains(text: str, first_line: int):
         if inline:
             yield from ((number, math) for math in inline)
             continue
+        line = _PLAIN_COMMENT.sub("", line)
         pair = _KEY_VALUE.match(line)
         if pair:
             name = pair.group("quoted") or pair.group("bare")
             value = (pair.group("value") or pair.group("bare_value")).strip().strip('"')
             yield number, f"{name} = {value}"
             continue
-        yield number, _LIST_MARKER.sub("", _PLAIN_COMMENT.sub("", line), count=1)
+        yield number, _LIST_MARKER.sub("", line, count=1)
 
 
 def _block_chains(body: str, first_line: int):

@@ -85,7 +85,7 @@ class Slips:
                 yield (Hint("learning_rate", {"used": rate, "expected": spec.learning_rate}),
                        self._value(key, learning_rate=rate))
 
-        if key.startswith(("E_", "dE_")):
+        if key.startswith(("E_", "dE_")) and "@" not in key:
             yield Hint("half"), 2 * self.exact[key]
         elif key.endswith("+") and f"dE_total/d{key[:-1]}" in self.exact:
             weight, gradient = key[:-1], self.exact[f"dE_total/d{key[:-1]}"]
@@ -116,12 +116,12 @@ class Slips:
         user's own formula one occurrence is replaced at a time, and the
         replacement is the fix (they wrote the original).
         """
-        if written_by_user:
-            places = list(enumerate(name_keys(form)))
-            swap = lambda place, new: replaced_one(form, place[0], new)  # noqa: E731
-        else:
-            places = [(None, key) for key in keys(form)]
-            swap = lambda place, new: replaced(form, {place[1]: new})  # noqa: E731
+        places = list(enumerate(name_keys(form))) if written_by_user else [(None, key) for key in keys(form)]
+
+        def swap(place, new: str):
+            position, key = place
+            return replaced_one(form, position, new) if written_by_user else replaced(form, {key: new})
+
         counterparts = [(place, c) for place in places if (c := self.names.counterpart(place[1]))]
         if len({place[1] for place, _ in counterparts}) > 1:
             every = {place[1]: c for place, c in counterparts}

@@ -10,7 +10,8 @@ formatted here.  The JSON is a list of objects with ``line``, ``key``,
 from __future__ import annotations
 
 import json
-from decimal import ROUND_HALF_UP, Decimal
+import math
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from .answers import Number
 from .check import VERDICTS, Verdict, passed
@@ -23,6 +24,7 @@ FORMATS = ("text", "markdown", "json")
 _COLOURS = {"correct": "32", "rounding": "36", "carried forward": "33", "wrong": "31", "unknown": "35"}
 _PRECISE = NumberFormat(digits=12)
 _WIDEST = 24  # characters of a column, beyond which a cell runs over
+_MOST_DIGITS = 20  # significant digits of an expected value, at most
 
 
 def exit_status(verdicts: tuple[Verdict, ...]) -> int:
@@ -66,8 +68,14 @@ def _expected(verdict: Verdict) -> str:
         return ""
     if not isinstance(verdict.given, Number):
         return "" if verdict.verdict == "correct" else str(verdict.expected)
-    exact = to_decimal(verdict.expected)
-    shown = exact.quantize(Decimal(verdict.given.unit), rounding=ROUND_HALF_UP)
+    exact, unit = to_decimal(verdict.expected), verdict.given.unit
+    # No more digits than the exact value is known to (and a reader wants).
+    unit = max(unit, Decimal(1).scaleb(exact.adjusted() - _MOST_DIGITS + 1))
+    with localcontext() as context:
+        context.prec = max(60, exact.adjusted() - unit.adjusted() + 2)
+        shown = exact.quantize(unit, rounding=ROUND_HALF_UP)
+    if shown.is_zero():
+        return "0"
     return f"{shown:f}" if -7 <= shown.adjusted() < 21 else f"{shown:E}"
 
 
@@ -80,11 +88,17 @@ def _json(verdict: Verdict, row: dict) -> dict:
         "line": verdict.line,
         "key": verdict.key,
         "role": verdict.role,
-        "given": float(verdict.given.value) if number else verdict.given,
+        "given": _json_number(verdict.given) if number else verdict.given,
         "expected": expected,
         "verdict": verdict.verdict,
         "hint": row["hint"] or None,
     }
+
+
+def _json_number(number: Number) -> float | str:
+    """The number for JSON: a float, or its text where no float holds it."""
+    value = float(number.value)
+    return value if math.isfinite(value) and (value != 0 or number.value.is_zero()) else number.text
 
 
 def _widths(rows: list[dict]) -> dict[str, int]:

@@ -153,7 +153,7 @@ def test_a_json_object_of_latex_names(names):
 
 
 def test_toml_with_tables_and_comments(names):
-    text = '# my answers\n[forward]\nout_h1 = 0.593269992  # sigmoid\n\n[backward]\n"dE_total/dw5" = 0.082167041\n'
+    text = '# my answers\n[forward]\nout_h1 = 0.593269992  # sigmoid\n\n[backward]\n"dE_total/dw5" = 0.082167041  # the chain rule\n'
     assert [(c.key, c.line) for c in read(text, names)] == [("out_h1", 3), ("dE_total/dw5", 6)]
 
 
