@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 
 import pytest
 from markdown_it import MarkdownIt
@@ -90,3 +91,20 @@ def test_the_same_verdicts_give_the_same_bytes(verdicts):
 def test_an_unknown_format_is_refused(verdicts):
     with pytest.raises(ValueError, match="unknown format"):
         lay_out(verdicts, "html")
+
+
+@pytest.mark.parametrize(("kind", "facts", "words"), [
+    ("update", {"mode": "simultaneous"}, "matches the simultaneous update"),
+    ("learning_rate", {"used": Decimal("1"), "expected": Decimal("0.5")}, "matches leaving out the learning rate (η = 0.5)"),
+    ("sign", {"upward": True}, "added instead of subtracted"),
+    ("sign", {"upward": False}, "a minus sign was dropped"),
+    ("net_for_out", {"wrote": ("net_h1", "net_h2"), "belongs": ("out_h1", "out_h2")},
+     "used net_h1 and net_h2 where out_h1 and out_h2 belong"),
+    ("swapped", {"pair": ("i1", "i2")}, "matches i1 and i2 exchanged throughout"),
+])
+def test_the_words_of_each_hint(kind, facts, words):
+    from explainer.hints import Hint
+    from explainer.render import environment
+
+    text = str(environment().get_template("check.j2").module.hint(Hint(kind, facts), str, lambda key: key))
+    assert words in text
