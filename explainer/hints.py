@@ -77,7 +77,8 @@ class Slips:
         computed = key in self.derivation.values
         if computed:
             other = "simultaneous" if spec.update == "sequential" else "sequential"
-            yield Hint("update", {"mode": other}), self._value(key, update=other)
+            hidden = len(spec.layers) - 2
+            yield Hint("update", {"mode": other, "hidden_layers": hidden}), self._value(key, update=other)
 
         if key.endswith("+") and key[:-1] in self.exact:
             rate = self._implied_learning_rate(key, given)

@@ -44,12 +44,12 @@ def test_sequential_update(d, sequential):
     # Worked out with the already-updated w5…w8, on a spec that updates them simultaneously.
     for key in ("dE_total/dout_h1", "dE_total/dw1", "w1+", "E_total@1"):
         sheet = f"{key} = {shown(sequential.values[key])}"
-        assert hint_of(sheet, d) == ("update", {"mode": "sequential"}), key
-    assert hint_of(r"\frac{\partial net_{o1}}{\partial out_{h1}} = w_5^+", d) == ("update", {"mode": "sequential"})
+        assert hint_of(sheet, d) == ("update", {"mode": "sequential", "hidden_layers": 1}), key
+    assert hint_of(r"\frac{\partial net_{o1}}{\partial out_{h1}} = w_5^+", d) == ("update", {"mode": "sequential", "hidden_layers": 1})
 
 
 def test_simultaneous_update_on_a_sequential_spec(d, sequential):
-    assert hint_of(f"E_total@1 = {shown(d.values['E_total@1'])}", sequential) == ("update", {"mode": "simultaneous"})
+    assert hint_of(f"E_total@1 = {shown(d.values['E_total@1'])}", sequential) == ("update", {"mode": "simultaneous", "hidden_layers": 1})
 
 
 def test_a_different_learning_rate(d):

@@ -94,7 +94,8 @@ def test_an_unknown_format_is_refused(verdicts):
 
 
 @pytest.mark.parametrize(("kind", "facts", "words"), [
-    ("update", {"mode": "simultaneous"}, "matches the simultaneous update"),
+    ("update", {"mode": "simultaneous", "hidden_layers": 1}, "matches the simultaneous update: the hidden layer's"),
+    ("update", {"mode": "sequential", "hidden_layers": 2}, "each hidden layer's gradients were taken with the already-updated"),
     ("learning_rate", {"used": Decimal("1"), "expected": Decimal("0.5")}, "matches leaving out the learning rate (η = 0.5)"),
     ("sign", {"upward": True}, "added instead of subtracted"),
     ("sign", {"upward": False}, "a minus sign was dropped"),
