@@ -1,4 +1,4 @@
-"""The command line: ``explainer render`` and ``explainer values``.
+"""The command line: ``explainer render``, ``explainer values`` and ``explainer check``.
 
 Thin on purpose: it parses arguments, reads the spec, calls the pure
 functions and writes files atomically.  User errors print one line and exit
@@ -20,6 +20,7 @@ FORMATS = ("markdown", "latex", "html")
 # would make the default run noticeably slower.
 ALL_FORMATS = ("markdown", "latex")
 FLAVORS = ("github", "mkdocs", "myst", "pandoc")
+CHECK_FORMATS = ("text", "markdown", "json")
 SUFFIXES = {"markdown": ".md", "latex": ".tex", "html": ".html"}
 DEFAULT_OUTPUT = "output"
 
@@ -78,6 +79,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     values = commands.add_parser("values", help="print every quantity of the derivation as JSON")
     values.add_argument("spec", nargs="?", metavar="SPEC", help="a .toml or .json network spec")
+
+    check = commands.add_parser(
+        "check", help="check numbers worked out by hand, line by line",
+        description="Check the numbers (and formulas) of an answer sheet against the derivation. "
+                    "Exit status: 0 when every claim is correct or off only by rounding, 1 when any is not, "
+                    "2 when the answers or the spec cannot be read.",
+    )
+    check.add_argument("answers", metavar="ANSWERS",
+                       help="the answers: plain keys, LaTeX, Markdown, TOML or JSON; - for standard input")
+    check.add_argument("--spec", metavar="SPEC", help="the network spec the answers are for (default: the built-in example)")
+    check.add_argument("--format", choices=CHECK_FORMATS, default="text",
+                       help="text: a table for the terminal (default); markdown: for feedback; json: for autograders")
     return parser
 
 
@@ -143,10 +156,39 @@ def _values(args) -> int:
     return 0
 
 
+def _check(args) -> int:
+    from . import derive, load_spec
+    from .check import check_answers
+    from .report import exit_status, report
+
+    source = "<stdin>" if args.answers == "-" else args.answers
+    text = _answers_text(args.answers, source)
+    verdicts = check_answers(text, derive(load_spec(args.spec)), source)
+    color = args.format == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    spec = args.spec or "the built-in example"
+    sys.stdout.write(report(verdicts, args.format, answers=source, spec=spec, color=color))
+    return exit_status(verdicts)
+
+
+def _answers_text(path: str, source: str) -> str:
+    from pathlib import Path
+
+    from .errors import AnswersError
+
+    try:
+        raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as error:
+        raise AnswersError(f"{source}: cannot read: {error.strerror or error}") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise AnswersError(f"{source}: cannot read: not UTF-8 text") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"render": _render, "values": _values}[args.command](args)
+        return {"render": _render, "values": _values, "check": _check}[args.command](args)
     except ExplainerError as error:
         print(f"explainer: error: {error}", file=sys.stderr)
         return 2

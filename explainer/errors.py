@@ -24,5 +24,9 @@ class SpecError(ExplainerError):
         super().__init__(f"{where}: {message}")
 
 
+class AnswersError(ExplainerError):
+    """An answer sheet that cannot be checked (no claims in it); names the file."""
+
+
 class DerivationMismatch(AssertionError):
     """Two computations of the same derivative disagree (a bug, never the user's fault)."""
