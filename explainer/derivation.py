@@ -275,7 +275,7 @@ def _training(b: _Builder, training: numeric.Training) -> Section:
         b.values[f"{o.out_key}@{N}"] = mpmath.mpf(value)
     for w, value in zip(n.weights, training.weights):
         b.values[f"{w.key}@{N}"] = mpmath.mpf(value)
-    return Section("training", (), {"iterations": N})
+    return Section("training", (), {"iterations": N, "history": training.history})
 
 
 # --- checks ---------------------------------------------------------------------

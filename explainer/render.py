@@ -3,19 +3,24 @@
 The words live once, in ``templates/document.j2``; each output format wraps it
 (``document.md.j2``, ``document.tex.j2``) and supplies its markup through a
 small class (``Markdown``, ``Latex``): headings, display math, emphasis,
-footnotes, tables and escaping of the user's text.  Numbers are formatted
-here, never in a template.
+footnotes, tables, figures and escaping of the user's text.  Numbers are
+formatted here, never in a template.
+
+The figures (``diagram``, ``losscurve``) are TikZ and pgfplots inside the
+LaTeX; the Markdown refers to SVG files beside it, ``NAME-network.svg`` and
+``NAME-loss.svg``, which ``render_with_figures`` returns with the text.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import jinja2
 
+from . import diagram, losscurve
 from .formatting import NumberFormat
 from .notation import Num, Sym, chain_lines, latex, substitute
 
@@ -80,22 +85,43 @@ def join_words(items) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def shown_values(derivation, number_format: NumberFormat) -> dict[str, str]:
+    """Every quantity and parameter by key, as the document prints it (LaTeX math)."""
+    shown = {key: number_format(value) for key, value in derivation.values.items()}
+    shown.update({key: str(value) for key, value in derivation.spec_parameters().items()})
+    # A quantity that is just another one (∂net_o1/∂out_h1 = w_5) is printed as that one is.
+    for key, equation in derivation.equations.items():
+        last = equation.forms[-1]
+        if isinstance(last, Sym) and last.key in shown:
+            shown[key] = shown[last.key]
+    return shown
+
+
 class _Markup:
-    """What both formats share: numbers and equation chains."""
+    """What both formats share: numbers, equation chains and the figures' data."""
 
     width = 100
 
     def __init__(self, derivation, number_format: NumberFormat) -> None:
         self.derivation = derivation
         self.format = number_format
-        self.shown = {key: number_format(value) for key, value in derivation.values.items()}
-        self.shown.update({key: str(value) for key, value in derivation.spec_parameters().items()})
-        # A quantity that is just another one (∂net_o1/∂out_h1 = w_5) is printed as that one is.
-        for key, equation in derivation.equations.items():
-            last = equation.forms[-1]
-            if isinstance(last, Sym) and last.key in self.shown:
-                self.shown[key] = self.shown[last.key]
+        self.shown = shown_values(derivation, number_format)
         self.footnotes: list[tuple[str, str]] = []
+
+    @cached_property
+    def diagram(self) -> diagram.Diagram:
+        return diagram.layout(self.derivation.network, self.shown)
+
+    def loss_curve(self, first_words: str, last_words: str) -> losscurve.Curve | None:
+        """The loss curve of the training, marked after one round and after the last; None without training."""
+        training = self.derivation.section("training")
+        if training is None:
+            return None
+        history = training.facts["history"]
+        (k1, e1), (n, en) = history[0], history[-1]
+        first = losscurve.Mark(k1, e1, first_words, self.shown[f"E_total@{k1}"])
+        last = losscurve.Mark(n, en, last_words, self.shown[f"E_total@{n}"])
+        return losscurve.curve(history, first, last)
 
     def value(self, key: str) -> str:
         return self.shown[key]
@@ -116,12 +142,13 @@ class _Markup:
         return _without_repeats(sides)
 
     def lines(self, equations, mode: str) -> list[str]:
+        return [row for rows in self.line_groups(equations, mode) for row in rows]
+
+    def line_groups(self, equations, mode: str) -> list[list[str]]:
+        """The lines of each equation, one list per equation."""
         if not isinstance(equations, (list, tuple)):
             equations = [equations]
-        rows = []
-        for equation in equations:
-            rows.extend(chain_lines(self.sides(equation, mode), self.width))
-        return rows
+        return [chain_lines(self.sides(equation, mode), self.width) for equation in equations]
 
 
 def _without_repeats(sides: list) -> list:
@@ -135,6 +162,23 @@ def _without_repeats(sides: list) -> list:
 
 class Markdown(_Markup):
     width = 100
+
+    def __init__(self, derivation, number_format: NumberFormat, figure_prefix: str | None = None) -> None:
+        super().__init__(derivation, number_format)
+        self.figure_prefix = figure_prefix or derivation.spec.name
+        self.figures: dict[str, str] = {}  # file name → SVG, for the figures the document refers to
+
+    def _figure(self, suffix: str, svg: str, caption: str) -> str:
+        name = f"{self.figure_prefix}-{suffix}.svg"
+        self.figures[name] = svg
+        alt = re.sub(r"([\\\[\]])", r"\\\1", caption)
+        return f"![{alt}]({_link(name)})\n\n*{caption}*"
+
+    def network_figure(self, caption: str) -> str:
+        return self._figure("network", diagram.svg(self.diagram, caption), caption)
+
+    def loss_figure(self, curve: losscurve.Curve, caption: str, x_label: str) -> str:
+        return self._figure("loss", losscurve.svg(curve, x_label, caption), caption)
 
     def heading(self, text: str, level: int) -> str:
         return f"{'#' * level} {text}"
@@ -181,18 +225,51 @@ _LATEX_SPECIALS = {
 }
 
 
+def _link(name: str) -> str:
+    """A file name as a Markdown link target, in which a space or a parenthesis would end it."""
+    return "".join(f"%{ord(c):02X}" if c in " ()<>%" else c for c in name)
+
+
 class Latex(_Markup):
     width = 62
+    two_column_width = 36
+    number_width = 5  # what an equation number takes from the line
+
+    def __init__(self, derivation, number_format: NumberFormat) -> None:
+        super().__init__(derivation, number_format)
+        self.handout = derivation.spec.handout
+        self.width = self.two_column_width if self.handout.columns == 2 else type(self).width
+        if self.handout.equation_numbers:
+            self.width -= self.number_width
 
     def heading(self, text: str, level: int) -> str:
         command = {1: "title", 2: "section*", 3: "subsection*"}[level]
         return f"\\{command}{{{text}}}"
 
     def show(self, equations, mode: str = "full") -> str:
-        rows = self.lines(equations, mode)
+        groups = self.line_groups(equations, mode)
+        rows = [row for rows in groups for row in rows]
+        if not self.handout.equation_numbers:
+            if len(rows) == 1:
+                return f"\\[\n{rows[0].replace(' &= ', ' = ')}\n\\]"
+            return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
         if len(rows) == 1:
-            return f"\\[\n{rows[0].replace(' &= ', ' = ')}\n\\]"
-        return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+            return f"\\begin{{equation}}\n{rows[0].replace(' &= ', ' = ')}\n\\end{{equation}}"
+        # One number per equation, on its last line.
+        numbered = [row if i == len(rows) - 1 else f"{row} \\notag" for rows in groups for i, row in enumerate(rows)]
+        return "\\begin{align}\n" + " \\\\\n".join(numbered) + "\n\\end{align}"
+
+    def network_figure(self, caption: str) -> str:
+        return self._figure(diagram.tikz(self.diagram), caption, "network")
+
+    def loss_figure(self, curve: losscurve.Curve, caption: str, x_label: str) -> str:
+        return self._figure(losscurve.pgfplots(curve, x_label), caption, "loss")
+
+    @staticmethod
+    def _figure(picture: str, caption: str, label: str) -> str:
+        # \fitwidth, defined in the preamble, shrinks a picture wider than the column and never enlarges one.
+        return (f"\\begin{{figure}}[!htbp]\n\\centering\n\\fitwidth{{%\n{picture}}}\n"
+                f"\\caption{{{caption}}}\\label{{fig:{label}}}\n\\end{{figure}}")
 
     def m(self, tex: str) -> str:
         return f"${tex}$"
@@ -225,13 +302,29 @@ class Latex(_Markup):
 _MARKUP = {"markdown": Markdown, "latex": Latex}
 
 
-def render(derivation, fmt: str = "markdown", *, decimals: int = 9, digits: int | None = None, detail: str = "source") -> str:
+def render(derivation, fmt: str = "markdown", *, decimals: int = 9, digits: int | None = None, detail: str = "source",
+           figure_prefix: str | None = None) -> str:
     """The derivation as a complete Markdown or LaTeX document."""
+    return render_with_figures(derivation, fmt, decimals=decimals, digits=digits, detail=detail,
+                               figure_prefix=figure_prefix)[0]
+
+
+def render_with_figures(derivation, fmt: str = "markdown", *, decimals: int = 9, digits: int | None = None,
+                        detail: str = "source", figure_prefix: str | None = None) -> tuple[str, dict[str, str]]:
+    """The document and the files it refers to: file name → SVG text (none for LaTeX).
+
+    The Markdown names its figures ``PREFIX-network.svg`` and ``PREFIX-loss.svg``,
+    to be written beside it; PREFIX is the spec's name unless given.
+    """
     if fmt not in _MARKUP:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     if detail not in DETAILS:
         raise ValueError(f"unknown detail {detail!r}; expected one of {', '.join(DETAILS)}")
-    markup = _MARKUP[fmt](derivation, NumberFormat(decimals=decimals, digits=digits))
+    number_format = NumberFormat(decimals=decimals, digits=digits)
+    if fmt == "markdown":
+        markup = Markdown(derivation, number_format, figure_prefix)
+    else:
+        markup = _MARKUP[fmt](derivation, number_format)
     template = environment().get_template(f"document{SUFFIXES[fmt]}.j2")
     text = template.render(d=derivation, n=derivation.network, f=markup, detail=detail)
-    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n", getattr(markup, "figures", {})
