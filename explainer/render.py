@@ -260,16 +260,18 @@ class Latex(_Markup):
         return "\\begin{align}\n" + " \\\\\n".join(numbered) + "\n\\end{align}"
 
     def network_figure(self, caption: str) -> str:
-        return self._figure(diagram.tikz(self.diagram), caption, "network")
+        # Across both columns in the two-column layout: shrunk to one, its labels would be too small to read.
+        return self._figure(diagram.tikz(self.diagram), caption, "network", wide=self.handout.columns == 2)
 
     def loss_figure(self, curve: losscurve.Curve, caption: str, x_label: str) -> str:
         return self._figure(losscurve.pgfplots(curve, x_label), caption, "loss")
 
     @staticmethod
-    def _figure(picture: str, caption: str, label: str) -> str:
+    def _figure(picture: str, caption: str, label: str, wide: bool = False) -> str:
         # \fitwidth, defined in the preamble, shrinks a picture wider than the column and never enlarges one.
-        return (f"\\begin{{figure}}[!htbp]\n\\centering\n\\fitwidth{{%\n{picture}}}\n"
-                f"\\caption{{{caption}}}\\label{{fig:{label}}}\n\\end{{figure}}")
+        environment, placement = ("figure*", "t") if wide else ("figure", "!htbp")
+        return (f"\\begin{{{environment}}}[{placement}]\n\\centering\n\\fitwidth{{%\n{picture}}}\n"
+                f"\\caption{{{caption}}}\\label{{fig:{label}}}\n\\end{{{environment}}}")
 
     def m(self, tex: str) -> str:
         return f"${tex}$"
@@ -292,11 +294,18 @@ class Latex(_Markup):
     def footnote_list(self) -> str:
         return ""
 
+    table_rows = 25  # a longer table is cut into pieces of this many rows, each with the header
+
     def table(self, header, rows) -> str:
+        # A tabular cannot break across pages (nor can longtable work in two columns): the
+        # page may break between the pieces, separate paragraphs.
         spec = "l" * len(header)
-        lines = [f"\\begin{{tabular}}{{{spec}}}", " & ".join(header) + r" \\ \hline"]
-        lines += [" & ".join(row) + r" \\" for row in rows]
-        return "\\begin{center}\n" + "\n".join(lines) + "\n\\end{tabular}\n\\end{center}"
+        pieces = []
+        for start in range(0, max(len(rows), 1), self.table_rows):
+            lines = [f"\\begin{{tabular}}{{{spec}}}", " & ".join(header) + r" \\ \hline"]
+            lines += [" & ".join(row) + r" \\" for row in rows[start:start + self.table_rows]]
+            pieces.append("\n".join(lines) + "\n\\end{tabular}")
+        return "\\begin{center}\n" + "\n\n".join(pieces) + "\n\\end{center}"
 
 
 _MARKUP = {"markdown": Markdown, "latex": Latex}
