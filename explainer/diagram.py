@@ -1,21 +1,26 @@
 """The network diagram: one layout, printed as TikZ and as SVG.
 
 The layout places the layers in columns from left to right (inputs, hidden
-layers, outputs), each column centred, and below each non-input layer a bias
-node, the constant 1 that its bias multiplies (``net = … + b_1 * 1``, as the
-document writes it).  Each weight is labelled on its connection with its name
-and its value as the user wrote it; the inputs' values stand to the left of
-the inputs and the targets to the right of the outputs.
+layers, outputs), each column centred.  Each weight is labelled on its
+connection with its name and its value as the user wrote it; the inputs'
+values stand to the left of the inputs and the targets to the right of the
+outputs.  A bias shared by a layer is drawn as the source draws it: a node
+1 below the gap before the layer, joined to each of its neurons (``net = … +
+b_1 * 1``, as the document writes it), with the bias written under it; a
+neuron's own bias is written under the neuron.
 
-Labels are placed, not drawn over each other: each connection's label sits
-at a fraction of the way from its source, the same fraction for a whole gap
-between two columns, and the first fraction at which no label touches another
-label or a neuron is taken (a label may cross another connection: it has a
-white background, and the connection goes on on its other side).  When no fraction works for
-some gap (wide layers), the figure shows the neurons and connections without
-weight labels, the columns shrink to fit the page, and the weights are left
-to the document's tables; the SVG still names every connection and neuron in
-a tooltip (``<title>``).
+Labels are placed, never over each other or over a neuron.  Weight by
+weight, a label takes the first place along its connection (near the
+source first, where the connections of one neuron fan out) that is clear of
+the labels placed before it and of the neurons: first where no other
+connection runs under it, else where none crosses its middle and none
+crosses its own connection under it (the label has a white background, so
+such a crossing would be hidden).  When that fails, roomier grids are tried
+(``ROOMY``); when they all fail (wide layers: the source's 2-2-2 and a
+2-3-2-2 network are labelled, a 3-4-1 one is not), the figure shows only the
+neurons and their connections, the columns shrink to fit the page, and the
+weights and biases are left to the document's tables.  The SVG names every
+connection and neuron in a tooltip (``<title>``) either way.
 
 Lengths are in centimetres, y upwards, as in TikZ; the SVG printer scales and
 flips them.
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from .network import Network, Neuron
 from .svg import MathText, attribute, document, number, title
@@ -54,7 +60,7 @@ FILL = {"input": "#dbe9f6", "hidden": "#d8f0d2", "output": "#fde0c5", "bias": "#
 class Node:
     """A circle: a neuron, or the constant 1 of a layer's bias."""
 
-    key: str  # the neuron's name (h1), or the bias's key (b1; b1_1 for a layer with one bias per neuron)
+    key: str  # the neuron's name (h1), or for the constant 1 the key of the shared bias it carries (b1)
     kind: str  # input, hidden, output or bias
     x: float
     y: float
@@ -88,7 +94,7 @@ class Label:
     y: float
     anchor: str = "center"
 
-    @property
+    @cached_property
     def width(self) -> float:
         return self.text.width() * EM + 2 * PAD
 

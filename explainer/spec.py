@@ -1,4 +1,5 @@
-"""Reading a spec: the network, its training sample and the training settings.
+"""Reading a spec: the network, its training sample, the training settings,
+and the document's title block (author, course, date) and handout layout.
 
 A spec comes from a TOML or JSON file, a Python mapping, or the built-in
 example (the network of the reference document).  Every problem a user can
@@ -85,7 +86,7 @@ class Spec:
     update: str
     train_biases: bool
     iterations: int
-    # Who wrote the document, for which course, when: free one-line text, printed under the title.
+    # Who wrote the document, for which course, when: free one-line text, printed with the title.
     author: str = ""
     course: str = ""
     date: str = ""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from xml.sax.saxutils import escape, quoteattr
 
 FONT_FAMILY = "'Latin Modern Roman', 'CMU Serif', 'Times New Roman', serif"
 SUBSCRIPT_SIZE = 0.72  # of the font size
@@ -88,8 +87,17 @@ def number(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
+# Not xml.sax.saxutils: it imports urllib.request, and with it http and email, for nothing used here.
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
+
+
+def escape(text: str) -> str:
+    """Text as XML character data or the inside of a double-quoted attribute."""
+    return "".join(_ESCAPES.get(c, c) for c in text)
+
+
 def attribute(value: str) -> str:
-    return quoteattr(value)
+    return f'"{escape(value)}"'
 
 
 def title(text: str) -> str:
