@@ -113,6 +113,7 @@ DOCUMENTS = {
     "1-1, source": (SHAPES["1-1"], {}, "source"),
     "3-4-1, full": ({**SHAPES["3-4-1"], "training": {"iterations": 500}}, {}, "full"),
     "a bias per neuron, full": ({**SHAPES["2-3-2-2, a bias per neuron"], "training": {"iterations": 3}}, {}, "full"),
+    "10-30-20-10, source": ({**SHAPES["10-30-20-10"], "training": {"iterations": 100}}, {}, "source"),
     "two columns, full": (None, {"handout.columns": 2}, "full"),
     "numbered, letter, full": (None, {"handout.equation_numbers": True, "handout.paper": "letter"}, "full"),
 }
