@@ -17,12 +17,12 @@ from pathlib import Path
 
 from . import __version__
 from .errors import ExplainerError
+from .spec import COLUMNS, PAPERS
 
 FORMATS = ("markdown", "latex", "pdf", "values-tex")
 ALL = ("markdown", "latex")  # --format all: the cheap ones; a PDF needs TeX and is asked for by name
 SUFFIXES = {"markdown": ".md", "latex": ".tex", "pdf": ".pdf", "values-tex": "-values.tex"}
 DEFAULT_OUTPUT = Path("output")
-PAPERS = ("a4", "letter")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     handout.add_argument("--paper", choices=PAPERS, help="the paper size (default: a4)")
     handout.add_argument("--equation-numbers", action=argparse.BooleanOptionalAction, default=None,
                          help="number the displayed equations (default: no)")
-    handout.add_argument("--columns", type=int, choices=(1, 2),
+    handout.add_argument("--columns", type=int, choices=COLUMNS,
                          help="2: the compact two-column layout for long derivations (default: 1)")
 
     values = commands.add_parser("values", help="print every quantity of the derivation as JSON")

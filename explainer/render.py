@@ -234,6 +234,7 @@ class Latex(_Markup):
     width = 62
     two_column_width = 36
     number_width = 5  # what an equation number takes from the line
+    table_rows = 25  # a longer table is cut into pieces of this many rows, each with the header
 
     def __init__(self, derivation, number_format: NumberFormat) -> None:
         super().__init__(derivation, number_format)
@@ -293,8 +294,6 @@ class Latex(_Markup):
 
     def footnote_list(self) -> str:
         return ""
-
-    table_rows = 25  # a longer table is cut into pieces of this many rows, each with the header
 
     def table(self, header, rows) -> str:
         # A tabular cannot break across pages (nor can longtable work in two columns): the

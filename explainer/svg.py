@@ -15,6 +15,7 @@ from dataclasses import dataclass
 FONT_FAMILY = "'Latin Modern Roman', 'CMU Serif', 'Times New Roman', serif"
 SUBSCRIPT_SIZE = 0.72  # of the font size
 SUBSCRIPT_DROP = 0.25  # em
+THICK_SPACE = 0.28  # em
 _SUPERSCRIPTS = str.maketrans("0123456789-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺")
 
 
@@ -54,9 +55,14 @@ class MathText:
             parts.append(f'<tspan font-size="{size}%" dy="{number(drop)}">{escape(self.subscript)}</tspan>')
         if self.rest:
             shift = f' dy="{number(-drop)}"' if self.subscript else ""
-            # No-break spaces: a renderer may drop an ordinary space at the start of a tspan.
-            rest = escape(plain_number(self.rest)).replace(" ", "\u00a0")
-            parts.append(f"<tspan{shift}>{rest}</tspan>")
+            rest = plain_number(self.rest)
+            if parts and rest.startswith(" "):
+                # A space that begins a tspan may be dropped (librsvg does): an offset instead,
+                # the thick space TeX puts around "=".
+                shift += f' dx="{number(THICK_SPACE * font_size)}"'
+                rest = rest.lstrip(" ")
+            # No-break spaces: whitespace inside SVG text may collapse.
+            parts.append(f"<tspan{shift}>{escape(rest).replace(' ', chr(0xA0))}</tspan>")
         return "".join(parts)
 
 
