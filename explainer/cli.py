@@ -14,14 +14,15 @@ import sys
 
 from . import __version__
 from .errors import ExplainerError
+from .spec import COLUMNS, PAPERS
 
-FORMATS = ("markdown", "latex", "html")
-# What --format all writes.  HTML is asked for by name: its MathML conversion
-# would make the default run noticeably slower.
-ALL_FORMATS = ("markdown", "latex")
+FORMATS = ("markdown", "latex", "html", "pdf", "values-tex")
+# --format all: the cheap ones.  A PDF needs TeX, and HTML's MathML conversion
+# would make the default run noticeably slower: both are asked for by name.
+ALL = ("markdown", "latex")
 FLAVORS = ("github", "mkdocs", "myst", "pandoc")
 CHECK_FORMATS = ("text", "markdown", "json")
-SUFFIXES = {"markdown": ".md", "latex": ".tex", "html": ".html"}
+SUFFIXES = {"markdown": ".md", "latex": ".tex", "html": ".html", "pdf": ".pdf", "values-tex": "-values.tex"}
 DEFAULT_OUTPUT = "output"
 
 
@@ -58,17 +59,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"explainer {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
-    render = commands.add_parser("render", help="write the derivation as Markdown, LaTeX or HTML")
+    render = commands.add_parser("render", help="write the derivation as Markdown, LaTeX, HTML or PDF")
     render.add_argument("spec", nargs="?", metavar="SPEC", help="a .toml or .json network spec")
     render.add_argument("--format", choices=(*FORMATS, "all"), default="all",
-                        help="what to write (default: all, i.e. Markdown and LaTeX); html is one "
-                             "self-contained page with MathML")
+                        help="what to write (default: all, i.e. Markdown, with its figures as SVG files beside it, "
+                             "and LaTeX); html is one self-contained page with MathML; pdf compiles the LaTeX "
+                             "with latexmk; values-tex writes \\expval macros")
     render.add_argument("--flavor", choices=FLAVORS,
                         help="the Markdown's dialect: github (the default), mkdocs (pymdownx.arithmatex), "
                              "myst (dollarmath and amsmath) or pandoc")
     render.add_argument("--output", metavar="PATH",
                         help="the file to write, or - for standard output; with --format all a directory "
-                             f"(default: {DEFAULT_OUTPUT}/NAME.md and .tex)")
+                             f"(default: {DEFAULT_OUTPUT}/NAME.md, NAME-network.svg, NAME-loss.svg and NAME.tex)")
     digits = render.add_mutually_exclusive_group()
     digits.add_argument("--decimals", type=_non_negative, default=9, metavar="N",
                         help="round shown values to N decimal places (default: 9)")
@@ -76,6 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--detail", choices=("source", "full"), default="source",
                         help="source: the first neuron and weight of each kind in full, the rest stated "
                              "(as the source does); full: every one in full")
+    handout = render.add_argument_group("handout", "the title block and the LaTeX/PDF layout; "
+                                        "each replaces the spec's own setting")
+    for field in ("title", "author", "course", "date"):
+        handout.add_argument(f"--{field}", metavar="TEXT", help=f"the document's {field}")
+    handout.add_argument("--paper", choices=PAPERS, help="the paper size (default: a4)")
+    handout.add_argument("--equation-numbers", action=argparse.BooleanOptionalAction, default=None,
+                         help="number the displayed equations (default: no)")
+    handout.add_argument("--columns", type=int, choices=COLUMNS,
+                         help="2: the compact two-column layout for long derivations (default: 1)")
 
     values = commands.add_parser("values", help="print every quantity of the derivation as JSON")
     values.add_argument("spec", nargs="?", metavar="SPEC", help="a .toml or .json network spec")
@@ -94,15 +105,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def write_atomically(path, text: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all, keeping any old file until the new one is complete."""
+def write_atomically(path, content: str | bytes) -> None:
+    """Write ``content`` to ``path`` whole or not at all, keeping any old file until the new one is complete."""
     import tempfile
 
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
+        if isinstance(content, bytes):
+            stream = os.fdopen(handle, "wb")
+        else:
+            stream = os.fdopen(handle, "w", encoding="utf-8", newline="\n")
+        with stream:
+            stream.write(content)
         # mkstemp makes the file private (0600); give it the mode any new file would get.
         umask = os.umask(0)
         os.umask(umask)
@@ -115,25 +130,64 @@ def write_atomically(path, text: str) -> None:
 
 def _render(args) -> int:
     from . import derive, load_spec
+    from .spec import with_overrides
 
-    from .render import render
-
-    formats = ALL_FORMATS if args.format == "all" else (args.format,)
+    formats = ALL if args.format == "all" else (args.format,)
     if args.flavor and "markdown" not in formats:
         raise ExplainerError(f"--flavor applies to Markdown, and --format {args.format} writes none")
-    derivation = derive(load_spec(args.spec))
+    derivation = derive(with_overrides(load_spec(args.spec), _handout_options(args)))
     options = {"decimals": args.decimals, "digits": args.digits, "detail": args.detail}
+    to_stdout = args.output == "-"
     # Render everything before writing anything, so a failure leaves no partial output.
-    texts = {fmt: render(derivation, fmt, **options, flavor=args.flavor if fmt == "markdown" else None)
-             for fmt in formats}
-    if args.output == "-":
-        sys.stdout.write("".join(texts.values()))
+    documents = []
+    for fmt in formats:
+        path = None if to_stdout else _output_path(args.output, derivation.spec.name, fmt, len(formats) > 1)
+        documents.append((path, *_document(derivation, fmt, path, options, args.flavor)))
+    if to_stdout:
+        # Only the documents: the figures a Markdown document refers to need a directory to live in.
+        for _, content, _ in documents:
+            if isinstance(content, bytes):
+                sys.stdout.flush()
+                sys.stdout.buffer.write(content)
+            else:
+                sys.stdout.write(content)
         return 0
-    for fmt, text in texts.items():
-        path = _output_path(args.output, derivation.spec.name, fmt, len(formats) > 1)
-        write_atomically(path, text)
-        print(path)
+    for path, content, figures in documents:
+        for where, what in ((path, content), *figures.items()):
+            write_atomically(where, what)
+            print(where)
     return 0
+
+
+def _handout_options(args) -> dict:
+    """The spec fields given on the command line (see ``spec.with_overrides``)."""
+    given = {"title": args.title, "author": args.author, "course": args.course, "date": args.date,
+             "handout.paper": args.paper, "handout.equation_numbers": args.equation_numbers,
+             "handout.columns": args.columns}
+    return {field: value for field, value in given.items() if value is not None}
+
+
+def _document(derivation, fmt: str, path, options: dict, flavor: str | None) -> tuple[str | bytes, dict]:
+    """One format's document, and the figures to write beside it (Markdown's SVG files, by path)."""
+    from .render import render, render_with_figures
+
+    if fmt == "markdown":
+        prefix = path.stem if path is not None else None
+        text, figures = render_with_figures(derivation, "markdown", figure_prefix=prefix, flavor=flavor, **options)
+        return text, {} if path is None else {path.parent / name: svg for name, svg in figures.items()}
+    if fmt in ("latex", "html"):
+        return render(derivation, fmt, **options), {}
+    if fmt == "pdf":
+        from .pdf import compile_pdf
+
+        pdf, report = compile_pdf(derivation.to_latex(**options))
+        name = path.name if path is not None else "the PDF"
+        for problem in report.problems():
+            print(f"explainer: warning: {name}: {problem}", file=sys.stderr)
+        return pdf, {}
+    from .macros import values_tex
+
+    return values_tex(derivation, decimals=options["decimals"], digits=options["digits"]), {}
 
 
 def _output_path(output: str | None, name: str, fmt: str, several: bool):
@@ -147,9 +201,9 @@ def _output_path(output: str | None, name: str, fmt: str, several: bool):
 
 
 def _values(args) -> int:
-    from . import derive, load_spec
-
     import json
+
+    from . import derive, load_spec
 
     derivation = derive(load_spec(args.spec))
     print(json.dumps(derivation.float_values(), indent=2))

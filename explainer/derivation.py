@@ -281,7 +281,7 @@ def _training(b: _Builder, training: numeric.Training) -> Section:
         b.values[f"{o.out_key}@{N}"] = mpmath.mpf(value)
     for w, value in zip(n.weights, training.weights):
         b.values[f"{w.key}@{N}"] = mpmath.mpf(value)
-    return Section("training", (), {"iterations": N})
+    return Section("training", (), {"iterations": N, "history": training.history})
 
 
 # --- checks ---------------------------------------------------------------------
@@ -419,7 +419,7 @@ class Derivation:
     # Jupyter shows the richest of these it can: the HTML in a notebook, the
     # LaTeX when nbconvert writes a PDF, the Markdown elsewhere.
     def _repr_markdown_(self) -> str:
-        return self.to_markdown()
+        return self.to_markdown(standalone=False)
 
     def _repr_latex_(self) -> str:
         return self.to_latex(standalone=False)

@@ -15,6 +15,7 @@ from functools import cache
 
 from latex2mathml.converter import convert
 
+from . import diagram, losscurve
 from .render import _Markup
 
 # Block-level markup that ``paragraphs`` leaves alone; everything else is running text.
@@ -48,6 +49,17 @@ def slug(text: str) -> str:
 class Html(_Markup):
     # Narrower than Markdown's lines, so that a chain fits a phone better.
     width = 62
+
+    def network_figure(self, caption: str) -> str:
+        return self._figure(diagram.svg(self.diagram, caption), caption)
+
+    def loss_figure(self, curve: losscurve.Curve, caption: str, x_label: str) -> str:
+        return self._figure(losscurve.svg(curve, x_label, caption), caption)
+
+    @staticmethod
+    def _figure(svg: str, caption: str) -> str:
+        # Inline, so the page stays one file; the figure scales down to a phone's width.
+        return f'<figure class="figure">{svg}<figcaption>{html.escape(caption)}</figcaption></figure>'
 
     def heading(self, text: str, level: int) -> str:
         n = min(level + self.heading_offset, 6)

@@ -100,7 +100,7 @@ def derivation_markdown(spec_text: str, where: str, detail="source", decimals=9,
 
     options = _checked(where, detail=detail, decimals=decimals, digits=digits, heading_level=heading_level)
     spec = parse_spec_text(spec_text, where, "toml") if spec_text.strip() else load_spec()
-    return derive(spec).to_markdown(flavor="mkdocs", **options)
+    return derive(spec).to_markdown(flavor="mkdocs", standalone=False, **options)
 
 
 def _checked(where: str, *, detail, decimals, digits, heading_level) -> dict:

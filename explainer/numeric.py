@@ -89,6 +89,25 @@ class Training:
     error: float
     outputs: tuple[float, ...]
     weights: tuple[float, ...]  # in weight-number order
+    history: tuple[tuple[int, float], ...] = ()  # (k, E_total after k rounds) at the rounds of ``history_rounds``
+
+
+# The loss curve needs the error at a few hundred rounds, not at every one:
+# beyond this many rounds they are spaced evenly on a logarithmic scale.
+HISTORY_POINTS = 200
+
+
+def history_rounds(iterations: int) -> tuple[int, ...]:
+    """The rounds k (1 … iterations) after which the training records E_total.
+
+    Every round up to ``HISTORY_POINTS``; beyond, about that many spaced evenly
+    in log k, always with the first and the last.
+    """
+    if iterations <= HISTORY_POINTS:
+        return tuple(range(1, iterations + 1))
+    top = math.log(iterations)
+    rounds = {round(math.exp(top * i / (HISTORY_POINTS - 1))) for i in range(HISTORY_POINTS)}
+    return tuple(sorted(rounds | {1, iterations}))
 
 
 # Up to this many weights one round is generated as straight-line Python on
@@ -124,13 +143,19 @@ def train_numpy(network: Network, iterations: int) -> Training:
     act = [activation_function(name, np.exp) for name in spec.activations]
     dact = [activation_derivative(name, np.exp) for name in spec.activations]
     dloss = loss_derivative(spec.loss, np.exp)
+    term = loss_term(spec.loss, np.exp)
     sequential = spec.update == "sequential"
     depth = len(weights)
-    for _ in range(iterations):
+    marks = iter(history_rounds(iterations))
+    mark, history = next(marks, -1), []
+    for k in range(iterations):
         outs, nets = [x], []
         for W, b, f in zip(weights, biases, act):
             nets.append(W @ outs[-1] + b)
             outs.append(f(nets[-1]))
+        if k == mark:  # the outputs of the weights after k rounds
+            history.append((k, float(np.sum(term(target, outs[-1])))))
+            mark = next(marks, -1)
         delta = dloss(target, outs[-1]) * dact[-1](outs[-1], nets[-1])
         for l in range(depth - 1, -1, -1):
             gradient = np.outer(delta, outs[l])
@@ -143,9 +168,11 @@ def train_numpy(network: Network, iterations: int) -> Training:
     out = x
     for W, b, f in zip(weights, biases, act):
         out = f(W @ out + b)
-    term = loss_term(spec.loss, np.exp)
     error = float(np.sum(term(target, out)))
-    return Training(iterations, error, tuple(map(float, out)), tuple(float(v) for W in weights for v in W.ravel()))
+    if mark == iterations:
+        history.append((iterations, error))
+    weights = tuple(float(v) for W in weights for v in W.ravel())
+    return Training(iterations, error, tuple(map(float, out)), weights, tuple(history))
 
 
 def train_scalar(network: Network, iterations: int) -> Training:
@@ -153,10 +180,11 @@ def train_scalar(network: Network, iterations: int) -> Training:
     source = scalar_training_source(network)
     namespace = {"exp": _float_exp}
     exec(compile(source, "<training round>", "exec"), namespace)
-    result = namespace["run"](iterations, *(float(v) for v in network.parameter_values().values()))
+    parameters = (float(v) for v in network.parameter_values().values())
+    result, history = namespace["run"](iterations, history_rounds(iterations), *parameters)
     n_out = len(network.outputs)
     weights, outputs, error = result[: len(network.weights)], result[-1 - n_out : -1], result[-1]
-    return Training(iterations, error, tuple(outputs), tuple(weights))
+    return Training(iterations, error, tuple(outputs), tuple(weights), tuple(history))
 
 
 def _float_exp(x: float) -> float:
@@ -168,7 +196,11 @@ def _float_exp(x: float) -> float:
 
 
 def scalar_training_source(network: Network) -> str:
-    """Python source of ``run(iterations, *parameters)``: the rounds, then the final forward pass.
+    """Python source of ``run(iterations, marks, *parameters)``: the rounds, then the final forward pass.
+
+    It returns the final weights, outputs and error, and the history: E_total
+    after each round k in ``marks`` (increasing), computed from the forward
+    pass the round starts with.
 
     The formulas are the document's own (activation, loss and their
     derivatives), printed as Python; variables are the quantities' keys.
@@ -217,11 +249,17 @@ def scalar_training_source(network: Network) -> str:
     error = " + ".join(formula(loss.term, "target_" + o.name, o.out_key) for o in network.outputs)
     results = [name(w.key) for w in network.weights] + [name(o.out_key) for o in network.outputs]
     parameters = list(network.parameter_values())
-    body = "\n".join(f"        {line}" for line in forward + backward + updates)
+    record = [f"if k == mark:", f"    history.append((k, {error}))", "    mark = next(marks, -1)"]
+    body = "\n".join(f"        {line}" for line in forward + record + backward + updates)
     final = "\n".join(f"    {line}" for line in forward)
     return (
-        f"def run(iterations, {', '.join(var[k] for k in parameters)}):\n"
-        f"    for _ in range(iterations):\n{body}\n"
+        f"def run(iterations, marks, {', '.join(var[k] for k in parameters)}):\n"
+        f"    marks = iter(marks)\n"
+        f"    mark, history = next(marks, -1), []\n"
+        f"    for k in range(iterations):\n{body}\n"
         f"{final}\n"
-        f"    return ({', '.join(results)}, {error})\n"
+        f"    error = {error}\n"
+        f"    if mark == iterations:\n"
+        f"        history.append((iterations, error))\n"
+        f"    return ({', '.join(results)}, error), history\n"
     )

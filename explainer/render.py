@@ -3,21 +3,28 @@
 The words live once, in ``templates/document.j2``; each output format wraps it
 (``document.md.j2``, ``document.tex.j2``, ``document.html.j2``) and supplies
 its markup through a small class (``Markdown``, ``Latex``, ``html.Html``):
-headings, display math, emphasis, footnotes, tables and escaping of the
-user's text.  Markdown comes in flavors, one small subclass each, for the
+headings, display math, emphasis, footnotes, tables, figures and escaping of
+the user's text.  Markdown comes in flavors, one small subclass each, for the
 renderers that read it (GitHub, MkDocs, MyST, pandoc).  Numbers are formatted
 here, never in a template.
+
+The figures (``diagram``, ``losscurve``) are TikZ and pgfplots inside the
+LaTeX and inline SVG in HTML; the Markdown refers to SVG files beside it,
+``NAME-network.svg`` and ``NAME-loss.svg``, which ``render_with_figures``
+returns with the text.
 """
 
 from __future__ import annotations
 
+import html
 import os
 import re
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import jinja2
 
+from . import diagram, losscurve
 from .formatting import NumberFormat
 from .notation import Num, Sym, chain_lines, latex, substitute
 
@@ -83,24 +90,48 @@ def join_words(items) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def shown_values(derivation, number_format: NumberFormat) -> dict[str, str]:
+    """Every quantity and parameter by key, as the document prints it (LaTeX math)."""
+    shown = {key: number_format(value) for key, value in derivation.values.items()}
+    shown.update({key: str(value) for key, value in derivation.spec_parameters().items()})
+    # A quantity that is just another one (∂net_o1/∂out_h1 = w_5) is printed as that one is.
+    for key, equation in derivation.equations.items():
+        last = equation.forms[-1]
+        if isinstance(last, Sym) and last.key in shown:
+            shown[key] = shown[last.key]
+    return shown
+
+
 class _Markup:
-    """What both formats share: numbers and equation chains."""
+    """What both formats share: numbers, equation chains and the figures' data."""
 
     width = 100
 
-    def __init__(self, derivation, number_format: NumberFormat, heading_offset: int = 0) -> None:
+    def __init__(self, derivation, number_format: NumberFormat, heading_offset: int = 0,
+                 standalone: bool = True) -> None:
         self.derivation = derivation
         self.format = number_format
+        # A fragment lives inside a page of someone else's: no files beside it, no preamble of its own.
+        self.standalone = standalone
         # Embedded in a page that has headings of its own, the document's headings move down.
         self.heading_offset = heading_offset
-        self.shown = {key: number_format(value) for key, value in derivation.values.items()}
-        self.shown.update({key: str(value) for key, value in derivation.spec_parameters().items()})
-        # A quantity that is just another one (∂net_o1/∂out_h1 = w_5) is printed as that one is.
-        for key, equation in derivation.equations.items():
-            last = equation.forms[-1]
-            if isinstance(last, Sym) and last.key in self.shown:
-                self.shown[key] = self.shown[last.key]
+        self.shown = shown_values(derivation, number_format)
         self.footnotes: list[tuple[str, str]] = []
+
+    @cached_property
+    def diagram(self) -> diagram.Diagram:
+        return diagram.layout(self.derivation.network, self.shown)
+
+    def loss_curve(self, first_words: str, last_words: str) -> losscurve.Curve | None:
+        """The loss curve of the training, marked after one round and after the last; None without training."""
+        training = self.derivation.section("training")
+        if training is None:
+            return None
+        history = training.facts["history"]
+        (k1, e1), (n, en) = history[0], history[-1]
+        first = losscurve.Mark(k1, e1, first_words, self.shown[f"E_total@{k1}"])
+        last = losscurve.Mark(n, en, last_words, self.shown[f"E_total@{n}"])
+        return losscurve.curve(history, first, last)
 
     def value(self, key: str) -> str:
         return self.shown[key]
@@ -121,12 +152,13 @@ class _Markup:
         return _without_repeats(sides)
 
     def lines(self, equations, mode: str) -> list[str]:
+        return [row for rows in self.line_groups(equations, mode) for row in rows]
+
+    def line_groups(self, equations, mode: str) -> list[list[str]]:
+        """The lines of each equation, one list per equation."""
         if not isinstance(equations, (list, tuple)):
             equations = [equations]
-        rows = []
-        for equation in equations:
-            rows.extend(chain_lines(self.sides(equation, mode), self.width))
-        return rows
+        return [chain_lines(self.sides(equation, mode), self.width) for equation in equations]
 
 
 def _without_repeats(sides: list) -> list:
@@ -143,6 +175,29 @@ class Markdown(_Markup):
     markdown-it's dollarmath and most editors read it."""
 
     width = 100
+
+    def __init__(self, derivation, number_format: NumberFormat, heading_offset: int = 0,
+                 standalone: bool = True, figure_prefix: str | None = None) -> None:
+        super().__init__(derivation, number_format, heading_offset, standalone)
+        self.figure_prefix = figure_prefix or derivation.spec.name
+        self.figures: dict[str, str] = {}  # file name → SVG, for the figures the document refers to
+
+    def _figure(self, suffix: str, svg: str, caption: str) -> str:
+        if not self.standalone:
+            # Embedded in a site or a notebook there is no file beside the text: the
+            # SVG goes inline, as an HTML block (which must hold no blank line).
+            inline = "\n".join(line for line in svg.splitlines() if line.strip())
+            return f'<figure class="explainer-figure">\n{inline}\n<figcaption>{html.escape(caption)}</figcaption>\n</figure>'
+        name = f"{self.figure_prefix}-{suffix}.svg"
+        self.figures[name] = svg
+        alt = re.sub(r"([\\\[\]])", r"\\\1", caption)
+        return f"![{alt}]({_link(name)})\n\n*{caption}*"
+
+    def network_figure(self, caption: str) -> str:
+        return self._figure("network", diagram.svg(self.diagram, caption), caption)
+
+    def loss_figure(self, curve: losscurve.Curve, caption: str, x_label: str) -> str:
+        return self._figure("loss", losscurve.svg(curve, x_label, caption), caption)
 
     def heading(self, text: str, level: int) -> str:
         return f"{'#' * min(level + self.heading_offset, 6)} {text}"
@@ -237,8 +292,24 @@ _LATEX_SPECIALS = {
 }
 
 
+def _link(name: str) -> str:
+    """A file name as a Markdown link target, in which a space or a parenthesis would end it."""
+    return "".join(f"%{ord(c):02X}" if c in " ()<>%" else c for c in name)
+
+
 class Latex(_Markup):
     width = 62
+    two_column_width = 36
+    number_width = 5  # what an equation number takes from the line
+    table_rows = 25  # a longer table is cut into pieces of this many rows, each with the header
+
+    def __init__(self, derivation, number_format: NumberFormat, heading_offset: int = 0,
+                 standalone: bool = True) -> None:
+        super().__init__(derivation, number_format, heading_offset, standalone)
+        self.handout = derivation.spec.handout
+        self.width = self.two_column_width if self.handout.columns == 2 else type(self).width
+        if self.handout.equation_numbers:
+            self.width -= self.number_width
 
     # Level 1 is the title: ``\\title`` in a document, a section in a fragment (shifted by one).
     _HEADINGS = ("title", "section*", "subsection*", "subsubsection*", "paragraph*", "subparagraph*")
@@ -248,10 +319,35 @@ class Latex(_Markup):
         return f"\\{command}{{{text}}}"
 
     def show(self, equations, mode: str = "full") -> str:
-        rows = self.lines(equations, mode)
+        groups = self.line_groups(equations, mode)
+        rows = [row for rows in groups for row in rows]
+        if not self.handout.equation_numbers:
+            if len(rows) == 1:
+                return f"\\[\n{rows[0].replace(' &= ', ' = ')}\n\\]"
+            return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
         if len(rows) == 1:
-            return f"\\[\n{rows[0].replace(' &= ', ' = ')}\n\\]"
-        return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+            return f"\\begin{{equation}}\n{rows[0].replace(' &= ', ' = ')}\n\\end{{equation}}"
+        # One number per equation, on its last line.
+        numbered = [row if i == len(rows) - 1 else f"{row} \\notag" for rows in groups for i, row in enumerate(rows)]
+        return "\\begin{align}\n" + " \\\\\n".join(numbered) + "\n\\end{align}"
+
+    def network_figure(self, caption: str) -> str:
+        if not self.standalone:
+            return ""  # TikZ needs packages a host document may not load (and MathJax cannot draw)
+        # Across both columns in the two-column layout: shrunk to one, its labels would be too small to read.
+        return self._figure(diagram.tikz(self.diagram), caption, "network", wide=self.handout.columns == 2)
+
+    def loss_figure(self, curve: losscurve.Curve, caption: str, x_label: str) -> str:
+        if not self.standalone:
+            return ""
+        return self._figure(losscurve.pgfplots(curve, x_label), caption, "loss")
+
+    @staticmethod
+    def _figure(picture: str, caption: str, label: str, wide: bool = False) -> str:
+        # \fitwidth, defined in the preamble, shrinks a picture wider than the column and never enlarges one.
+        environment, placement = ("figure*", "t") if wide else ("figure", "!htbp")
+        return (f"\\begin{{{environment}}}[{placement}]\n\\centering\n\\fitwidth{{%\n{picture}}}\n"
+                f"\\caption{{{caption}}}\\label{{fig:{label}}}\n\\end{{{environment}}}")
 
     def m(self, tex: str) -> str:
         return f"${tex}$"
@@ -275,10 +371,15 @@ class Latex(_Markup):
         return ""
 
     def table(self, header, rows) -> str:
+        # A tabular cannot break across pages (nor can longtable work in two columns): the
+        # page may break between the pieces, separate paragraphs.
         spec = "l" * len(header)
-        lines = [f"\\begin{{tabular}}{{{spec}}}", " & ".join(header) + r" \\ \hline"]
-        lines += [" & ".join(row) + r" \\" for row in rows]
-        return "\\begin{center}\n" + "\n".join(lines) + "\n\\end{tabular}\n\\end{center}"
+        pieces = []
+        for start in range(0, max(len(rows), 1), self.table_rows):
+            lines = [f"\\begin{{tabular}}{{{spec}}}", " & ".join(header) + r" \\ \hline"]
+            lines += [" & ".join(row) + r" \\" for row in rows[start:start + self.table_rows]]
+            pieces.append("\n".join(lines) + "\n\\end{tabular}")
+        return "\\begin{center}\n" + "\n\n".join(pieces) + "\n\\end{center}"
 
 
 def markup_class(fmt: str, flavor: str | None = None) -> type[_Markup]:
@@ -298,7 +399,12 @@ def markup_class(fmt: str, flavor: str | None = None) -> type[_Markup]:
     return Html
 
 
-def render(
+def render(derivation, fmt: str = "markdown", **options) -> str:
+    """The derivation as a Markdown, LaTeX or HTML document (options as ``render_with_figures``)."""
+    return render_with_figures(derivation, fmt, **options)[0]
+
+
+def render_with_figures(
     derivation,
     fmt: str = "markdown",
     *,
@@ -308,13 +414,18 @@ def render(
     flavor: str | None = None,
     standalone: bool = True,
     heading_offset: int = 0,
-) -> str:
-    """The derivation as a Markdown, LaTeX or HTML document.
+    figure_prefix: str | None = None,
+) -> tuple[str, dict[str, str]]:
+    """The document and the files it refers to: file name → SVG text (only Markdown has any).
 
     ``flavor`` picks the Markdown dialect (default ``github``).  With
-    ``standalone=False`` LaTeX and HTML come as a fragment to put inside another
-    document (no preamble, no page); ``heading_offset`` moves every heading that
-    many levels down.
+    ``standalone=False`` the document is a fragment to put inside another one:
+    LaTeX and HTML without preamble or page, LaTeX without its figures (TikZ
+    needs the host's preamble), Markdown with its figures inline as HTML
+    instead of files beside it.  ``heading_offset`` moves every heading that
+    many levels down.  The Markdown names its figures ``PREFIX-network.svg`` and
+    ``PREFIX-loss.svg``, to be written beside it; PREFIX is the spec's name
+    unless given.
     """
     markup_type = markup_class(fmt, flavor)
     if detail not in DETAILS:
@@ -323,8 +434,12 @@ def render(
         raise ValueError(f"heading_offset must be 0 or more, got {heading_offset}")
     if fmt == "latex" and not standalone:
         heading_offset += 1  # a fragment has no \title: its title is a section
-    markup = markup_type(derivation, NumberFormat(decimals=decimals, digits=digits), heading_offset)
+    number_format = NumberFormat(decimals=decimals, digits=digits)
+    if fmt == "markdown":
+        markup = markup_type(derivation, number_format, heading_offset, standalone, figure_prefix=figure_prefix)
+    else:
+        markup = markup_type(derivation, number_format, heading_offset, standalone)
     name = "fragment" if not standalone and fmt != "markdown" else "document"
     template = environment().get_template(f"{name}{SUFFIXES[fmt]}.j2")
     text = template.render(d=derivation, n=derivation.network, f=markup, detail=detail)
-    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n", getattr(markup, "figures", {})

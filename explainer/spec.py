@@ -1,4 +1,5 @@
-"""Reading a spec: the network, its training sample and the training settings.
+"""Reading a spec: the network, its training sample, the training settings,
+and the document's title block (author, course, date) and handout layout.
 
 A spec comes from a TOML or JSON file, a Python mapping, or the built-in
 example (the network of the reference document).  Every problem a user can
@@ -13,6 +14,8 @@ because the command line imports this module before anything else.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import difflib
 import json
 import os
@@ -29,6 +32,8 @@ from .errors import SpecError
 ACTIVATIONS = ("sigmoid",)
 LOSSES = ("half_squared_error",)
 UPDATES = ("simultaneous", "sequential")
+PAPERS = ("a4", "letter")
+COLUMNS = (1, 2)
 BUILTIN_NAME = "backpropagation-example"
 BUILTIN_SOURCE = "<built-in example>"
 DICT_SOURCE = "<dict>"
@@ -41,15 +46,25 @@ MAX_ITERATIONS = 10_000_000
 
 _FORMATS = {".toml": "toml", ".json": "json"}
 _KEYS = {
-    "": ("title", "network", "data", "training"),
+    "": ("title", "author", "course", "date", "network", "data", "training", "handout"),
     "network": ("layers", "activation", "loss", "weights", "biases"),
     "data": ("inputs", "targets"),
     "training": ("learning_rate", "update", "train_biases", "iterations"),
+    "handout": ("paper", "equation_numbers", "columns"),
 }
 _PLURALS = {"matrix": "matrices", "entry": "entries"}
 
 Vector = tuple[Decimal, ...]
 Matrix = tuple[Vector, ...]
+
+
+@dataclass(frozen=True)
+class Handout:
+    """How the LaTeX (and PDF) document is laid out; the Markdown has no pages."""
+
+    paper: str = PAPERS[0]
+    equation_numbers: bool = False
+    columns: int = 1  # 2: the compact two-column layout
 
 
 @dataclass(frozen=True)
@@ -71,6 +86,11 @@ class Spec:
     update: str
     train_biases: bool
     iterations: int
+    # Who wrote the document, for which course, when: free one-line text, printed with the title.
+    author: str = ""
+    course: str = ""
+    date: str = ""
+    handout: Handout = Handout()
 
 
 class _Invalid(Exception):
@@ -110,6 +130,26 @@ def spec_from_mapping(data: Mapping[str, Any], source: str, name: str) -> Spec:
     except _Invalid as problem:
         raise SpecError(source, problem.field, problem.message) from None
     return Spec(name=name, source=source, **fields)
+
+
+def with_overrides(spec: Spec, overrides: Mapping[str, Any], source: str = "the command line") -> Spec:
+    """``spec`` with some document fields replaced, checked as the spec's own are.
+
+    ``overrides`` maps a field (``title``, ``author``, ``course``, ``date``,
+    ``handout.paper``, ``handout.equation_numbers``, ``handout.columns``) to its
+    new value; a bad value is a ``SpecError`` from ``source``.
+    """
+    document, handout = {}, {}
+    try:
+        for field, value in overrides.items():
+            table, _, key = field.rpartition(".")
+            readers = _HANDOUT_READERS if table == "handout" else _DOCUMENT_READERS if not table else {}
+            if key not in readers:
+                raise ValueError(f"{field!r} is not a document field; expected one of {_OVERRIDABLE}")
+            (handout if table else document)[key] = readers[key](value, field)
+    except _Invalid as problem:
+        raise SpecError(source, problem.field, problem.message) from None
+    return dataclasses.replace(spec, **document, handout=dataclasses.replace(spec.handout, **handout))
 
 
 def _builtin_spec() -> Spec:
@@ -160,13 +200,15 @@ def _name_for(source: str) -> str:
 
 def _validated_fields(document: Any) -> dict[str, Any]:
     top = _table(document, "")
-    title = _title(top.get("title", DEFAULT_TITLE))
+    title = _one_line(top.get("title", DEFAULT_TITLE), "title")
+    about = {key: read(top[key], key) for key, read in _DOCUMENT_READERS.items() if key in top and key != "title"}
     network = _required(top, "", "network", "a table with layers, weights and biases")
     network = _network_fields(_table(network, "network"))
     data = _required(top, "", "data", "a table with inputs and targets")
     data = _data_fields(_table(data, "data"), network["layers"])
     training = _training_fields(_table(top.get("training", {}), "training"))
-    return {"title": title, **network, **data, **training}
+    handout = _handout(_table(top.get("handout", {}), "handout"))
+    return {"title": title, **network, **data, **training, **about, "handout": handout}
 
 
 def _network_fields(network: Mapping[str, Any]) -> dict[str, Any]:
@@ -215,13 +257,48 @@ def _required(table: Mapping[str, Any], field: str, key: str, expected: str) -> 
     return table[key]
 
 
-def _title(value: Any) -> str:
+def _handout(handout: Mapping[str, Any]) -> Handout:
+    fields = {key: read(handout[key], f"handout.{key}") for key, read in _HANDOUT_READERS.items() if key in handout}
+    return Handout(**fields)
+
+
+def _one_line(value: Any, field: str) -> str:
     if not isinstance(value, str):
-        raise _Invalid("title", f"expected a string, got {_found(value)}")
+        raise _Invalid(field, f"expected a string, got {_found(value)}")
     if "\n" in value or "\r" in value:
-        # The title becomes a heading, which must stay on one line.
-        raise _Invalid("title", "expected a one-line string, got a line break")
+        # Each becomes one line of the title block (the title a heading), which a line break would split.
+        raise _Invalid(field, "expected a one-line string, got a line break")
     return value
+
+
+def _date(value: Any, field: str) -> str:
+    """A date as the user writes it ("Spring 2025"), or a TOML date, printed as 2025-03-12."""
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, (datetime.datetime, datetime.time)):
+        raise _Invalid(field, f"expected a date such as 2025-03-12 or a string, got a time ({value.isoformat()})")
+    return _one_line(value, field)
+
+
+def _paper(value: Any, field: str) -> str:
+    return _choice(value, field, PAPERS, "paper size")
+
+
+def _equation_numbers(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid(field, f"expected true or false, got {_found(value)}")
+    return value
+
+
+def _columns(value: Any, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value not in COLUMNS:
+        raise _Invalid(field, f"expected 1 or 2 (the compact two-column layout), got {_found(value)}")
+    return int(value)
+
+
+_DOCUMENT_READERS = {"title": _one_line, "author": _one_line, "course": _one_line, "date": _date}
+_HANDOUT_READERS = {"paper": _paper, "equation_numbers": _equation_numbers, "columns": _columns}
+_OVERRIDABLE = ", ".join([*_DOCUMENT_READERS, *(f"handout.{key}" for key in _HANDOUT_READERS)])
 
 
 def _layers(value: Any) -> tuple[int, ...]:

@@ -52,7 +52,7 @@ class ExplainerDirective(SphinxDirective):
         spec_text = "\n".join(self.content)
         try:
             spec = parse_spec_text(spec_text, where, "toml") if spec_text.strip() else load_spec()
-            markdown = derive(spec).to_markdown(flavor="myst", **self.options)
+            markdown = derive(spec).to_markdown(flavor="myst", standalone=False, **self.options)
         except ExplainerError as error:
             raise self.error(str(error)) from None
         return self.parse_myst(markdown)

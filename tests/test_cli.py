@@ -15,8 +15,11 @@ from conftest import ROOT, run_cli
 def test_render_writes_markdown_and_latex_and_prints_their_paths(tmp_path):
     result = run_cli("render", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["output/backpropagation-example.md", "output/backpropagation-example.tex"]
-    for suffix in (".md", ".tex"):
+    assert result.stdout.splitlines() == [
+        "output/backpropagation-example.md", "output/backpropagation-example-network.svg",
+        "output/backpropagation-example-loss.svg", "output/backpropagation-example.tex",
+    ]
+    for suffix in (".md", "-network.svg", "-loss.svg", ".tex"):
         written = (tmp_path / "output" / f"backpropagation-example{suffix}").read_text(encoding="utf-8")
         assert written == (ROOT / "output" / f"backpropagation-example{suffix}").read_text(encoding="utf-8")
 
@@ -29,7 +32,8 @@ def test_render_of_a_spec_file_is_named_after_it(tmp_path):
     assert (tmp_path / "x.tex").read_text().startswith("\\documentclass")
     result = run_cli("render", str(spec), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in (tmp_path / "output").iterdir()) == ["my-net.md", "my-net.tex"]
+    assert sorted(p.name for p in (tmp_path / "output").iterdir()) == [
+        "my-net-loss.svg", "my-net-network.svg", "my-net.md", "my-net.tex"]
 
 
 def test_render_to_standard_output():
@@ -125,7 +129,8 @@ def test_help_and_version_do_not_load_sympy_or_numpy():
 
 def test_help_names_every_command_and_option():
     text = run_cli("render", "--help").stdout
-    for option in ("--format", "--output", "--decimals", "--digits", "--detail"):
+    for option in ("--format", "--output", "--decimals", "--digits", "--detail", "--title", "--author", "--course",
+                   "--date", "--paper", "--equation-numbers", "--columns"):
         assert option in text
     assert "values" in run_cli("--help").stdout
 
@@ -175,5 +180,30 @@ def test_help_names_the_new_format_and_flavors():
 def test_the_command_line_knows_the_renderers_formats_and_flavors():
     from explainer import cli, render
 
-    assert cli.FORMATS == render.FORMATS and cli.FLAVORS == render.FLAVORS
-    assert set(cli.ALL_FORMATS) < set(cli.FORMATS) and cli.SUFFIXES == render.SUFFIXES
+    # The command line writes every format the renderer has, and two more of its own (pdf, values-tex).
+    assert set(render.FORMATS) < set(cli.FORMATS) and cli.FLAVORS == render.FLAVORS
+    assert set(cli.ALL) < set(cli.FORMATS)
+    assert all(cli.SUFFIXES[fmt] == render.SUFFIXES[fmt] for fmt in render.FORMATS)
+
+
+def test_markdown_to_a_named_file_names_its_figures_after_it(tmp_path):
+    result = run_cli("render", "--format", "markdown", "--output", str(tmp_path / "notes" / "week 3.md"))
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "notes").iterdir()) == ["week 3-loss.svg", "week 3-network.svg", "week 3.md"]
+    assert "](week%203-network.svg)" in (tmp_path / "notes" / "week 3.md").read_text()
+
+
+def test_handout_options_on_the_command_line(tmp_path):
+    result = run_cli("render", "--format", "latex", "--output", "-", "--author", "Ada", "--course", "CS 101",
+                     "--date", "May", "--paper", "letter", "--columns", "2", "--equation-numbers")
+    assert result.returncode == 0, result.stderr
+    assert "\\usepackage[letterpaper,margin=1.8cm,columnsep=0.7cm]{geometry}" in result.stdout
+    assert "\\author{Ada}" in result.stdout and "{\\large CS 101}" in result.stdout and "\\begin{align}" in result.stdout
+
+
+def test_a_bad_handout_option_is_one_line_exit_2(tmp_path):
+    result = run_cli("render", "--author", "two\nlines", cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == "explainer: error: the command line: author: expected a one-line string, got a line break\n"
+    assert not (tmp_path / "output").exists()
+    assert run_cli("render", "--columns", "3").returncode == 2

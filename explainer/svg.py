@@ -1,0 +1,121 @@
+"""Writing SVG as text: short math labels, escaping, coordinates.
+
+The figures (the network diagram, the loss curve) are generated as SVG text,
+with no drawing library and no external program, so that they are the same
+bytes on every machine.  Their short math labels (``w_5 = 0.40``,
+``target_{o1} = 0.01``) are ``MathText`` records, printed here as SVG and by
+the figures' TikZ printers as LaTeX.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+FONT_FAMILY = "'Latin Modern Roman', 'CMU Serif', 'Times New Roman', serif"
+SUBSCRIPT_SIZE = 0.72  # of the font size
+SUBSCRIPT_DROP = 0.25  # em
+THICK_SPACE = 0.28  # em
+_SUPERSCRIPTS = str.maketrans("0123456789-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺")
+
+
+@dataclass(frozen=True)
+class MathText:
+    """``symbol_{subscript}`` (italic, as LaTeX sets letters in math), then ``rest`` upright.
+
+    ``rest`` holds a number as the document prints it, e.g. `` = 0.40``; a
+    number in scientific notation arrives as LaTeX (``1.2 \\times 10^{-5}``).
+    """
+
+    symbol: str = ""
+    subscript: str = ""
+    rest: str = ""
+
+    def tex(self) -> str:
+        name = f"{self.symbol}_{{{self.subscript}}}" if self.subscript else self.symbol
+        return f"${name}{self.rest}$"
+
+    def plain(self) -> str:
+        """One line of plain text (tooltips): ``w5 = 0.40``."""
+        return f"{self.symbol}{self.subscript}{plain_number(self.rest)}"
+
+    def width(self) -> float:
+        """The width in em, a little generous: for laying labels out without a font at hand."""
+        subscript = SUBSCRIPT_SIZE * sum(_advance(c) for c in self.subscript)
+        return sum(_advance(c) for c in self.symbol + plain_number(self.rest)) + subscript
+
+    def svg(self, font_size: float) -> str:
+        """The content of a ``<text>`` element: tspans for the italic name and its subscript."""
+        parts = []
+        if self.symbol:
+            parts.append(f'<tspan font-style="italic">{escape(self.symbol)}</tspan>')
+        drop = SUBSCRIPT_DROP * font_size
+        if self.subscript:
+            size = number(SUBSCRIPT_SIZE * 100)
+            parts.append(f'<tspan font-size="{size}%" dy="{number(drop)}">{escape(self.subscript)}</tspan>')
+        if self.rest:
+            shift = f' dy="{number(-drop)}"' if self.subscript else ""
+            rest = plain_number(self.rest)
+            if parts and rest.startswith(" "):
+                # A space that begins a tspan may be dropped (librsvg does): an offset instead,
+                # the thick space TeX puts around "=".
+                shift += f' dx="{number(THICK_SPACE * font_size)}"'
+                rest = rest.lstrip(" ")
+            # No-break spaces: whitespace inside SVG text may collapse.
+            parts.append(f"<tspan{shift}>{escape(rest).replace(' ', chr(0xA0))}</tspan>")
+        return "".join(parts)
+
+
+# Advance widths in em of Latin Modern's characters, rounded up; anything else counts as a wide letter.
+_ADVANCES = {**dict.fromkeys("0123456789", 0.5), ".": 0.28, ",": 0.28, " ": 0.33, "=": 0.78, "−": 0.78, "+": 0.78,
+             "×": 0.78, "…": 0.9, "w": 0.72, "m": 0.88, "i": 0.35, "l": 0.3, "t": 0.36, "r": 0.45, "1": 0.5}
+
+
+def _advance(character: str) -> float:
+    return _ADVANCES.get(character, 0.6 if character.isupper() else 0.53)
+
+
+def plain_number(text: str) -> str:
+    """A number as the document prints it (LaTeX), as plain text: ``1.2 × 10⁻⁵``, ``−0.2``."""
+    text = re.sub(r"\\times\s*10\^\{([-+]?\d+)\}", lambda m: "× 10" + m.group(1).translate(_SUPERSCRIPTS), text)
+    text = text.replace("\\ldots", "…").replace("\\,", " ")
+    # A minus sign, not a hyphen, as LaTeX prints it in math.
+    return re.sub(r"(?<![\w])-(?=[\d.])", "−", text)
+
+
+def superscript(text: str) -> str:
+    return text.translate(_SUPERSCRIPTS)
+
+
+def number(value: float) -> str:
+    """A coordinate: two decimals at most, no trailing zeros, never ``-0``."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+# Not xml.sax.saxutils: it imports urllib.request, and with it http and email, for nothing used here.
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
+
+
+def escape(text: str) -> str:
+    """Text as XML character data or the inside of a double-quoted attribute."""
+    return "".join(_ESCAPES.get(c, c) for c in text)
+
+
+def attribute(value: str) -> str:
+    return f'"{escape(value)}"'
+
+
+def title(text: str) -> str:
+    """A tooltip for the element it is the first child of."""
+    return f"<title>{escape(text)}</title>"
+
+
+def document(width: float, height: float, body: list[str], description: str) -> str:
+    """A complete SVG file, ``width`` × ``height`` pixels, described by ``description`` for screen readers."""
+    w, h = number(width), number(height)
+    head = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" '
+        f'font-family={attribute(FONT_FAMILY)} role="img">'
+    )
+    return "\n".join([head, title(description), *body, "</svg>"]) + "\n"

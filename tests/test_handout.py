@@ -1,0 +1,87 @@
+"""The handout options as the documents render them: title block, paper, columns, equation numbers, figures."""
+
+from __future__ import annotations
+
+import re
+
+import explainer
+from explainer.spec import with_overrides
+from test_diagram import SHAPES
+from test_render import DEEP, parse_markdown
+
+USER_TEXT = {"title": "Back-prop & friends: 100% #1", "author": "A. {Student}_x", "course": "CS~101 $\\",
+             "date": "12 March <2025>"}
+
+
+def handout(**overrides):
+    spec = explainer.load_spec()
+    fields = {("handout." + k if k in ("paper", "columns", "equation_numbers") else k): v for k, v in overrides.items()}
+    return explainer.derive(with_overrides(spec, fields))
+
+
+def test_latex_title_block_escapes_the_users_text():
+    latex = handout(**USER_TEXT).to_latex()
+    assert "\\title{{\\large CS\\textasciitilde{}101 \\$\\textbackslash{}}\\\\[0.5em]Back-prop \\& friends: 100\\% \\#1}" in latex
+    assert "\\author{A. \\{Student\\}\\_x}" in latex
+    assert "\\date{12 March <2025>}" in latex
+
+
+def test_markdown_byline_escapes_the_users_text():
+    markdown = handout(**USER_TEXT).to_markdown()
+    lines = markdown.splitlines()
+    assert lines[0] == "# Back-prop \\& friends: 100% \\#1"  # \& keeps "& friends" from reading as an entity
+    assert lines[2] == "CS\\~101 \\$\\\\ · A. \\{Student\\}\\_x · 12 March \\<2025\\>"
+    tokens = parse_markdown(markdown)
+    paragraph = next(t for t in tokens if t.type == "inline" and "101" in t.content)
+    assert "".join(c.content for c in paragraph.children if c.type == "text") == "CS~101 $\\ · A. {Student}_x · 12 March <2025>"
+
+
+def test_default_has_no_byline_and_a_silent_author(default_derivation):
+    assert default_derivation.to_markdown().splitlines()[2] == "## The Network"
+    assert "\\author{}" in default_derivation.to_latex()
+
+
+def test_paper_size_and_columns_choose_the_class_options():
+    assert "\\usepackage[a4paper,margin=2.5cm]{geometry}" in explainer.derive().to_latex()
+    latex = handout(paper="letter", columns=2).to_latex()
+    assert latex.startswith("\\documentclass[10pt,twocolumn]{article}")
+    assert "\\usepackage[letterpaper,margin=1.8cm,columnsep=0.7cm]{geometry}" in latex
+
+
+def test_two_columns_break_equations_to_the_narrow_column():
+    one = explainer.derive().to_latex(detail="full")
+    two = handout(columns=2).to_latex(detail="full")
+    assert "out_{h1} = \\frac{1}{1 + e^{-net_{h1}}} = \\frac{1}{1 + e^{-0.3775}} = 0.593269992" in one
+    assert "out_{h1} &= \\frac{1}{1 + e^{-net_{h1}}} \\\\\n&= \\frac{1}{1 + e^{-0.3775}} \\\\\n&= 0.593269992" in two
+
+
+def test_equation_numbers_number_each_equation_once_on_its_last_line():
+    latex = handout(equation_numbers=True).to_latex()
+    assert "\\[" not in latex and "align*" not in latex
+    assert "\\begin{equation}\nout_{h2} = 0.596884378\n\\end{equation}" in latex
+    block = re.search(r"\\begin\{align\}\n(net_\{h1\}.*?)\n\\end\{align\}", latex, re.S).group(1)
+    rows = block.split(" \\\\\n")
+    assert all(row.endswith("\\notag") for row in rows[:-1]) and not rows[-1].endswith("\\notag")
+    several = handout(equation_numbers=True).to_latex(detail="full")
+    # Two equations shown together: two numbers.
+    pair = re.search(r"\\begin\{align\}\n(\\frac\{\\partial E_\{total\}\}\{\\partial out_\{o2\}\}.*?)\n\\end\{align\}",
+                     several, re.S).group(1)
+    assert sum(not row.endswith("\\notag") for row in pair.split(" \\\\\n")) == 2
+
+
+def test_markdown_refers_to_its_figures_beside_it(default_derivation):
+    from explainer.render import render_with_figures
+
+    text, figures = render_with_figures(default_derivation, "markdown", figure_prefix="my notes (v2)")
+    assert sorted(figures) == ["my notes (v2)-loss.svg", "my notes (v2)-network.svg"]
+    assert "](my%20notes%20%28v2%29-network.svg)" in text and "](my%20notes%20%28v2%29-loss.svg)" in text
+    images = [c for t in parse_markdown(text) if t.type == "inline" for c in t.children if c.type == "image"]
+    assert [i.attrs["src"] for i in images] == ["my%20notes%20%28v2%29-network.svg", "my%20notes%20%28v2%29-loss.svg"]
+
+
+def test_a_wide_network_leaves_its_weights_to_the_tables():
+    labelled = explainer.derive(DEEP).to_latex()
+    assert "with its starting weights and biases, its inputs and the targets of its outputs" in labelled
+    latex = explainer.derive({**SHAPES["3-4-1"], "training": {"iterations": 3}}).to_latex()
+    assert "its starting weights and biases are listed in the tables of this section" in latex
+    assert "{$w_{1} = 0.1$}" not in latex
