@@ -14,7 +14,7 @@ import sys
 
 from . import __version__
 from .errors import ExplainerError
-from .spec import COLUMNS, PAPERS
+from .vocabulary import COLUMNS, PAPERS
 
 FORMATS = ("markdown", "latex", "html", "pdf", "values-tex")
 # --format all: the cheap ones.  A PDF needs TeX, and HTML's MathML conversion

@@ -28,12 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SpecError
+from .vocabulary import COLUMNS, PAPERS
 
 ACTIVATIONS = ("sigmoid",)
 LOSSES = ("half_squared_error",)
 UPDATES = ("simultaneous", "sequential")
-PAPERS = ("a4", "letter")
-COLUMNS = (1, 2)
 BUILTIN_NAME = "backpropagation-example"
 BUILTIN_SOURCE = "<built-in example>"
 DICT_SOURCE = "<dict>"
