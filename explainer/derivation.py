@@ -18,6 +18,7 @@ import mpmath
 from . import numeric
 from .errors import DerivationMismatch
 from .functions import ACTIVATIONS, LOSSES
+from .limits import check_size
 from .network import Network, Neuron, Parameter, Weight
 from .notation import Add, Mul, Neg, Num, Partial, Pow, Paren, Sym, evaluate
 from .spec import Spec, load_spec
@@ -364,6 +365,7 @@ class Derivation:
     """The derivation of one spec: ``sections`` (the document as data) and ``values``."""
 
     def __init__(self, spec: Spec) -> None:
+        check_size(spec, "values")
         self.spec = spec
         self.network = network = Network(spec)
         with mpmath.workdps(numeric.PRECISION):

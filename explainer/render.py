@@ -26,6 +26,7 @@ import jinja2
 
 from . import diagram, losscurve
 from .formatting import NumberFormat
+from .limits import check_size
 from .notation import Num, Sym, chain_lines, latex, substitute
 
 FORMATS = ("markdown", "latex", "html")
@@ -427,6 +428,7 @@ def render_with_figures(
     ``PREFIX-loss.svg``, to be written beside it; PREFIX is the spec's name
     unless given.
     """
+    check_size(derivation.spec, "render")
     markup_type = markup_class(fmt, flavor)
     if detail not in DETAILS:
         raise ValueError(f"unknown detail {detail!r}; expected one of {', '.join(DETAILS)}")
