@@ -183,11 +183,27 @@ def _parsed_document(text: str, source: str, fmt: str) -> Any:
             raise SpecError(source, "", f"invalid TOML: {err}") from None
     if fmt == "json":
         try:
-            return json.loads(text, parse_float=Decimal)
+            return json.loads(text, parse_float=Decimal, object_pairs_hook=_object_without_repeats)
         except json.JSONDecodeError as err:
             message = f"invalid JSON: {err.msg} (line {err.lineno}, column {err.colno})"
             raise SpecError(source, "", message) from None
+        except _RepeatedKey as err:
+            # JSON itself takes the last of two equal keys; a spec that says a thing twice is a mistake.
+            raise SpecError(source, "", f"invalid JSON: the key {err.args[0]!r} appears twice in one object") from None
     raise ValueError(f"unknown spec format {fmt!r}; expected 'toml' or 'json'")
+
+
+class _RepeatedKey(Exception):
+    pass
+
+
+def _object_without_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise _RepeatedKey(key)
+        seen.add(key)
+    return dict(pairs)
 
 
 def _name_for(source: str) -> str:
