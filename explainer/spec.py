@@ -112,6 +112,24 @@ def spec_from_mapping(data: Mapping[str, Any], source: str, name: str) -> Spec:
     return Spec(name=name, source=source, **fields)
 
 
+def spec_mapping(spec: Spec) -> dict[str, Any]:
+    """The mapping ``spec_from_mapping`` reads back as ``spec``; numbers stay ``Decimal``, as written."""
+    activations = spec.activations[0] if len(set(spec.activations)) == 1 else list(spec.activations)
+    biases = [layer[0] if shared else list(layer) for layer, shared in zip(spec.biases, spec.shared_biases)]
+    return {
+        "title": spec.title,
+        "network": {
+            "layers": list(spec.layers), "activation": activations, "loss": spec.loss,
+            "weights": [[list(row) for row in matrix] for matrix in spec.weights], "biases": biases,
+        },
+        "data": {"inputs": list(spec.inputs), "targets": list(spec.targets)},
+        "training": {
+            "learning_rate": spec.learning_rate, "update": spec.update,
+            "train_biases": spec.train_biases, "iterations": spec.iterations,
+        },
+    }
+
+
 def _builtin_spec() -> Spec:
     resource = resources.files("explainer") / "backpropagation-example.toml"
     return parse_spec_text(resource.read_text(encoding="utf-8"), BUILTIN_SOURCE, "toml")
