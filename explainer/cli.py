@@ -196,13 +196,13 @@ def _values(args) -> int:
 
 
 def _check(args) -> int:
-    from .check import check_answers
-    from .report import exit_status, report
-
     if args.answers != "-" and os.path.isdir(args.answers):
         return _check_class(args)
     _refuse(args.keys or args.output, "--keys and --output are for a folder of sheets; ANSWERS is one sheet")
     derivation, against = _graded_against(args)
+    from .check import check_answers
+    from .report import exit_status, report
+
     source = "<stdin>" if args.answers == "-" else args.answers
     text = _answers_text(args.answers, source)
     verdicts = check_answers(text, derivation, source)
@@ -214,7 +214,7 @@ def _check(args) -> int:
 
 def _graded_against(args):
     """The derivation a sheet is checked against, and the words that name it."""
-    from . import derive, load_spec
+    from .spec import load_spec
 
     spec_name = args.spec or "the built-in example"
     if args.key:
@@ -222,7 +222,7 @@ def _graded_against(args):
                                                         "give --key, or --student and --seed (with --spec)")
         _refuse_precision(args, "--key holds the precision")
         key = _answer_key(args.key)
-        return derive(key.spec), f"{args.key} (student {key.student})"
+        return _derived(key.spec), f"{args.key} (student {key.student})"
     if args.student or args.seed:
         _refuse(not (args.student and args.seed), "--student and --seed go together: the variant of that student")
         from .roster import checked_id
@@ -232,16 +232,17 @@ def _graded_against(args):
         variant = nice_variant(load_spec(args.spec), args.seed, student, _number_format(args))
         return variant.derivation, f"student {student}'s variant of {spec_name} (seed {args.seed})"
     _refuse_precision(args, "they pick a variant's precision, with --seed")
-    return derive(load_spec(args.spec)), spec_name
+    return _derived(load_spec(args.spec)), spec_name
+
+
+def _derived(spec):
+    from .derivation import derive
+
+    return derive(spec)
 
 
 def _check_class(args) -> int:
     """Grade a folder of sheets, each against its student's variant; write the class summary as CSV."""
-    from .check import check_answers
-    from .errors import AnswersError
-    from .nice import worked_by_hand
-    from .summary import Graded, all_passed, class_summary
-
     _refuse(args.format, "a class summary is CSV; --format is for one sheet")
     _refuse(args.key or args.student, "a folder of sheets is graded with --keys DIR or --seed SEED, "
                                       "not --key or --student")
@@ -254,6 +255,11 @@ def _check_class(args) -> int:
         derivations = _key_derivations(args.keys, sheets)
     else:
         derivations = _seed_derivations(args, sheets)
+    from .check import check_answers
+    from .errors import AnswersError
+    from .nice import worked_by_hand
+    from .summary import Graded, all_passed, class_summary
+
     graded = []
     for student, derivation in derivations.items():
         verdicts = None
@@ -296,8 +302,6 @@ def _key_derivations(folder: str, sheets: dict) -> dict:
     """Each student's derivation, from the answer keys in ``folder``: one per key, whether handed in or not."""
     from pathlib import Path
 
-    from . import derive
-
     keys = {}
     for path in sorted(Path(folder).glob("*.json")):
         key = _answer_key(str(path))
@@ -307,11 +311,11 @@ def _key_derivations(folder: str, sheets: dict) -> dict:
     for student, path in sheets.items():
         if student not in keys:
             raise ExplainerError(f"{path}: no answer key for student {student} in {folder}")
-    return {student: derive(key.spec) for student, (_, key) in keys.items()}
+    return {student: _derived(key.spec) for student, (_, key) in keys.items()}
 
 
 def _seed_derivations(args, sheets: dict) -> dict:
-    from . import load_spec
+    from .spec import load_spec
     from .variants import nice_variant
 
     spec, number_format = load_spec(args.spec), _number_format(args)
@@ -344,16 +348,17 @@ def _refuse_precision(args, why: str) -> None:
 def _exercise(args) -> int:
     from pathlib import Path
 
-    from . import load_spec
-    from .exercise import student_files
     from .roster import numbered, read_roster
-    from .variants import nice_variant
+    from .spec import load_spec
 
     spec = load_spec(args.spec)
     if args.students is not None:
         students = read_roster(_answers_text(args.students, args.students), args.students)
     else:
         students = numbered(args.count)
+    from .exercise import student_files
+    from .variants import nice_variant
+
     number_format = _number_format(args)
     formats = EXERCISE_FORMATS if args.format == "all" else (args.format,)
     # Draw and render every student's files before writing any, so a failure leaves no partial class.

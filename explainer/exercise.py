@@ -25,7 +25,7 @@ from .nice import worked_by_hand
 from .notation import latex
 from .render import Latex, Markdown, environment, render
 from .roster import checked_id
-from .spec import Spec, SpecError, spec_from_mapping, spec_mapping
+from .spec import Spec, spec_from_mapping, spec_mapping
 
 FORMATS = ("markdown", "latex")
 SUFFIXES = {"markdown": ".md", "latex": ".tex"}
