@@ -100,7 +100,7 @@ def asked_by_section(derivation) -> list[tuple[Any, tuple[Asked, ...]]]:
         for step in section.steps:
             for equation in _equations(step.eq.values()):
                 first_section.setdefault(equation.key, index)
-    one_round = next(i for i, s in enumerate(derivation.sections) if s.kind == "one_round")
+    one_round = next((i for i, s in enumerate(derivation.sections) if s.kind == "one_round"), None)
     groups: dict[int, list[Asked]] = {}
     for key in worked_by_hand(derivation):
         base, at, rounds = key.partition("@")

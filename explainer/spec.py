@@ -13,6 +13,7 @@ because the command line imports this module before anything else.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import os
@@ -112,12 +113,28 @@ def spec_from_mapping(data: Mapping[str, Any], source: str, name: str) -> Spec:
     return Spec(name=name, source=source, **fields)
 
 
+# The fields of a Spec that spec_mapping writes into the network, data and training
+# tables, or leaves out (name and source say where a spec came from, not what it is).
+_TABLED_FIELDS = frozenset({
+    "name", "source", "title", "layers", "activations", "loss", "weights", "biases", "shared_biases",
+    "inputs", "targets", "learning_rate", "update", "train_biases", "iterations",
+})
+
+
 def spec_mapping(spec: Spec) -> dict[str, Any]:
-    """The mapping ``spec_from_mapping`` reads back as ``spec``; numbers stay ``Decimal``, as written."""
+    """The mapping ``spec_from_mapping`` reads back as ``spec``; numbers stay ``Decimal``, as written.
+
+    Any other field of the spec is a top-level key of its own name, a table
+    when it is a dataclass, as the spec's document settings are written.
+    """
     activations = spec.activations[0] if len(set(spec.activations)) == 1 else list(spec.activations)
     biases = [layer[0] if shared else list(layer) for layer, shared in zip(spec.biases, spec.shared_biases)]
+    settings = {field.name: getattr(spec, field.name) for field in dataclasses.fields(spec)
+                if field.name not in _TABLED_FIELDS}
     return {
         "title": spec.title,
+        **{name: dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
+           for name, value in settings.items()},
         "network": {
             "layers": list(spec.layers), "activation": activations, "loss": spec.loss,
             "weights": [[list(row) for row in matrix] for matrix in spec.weights], "biases": biases,

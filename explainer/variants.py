@@ -77,6 +77,7 @@ def draw(spec: Spec, seed: str | int, student: str, attempt: int = 0) -> Spec:
     targets = _signed(spec.targets, draws.distinct(TARGET_SIZES, len(spec.targets)))
     return dataclasses.replace(
         spec,
+        name=student,  # it names the student's files
         source=f"{spec.source} (student {student}, seed {seed})",
         title=f"{spec.title} \u2014 student {student}",
         weights=_shaped_weights(spec, weights),

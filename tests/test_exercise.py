@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from decimal import Decimal
@@ -156,3 +157,11 @@ def test_every_formula_of_a_question_sheet_parses_in_katex(alice, deep):
     formulas = {f for variant in (alice, deep) for f in github_formulas(question_sheet(variant, "markdown", NINE))}
     assert len(formulas) > 50
     assert katex_failures(sorted(formulas)) == []
+
+
+def test_a_spec_without_training_rounds_asks_for_no_values_after_one(alice):
+    still = nice_variant(dataclasses.replace(explainer.load_spec(), iterations=0), "2024", "alice")
+    sheet = question_sheet(still, "markdown", NINE)
+    assert "after one round" not in sheet and "feed the inputs forward once more" not in sheet
+    assert [s.kind for s, _ in asked_by_section(still.derivation)][-1] == "hidden_layer"
+    assert "once more" in question_sheet(alice, "markdown", NINE)

@@ -423,3 +423,21 @@ def test_the_mapping_of_a_spec_reads_back_as_the_spec():
     mapping = spec_mapping(load_spec())
     assert mapping["network"]["weights"][1][0] == [Decimal("0.40"), Decimal("0.45")]  # as written
     assert mapping["network"]["activation"] == "sigmoid" and mapping["network"]["biases"] == [Decimal("0.35"), Decimal("0.60")]
+
+
+def test_the_mapping_keeps_the_other_fields_of_a_spec_at_the_top_level():
+    from explainer.spec import Spec, spec_mapping
+
+    @dataclasses.dataclass(frozen=True)
+    class Layout:
+        paper: str = "a4"
+
+    @dataclasses.dataclass(frozen=True)
+    class Annotated(Spec):
+        course: str = "Week 1"
+        layout: Layout = Layout()
+
+    spec = Annotated(**{field.name: getattr(load_spec(), field.name) for field in dataclasses.fields(Spec)})
+    mapping = spec_mapping(spec)
+    assert (mapping["course"], mapping["layout"]) == ("Week 1", {"paper": "a4"})
+    assert set(mapping) == {"title", "course", "layout", "network", "data", "training"}
