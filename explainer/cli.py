@@ -302,6 +302,7 @@ def _key_derivations(folder: str, sheets: dict) -> dict:
     """Each student's derivation, from the answer keys in ``folder``: one per key, whether handed in or not."""
     from pathlib import Path
 
+    _refuse(not os.path.isdir(folder), f"{folder}: not a folder; expected the folder of answer keys (keys/)")
     keys = {}
     for path in sorted(Path(folder).glob("*.json")):
         key = _answer_key(str(path))

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from .answers import KEY_DESCRIPTION
+from .derivation import Equation
 from .errors import ExerciseError
 from .formatting import NumberFormat
 from .nice import worked_by_hand
@@ -111,10 +112,11 @@ def asked_by_section(derivation) -> list[tuple[Any, tuple[Asked, ...]]]:
 
 
 def _equations(items):
+    """The equations that define a quantity among a step's equations (some of them in tuples)."""
     for item in items:
         if isinstance(item, (tuple, list)):
             yield from _equations(item)
-        elif getattr(item, "key", None) is not None:
+        elif isinstance(item, Equation) and item.key is not None:
             yield item
 
 

@@ -238,6 +238,7 @@ def test_the_class_summary_from_the_seed_and_to_a_file(teacher, capsys, tmp_path
         (["BOB", "--keys", "KEYS"], "--keys and --output are for a folder of sheets; ANSWERS is one sheet"),
         (["BOB", "--decimals", "3"], "--decimals and --digits do not apply here: they pick a variant's precision"),
         (["BOB", "--key", "VALUES"], "values.json: not an answer key: expected an 'exercise' member"),
+        (["SHEETS", "--keys", "VALUES"], "values.json: not a folder; expected the folder of answer keys (keys/)"),
     ],
 )
 def test_options_that_do_not_go_together_are_one_line_exit_2(teacher, capsys, tmp_path, args, message):
