@@ -3,7 +3,8 @@
 A student's id names their files (``questions/ID.md``, ``keys/ID.json``, the
 sheet ``ID.txt`` they hand in) and, with the seed, picks their numbers.  So an
 id is a few letters, digits, ``-`` and ``_``: no spaces, dots, slashes or
-characters some file system refuses, and two ids may not differ only in case
+characters some file system refuses, nor a name Windows keeps for a device
+(``CON``, ``NUL``, ``COM1``, …), and two ids may not differ only in case
 (they would be one file on macOS and Windows).
 """
 
@@ -16,7 +17,10 @@ from .errors import ExerciseError
 MAX_LENGTH = 64
 MAX_COUNT = 10_000
 _SAFE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_-]{{0,{MAX_LENGTH - 1}}}")
-SAFE_IDS = f"letters, digits, - and _, starting with a letter or digit, at most {MAX_LENGTH} characters"
+# Names Windows keeps for devices, whatever the extension: CON.md is not a file there.
+_RESERVED = re.compile(r"(?:con|prn|aux|nul|com[1-9]|lpt[1-9])", re.IGNORECASE)
+SAFE_IDS = (f"letters, digits, - and _, starting with a letter or digit, at most {MAX_LENGTH} characters, "
+            "and not a device name such as CON or NUL")
 
 
 def read_roster(text: str, source: str) -> tuple[str, ...]:
@@ -50,7 +54,7 @@ def numbered(count: int) -> tuple[str, ...]:
 
 
 def is_safe(student: str) -> bool:
-    return _SAFE.fullmatch(student) is not None
+    return _SAFE.fullmatch(student) is not None and _RESERVED.fullmatch(student) is None
 
 
 def checked_id(student: str, where: str) -> str:

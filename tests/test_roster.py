@@ -9,7 +9,7 @@ from explainer.roster import checked_id, numbered, read_roster
 
 
 def test_a_roster_in_its_order():
-    assert read_roster("alice\nbob_2\nC-3PO\n", "r.txt") == ("alice", "bob_2", "C-3PO")
+    assert read_roster("alice\nbob_2\nC-3PO\nconrad\ncom10\n", "r.txt") == ("alice", "bob_2", "C-3PO", "conrad", "com10")
     assert read_roster("\ufeffalice\r\n  bob  \r\n", "r.txt") == ("alice", "bob")  # a BOM, CRLF, spaces around
 
 
@@ -25,6 +25,8 @@ def test_a_roster_in_its_order():
         ("a.b\n", "r.txt: line 1: 'a.b' cannot name a file"),
         ("-rf\n", "r.txt: line 1: '-rf' cannot name a file"),
         ("zoë\n", "r.txt: line 1: 'zoë' cannot name a file"),
+        ("ada\nNul\n", "r.txt: line 2: 'Nul' cannot name a file"),
+        ("com1\n", "r.txt: line 1: 'com1' cannot name a file"),
         ("x" * 65 + "\n", "cannot name a file"),
         ("", "r.txt: no students; expected one student id per line"),
     ],
