@@ -19,6 +19,9 @@ that names nothing in the network is kept, so that it can be reported.
 
 Numbers keep the digits they were written with (``Decimal("0.40")``): how
 closely a claim must match depends on them.
+
+An answer key (``explainer exercise``) is such a JSON object; its
+``"exercise"`` member describes the student's variant and holds no answers.
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ from .errors import AnswersError
 from .formulas import leaves
 from .names import Names
 from .notation import Add, Exp, Frac, Mul, Neg, Num, Paren, Partial, Pow, Sym
+
+
+# The member of an answer key that describes the variant rather than answering.
+KEY_DESCRIPTION = "exercise"
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,7 @@ def _json_claims(text: str, names: Names) -> tuple[Claim, ...] | None:
         return None  # perhaps JSON-like lines, which the line reader understands
     if not isinstance(document, dict):
         return None
+    document = {name: value for name, value in document.items() if name != KEY_DESCRIPTION}
     lines = _LineIndex(text)
     claims, position = [], 0
     for name, value in _flattened(document):

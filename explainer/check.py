@@ -92,6 +92,18 @@ def check(claims: tuple[Claim, ...], derivation) -> tuple[Verdict, ...]:
         return tuple(verdict for claim in claims for verdict in grader.grade(claim))
 
 
+def passing_distance(derivation):
+    """``distance(key, unit)``: how far from ``key``'s exact value a number written to ``unit`` may be
+    and still pass, as correct or rounding (the farther of half a unit and the rounding bound)."""
+    grader = _Grader(derivation)
+
+    def distance(key: str, unit: Decimal) -> mpmath.mpf:
+        with mpmath.workdps(numeric.PRECISION):
+            return max(mpmath.mpf(str(unit)) / 2, grader.rounding_bound(key, unit))
+
+    return distance
+
+
 def passed(verdicts: tuple[Verdict, ...]) -> bool:
     """Whether every verdict is correct or rounding."""
     return all(v.verdict in PASSING for v in verdicts)

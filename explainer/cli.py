@@ -1,4 +1,4 @@
-"""The command line: ``explainer render``, ``explainer values`` and ``explainer check``.
+"""The command line: ``explainer render``, ``values``, ``check`` and ``exercise``.
 
 Thin on purpose: it parses arguments, reads the spec, calls the pure
 functions and writes files atomically.  User errors print one line and exit
@@ -24,6 +24,8 @@ FLAVORS = ("github", "mkdocs", "myst", "pandoc")
 CHECK_FORMATS = ("text", "markdown", "json")
 SUFFIXES = {"markdown": ".md", "latex": ".tex", "html": ".html", "pdf": ".pdf", "values-tex": "-values.tex"}
 DEFAULT_OUTPUT = "output"
+EXERCISE_FORMATS = ("markdown", "latex")
+DEFAULT_EXERCISES = "exercises"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -98,10 +100,47 @@ def build_parser() -> argparse.ArgumentParser:
                     "2 when the answers or the spec cannot be read.",
     )
     check.add_argument("answers", metavar="ANSWERS",
-                       help="the answers: plain keys, LaTeX, Markdown, TOML or JSON; - for standard input")
-    check.add_argument("--spec", metavar="SPEC", help="the network spec the answers are for (default: the built-in example)")
-    check.add_argument("--format", choices=CHECK_FORMATS, default="text",
+                       help="the answers: plain keys, LaTeX, Markdown, TOML or JSON; - for standard input; "
+                            "or a folder of sheets named after the students (alice.txt, …) for a class summary as CSV")
+    check.add_argument("--spec", metavar="SPEC", help="the network spec the answers are for (default: the built-in example); "
+                                                      "with --seed, the spec the exercise was made from")
+    check.add_argument("--format", choices=CHECK_FORMATS,
                        help="text: a table for the terminal (default); markdown: for feedback; json: for autograders")
+    variant = check.add_argument_group("exercises", "grade against a student's own variant (see explainer exercise)")
+    variant.add_argument("--key", metavar="KEY", help="the student's answer key (keys/ID.json), which holds their network")
+    variant.add_argument("--student", metavar="ID", help="the student whose variant to rebuild, with --seed")
+    variant.add_argument("--seed", metavar="SEED", help="the seed the exercise was made with")
+    variant.add_argument("--keys", metavar="DIR", help="for a folder of sheets: the folder of answer keys")
+    variant.add_argument("--output", metavar="FILE", help="for a folder of sheets: write the CSV here (default: standard output)")
+    precision = variant.add_mutually_exclusive_group()
+    precision.add_argument("--decimals", type=_non_negative, metavar="N",
+                           help="with --seed: the decimal places the exercise asked for (default: 9)")
+    precision.add_argument("--digits", type=_positive, metavar="N",
+                           help="with --seed: the significant digits the exercise asked for")
+
+    exercise = commands.add_parser(
+        "exercise", help="write per-student exercise sheets, worked solutions and answer keys",
+        description="Draw a variant of the network with fresh two-decimal numbers for each student, deterministic "
+                    "from the seed and the student id, and write DIR/questions/ID.md and .tex (the sheet to hand "
+                    "out), DIR/solutions/ID.md and .tex (the worked solution) and DIR/keys/ID.json (the answer key "
+                    "explainer check grades with).",
+    )
+    exercise.add_argument("spec", nargs="?", metavar="SPEC", help="a .toml or .json network spec: the shape to vary")
+    students = exercise.add_mutually_exclusive_group(required=True)
+    students.add_argument("--students", metavar="ROSTER", help="a text file with one student id per line")
+    students.add_argument("--count", type=int, metavar="N", help="N students, numbered 1 to N (zero-padded)")
+    exercise.add_argument("--seed", required=True, metavar="SEED",
+                          help="any text; keep it to yourself: with it the numbers can be drawn again")
+    exercise.add_argument("--output", metavar="DIR", default=DEFAULT_EXERCISES,
+                          help=f"the folder to write into (default: {DEFAULT_EXERCISES})")
+    exercise.add_argument("--format", choices=(*EXERCISE_FORMATS, "all"), default="all",
+                          help="what to write besides the keys (default: all, i.e. Markdown and LaTeX)")
+    digits = exercise.add_mutually_exclusive_group()
+    digits.add_argument("--decimals", type=_non_negative, metavar="N",
+                        help="ask for results to N decimal places (default: 9)")
+    digits.add_argument("--digits", type=_positive, metavar="N", help="ask for results to N significant digits")
+    exercise.add_argument("--detail", choices=("source", "full"), default="full",
+                          help="of the worked solutions: full (the default), every step in full; source: as the source")
     return parser
 
 
@@ -211,17 +250,182 @@ def _values(args) -> int:
 
 
 def _check(args) -> int:
-    from . import derive, load_spec
+    if args.answers != "-" and os.path.isdir(args.answers):
+        return _check_class(args)
+    _refuse(args.keys or args.output, "--keys and --output are for a folder of sheets; ANSWERS is one sheet")
+    derivation, against = _graded_against(args)
     from .check import check_answers
     from .report import exit_status, report
 
     source = "<stdin>" if args.answers == "-" else args.answers
     text = _answers_text(args.answers, source)
-    verdicts = check_answers(text, derive(load_spec(args.spec)), source)
-    color = args.format == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    spec = args.spec or "the built-in example"
-    sys.stdout.write(report(verdicts, args.format, answers=source, spec=spec, color=color))
+    verdicts = check_answers(text, derivation, source)
+    fmt = args.format or "text"
+    color = fmt == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    sys.stdout.write(report(verdicts, fmt, answers=source, spec=against, color=color))
     return exit_status(verdicts)
+
+
+def _graded_against(args):
+    """The derivation a sheet is checked against, and the words that name it."""
+    from .spec import load_spec
+
+    spec_name = args.spec or "the built-in example"
+    if args.key:
+        _refuse(args.spec or args.student or args.seed, "--key holds the student's own network; "
+                                                        "give --key, or --student and --seed (with --spec)")
+        _refuse_precision(args, "--key holds the precision")
+        key = _answer_key(args.key)
+        return _derived(key.spec), f"{args.key} (student {key.student})"
+    if args.student or args.seed:
+        _refuse(not (args.student and args.seed), "--student and --seed go together: the variant of that student")
+        from .roster import checked_id
+        from .variants import nice_variant
+
+        student = checked_id(args.student, "--student")
+        variant = nice_variant(load_spec(args.spec), args.seed, student, _number_format(args))
+        return variant.derivation, f"student {student}'s variant of {spec_name} (seed {args.seed})"
+    _refuse_precision(args, "they pick a variant's precision, with --seed")
+    return _derived(load_spec(args.spec)), spec_name
+
+
+def _derived(spec):
+    from .derivation import derive
+
+    return derive(spec)
+
+
+def _check_class(args) -> int:
+    """Grade a folder of sheets, each against its student's variant; write the class summary as CSV."""
+    _refuse(args.format, "a class summary is CSV; --format is for one sheet")
+    _refuse(args.key or args.student, "a folder of sheets is graded with --keys DIR or --seed SEED, "
+                                      "not --key or --student")
+    _refuse(bool(args.keys) == bool(args.seed), f"{args.answers} is a folder: grade the class with --keys DIR "
+                                                 "(the answer keys) or --seed SEED (and --spec)")
+    sheets = _sheets(args.answers)
+    if args.keys:
+        _refuse(args.spec, "--keys hold each student's own network; --spec is for --seed")
+        _refuse_precision(args, "the keys hold the precision")
+        derivations = _key_derivations(args.keys, sheets)
+    else:
+        derivations = _seed_derivations(args, sheets)
+    from .check import check_answers
+    from .errors import AnswersError
+    from .nice import worked_by_hand
+    from .summary import Graded, all_passed, class_summary
+
+    graded = []
+    for student, derivation in derivations.items():
+        verdicts = None
+        if student in sheets:
+            path = sheets[student]
+            try:
+                verdicts = check_answers(_answers_text(str(path), str(path)), derivation, str(path))
+            except AnswersError as error:
+                print(f"explainer: {error}; every quantity counts as missing", file=sys.stderr)
+        graded.append(Graded(student, worked_by_hand(derivation), verdicts))
+    table = class_summary(graded)
+    if args.output is None:
+        sys.stdout.write(table)
+    else:
+        from pathlib import Path
+
+        write_atomically(Path(args.output), table)
+        print(args.output)
+    return 0 if all_passed(graded) else 1
+
+
+def _sheets(folder: str) -> dict:
+    """Each student's sheet in ``folder``, by the id its name starts with (alice.txt → alice)."""
+    from pathlib import Path
+
+    from .roster import checked_id
+
+    sheets = {}
+    for path in sorted(Path(folder).iterdir()):
+        if path.name.startswith(".") or not path.is_file():
+            continue
+        student = checked_id(path.name.split(".")[0], str(path))
+        if student in sheets:
+            raise ExplainerError(f"{path}: a second sheet for student {student}, after {sheets[student]}")
+        sheets[student] = path
+    return sheets
+
+
+def _key_derivations(folder: str, sheets: dict) -> dict:
+    """Each student's derivation, from the answer keys in ``folder``: one per key, whether handed in or not."""
+    from pathlib import Path
+
+    _refuse(not os.path.isdir(folder), f"{folder}: not a folder; expected the folder of answer keys (keys/)")
+    keys = {}
+    for path in sorted(Path(folder).glob("*.json")):
+        key = _answer_key(str(path))
+        if key.student in keys:
+            raise ExplainerError(f"{path}: a second answer key for student {key.student}, after {keys[key.student][0]}")
+        keys[key.student] = (path, key)
+    for student, path in sheets.items():
+        if student not in keys:
+            raise ExplainerError(f"{path}: no answer key for student {student} in {folder}")
+    return {student: _derived(key.spec) for student, (_, key) in keys.items()}
+
+
+def _seed_derivations(args, sheets: dict) -> dict:
+    from .spec import load_spec
+    from .variants import nice_variant
+
+    spec, number_format = load_spec(args.spec), _number_format(args)
+    return {student: nice_variant(spec, args.seed, student, number_format).derivation for student in sheets}
+
+
+def _answer_key(path: str):
+    from .exercise import read_key
+
+    return read_key(_answers_text(path, path), path)
+
+
+def _number_format(args):
+    from .formatting import NumberFormat
+
+    if args.digits is not None:
+        return NumberFormat(digits=args.digits)
+    return NumberFormat(decimals=9 if args.decimals is None else args.decimals)
+
+
+def _refuse(condition, message: str) -> None:
+    if condition:
+        raise ExplainerError(message)
+
+
+def _refuse_precision(args, why: str) -> None:
+    _refuse(args.decimals is not None or args.digits is not None, f"--decimals and --digits do not apply here: {why}")
+
+
+def _exercise(args) -> int:
+    from pathlib import Path
+
+    from .roster import numbered, read_roster
+    from .spec import load_spec
+
+    spec = load_spec(args.spec)
+    if args.students is not None:
+        students = read_roster(_answers_text(args.students, args.students), args.students)
+    else:
+        students = numbered(args.count)
+    from .exercise import student_files
+    from .variants import nice_variant
+
+    number_format = _number_format(args)
+    formats = EXERCISE_FORMATS if args.format == "all" else (args.format,)
+    # Draw and render every student's files before writing any, so a failure leaves no partial class.
+    files = {}
+    for student in students:
+        variant = nice_variant(spec, args.seed, student, number_format)
+        files.update(student_files(variant, number_format, formats, args.detail))
+    for name, text in files.items():
+        path = Path(args.output) / name
+        write_atomically(path, text)
+        print(path)
+    return 0
 
 
 def _answers_text(path: str, source: str) -> str:
@@ -242,7 +446,8 @@ def _answers_text(path: str, source: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"render": _render, "values": _values, "check": _check}[args.command](args)
+        commands = {"render": _render, "values": _values, "check": _check, "exercise": _exercise}
+        return commands[args.command](args)
     except ExplainerError as error:
         print(f"explainer: error: {error}", file=sys.stderr)
         return 2

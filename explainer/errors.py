@@ -28,5 +28,9 @@ class AnswersError(ExplainerError):
     """An answer sheet that cannot be checked (no claims in it); names the file."""
 
 
+class ExerciseError(ExplainerError):
+    """An exercise that cannot be made or graded: a bad roster, a shape with no nice variant, a bad key."""
+
+
 class DerivationMismatch(AssertionError):
     """Two computations of the same derivative disagree (a bug, never the user's fault)."""

@@ -67,9 +67,16 @@ class Slips:
                 return hint
         return None
 
+    def alternatives(self, key: str) -> Iterator[tuple[Hint, mpmath.mpf]]:
+        """Each slip and the value it gives ``key``, for every slip that needs no user's number.
+
+        All but another learning rate, which is read off the number written.
+        """
+        return ((hint, value) for hint, value in self._alternatives(key, None) if value is not None)
+
     # --- the alternatives, most telling first -------------------------------------
 
-    def _alternatives(self, key: str, given: mpmath.mpf) -> Iterator[tuple[Hint, mpmath.mpf | None]]:
+    def _alternatives(self, key: str, given: mpmath.mpf | None) -> Iterator[tuple[Hint, mpmath.mpf | None]]:
         spec = self.derivation.spec
         equation = self.derivation.equations.get(key)
         form = equation.forms[-1] if equation else None
@@ -80,7 +87,7 @@ class Slips:
             hidden = len(spec.layers) - 2
             yield Hint("update", {"mode": other, "hidden_layers": hidden}), self._value(key, update=other)
 
-        if key.endswith("+") and key[:-1] in self.exact:
+        if key.endswith("+") and key[:-1] in self.exact and given is not None:
             rate = self._implied_learning_rate(key, given)
             if rate is not None:
                 yield (Hint("learning_rate", {"used": rate, "expected": spec.learning_rate}),

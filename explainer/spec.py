@@ -151,6 +151,40 @@ def with_overrides(spec: Spec, overrides: Mapping[str, Any], source: str = "the 
     return dataclasses.replace(spec, **document, handout=dataclasses.replace(spec.handout, **handout))
 
 
+# The fields of a Spec that spec_mapping writes into the network, data and training
+# tables, or leaves out (name and source say where a spec came from, not what it is).
+_TABLED_FIELDS = frozenset({
+    "name", "source", "title", "layers", "activations", "loss", "weights", "biases", "shared_biases",
+    "inputs", "targets", "learning_rate", "update", "train_biases", "iterations",
+})
+
+
+def spec_mapping(spec: Spec) -> dict[str, Any]:
+    """The mapping ``spec_from_mapping`` reads back as ``spec``; numbers stay ``Decimal``, as written.
+
+    Any other field of the spec is a top-level key of its own name, a table
+    when it is a dataclass, as the spec's document settings are written.
+    """
+    activations = spec.activations[0] if len(set(spec.activations)) == 1 else list(spec.activations)
+    biases = [layer[0] if shared else list(layer) for layer, shared in zip(spec.biases, spec.shared_biases)]
+    settings = {field.name: getattr(spec, field.name) for field in dataclasses.fields(spec)
+                if field.name not in _TABLED_FIELDS}
+    return {
+        "title": spec.title,
+        **{name: dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
+           for name, value in settings.items()},
+        "network": {
+            "layers": list(spec.layers), "activation": activations, "loss": spec.loss,
+            "weights": [[list(row) for row in matrix] for matrix in spec.weights], "biases": biases,
+        },
+        "data": {"inputs": list(spec.inputs), "targets": list(spec.targets)},
+        "training": {
+            "learning_rate": spec.learning_rate, "update": spec.update,
+            "train_biases": spec.train_biases, "iterations": spec.iterations,
+        },
+    }
+
+
 def _builtin_spec() -> Spec:
     resource = resources.files("explainer") / "backpropagation-example.toml"
     return parse_spec_text(resource.read_text(encoding="utf-8"), BUILTIN_SOURCE, "toml")

@@ -221,3 +221,20 @@ def test_passed_means_only_correct_and_rounding(default_derivation):
 def test_the_same_sheet_gives_the_same_verdicts(default_derivation):
     sheet = (ROOT / "examples" / "answers.txt").read_text(encoding="utf-8")
     assert check_answers(sheet, default_derivation) == check_answers(sheet, default_derivation)
+
+
+def test_how_far_a_number_may_be_and_still_pass(default_derivation):
+    from decimal import Decimal
+
+    import mpmath
+
+    from explainer.check import MAX_ROUNDING_UNITS, passing_distance
+
+    distance = passing_distance(default_derivation)
+    nine = Decimal("1e-9")
+    with mpmath.workdps(50):
+        half, unit = mpmath.mpf("5e-10"), mpmath.mpf("1e-9")
+        # net_h1 is worked out from the spec's exact numbers: only its own rounding counts.
+        assert distance("net_h1", nine) == half
+        # dE_total/dw1 is worked out from rounded results: rounding can take it further, a few units at most.
+        assert half < distance("dE_total/dw1", nine) <= MAX_ROUNDING_UNITS * unit

@@ -131,3 +131,14 @@ def test_hints_of_the_other_verdicts(d):
     assert carried.kind == "carried" and [(g.key, g.line) for g in carried.facts["sources"]] == [("out_h1", 1)]
     unknown = only("out_{h3} = 0.5", d).hint
     assert (unknown.kind, unknown.facts) == ("unknown", {"name": "out_{h3}"})
+
+
+def test_the_slips_that_need_no_number_written(d):
+    from explainer.hints import Slips
+    from explainer.names import Names
+
+    slips = Slips(d, Names(d))
+    e_o1 = {hint.kind: value for hint, value in slips.alternatives("E_o1")}
+    assert e_o1["half"] == 2 * d.values["E_o1"] and e_o1["sign"] == -d.values["E_o1"]
+    w5 = [hint.kind for hint, _ in slips.alternatives("w5+")]
+    assert "learning_rate" not in w5 and {"half", "sign", "confused"} <= set(w5)

@@ -409,3 +409,35 @@ def test_source_is_the_path_as_given(tmp_path, monkeypatch):
     Path("net.toml").write_text(BASE_TOML, encoding="utf-8")
     spec = load_spec("net.toml")
     assert (spec.source, spec.name) == ("net.toml", "net")
+
+
+def test_the_mapping_of_a_spec_reads_back_as_the_spec():
+    from explainer.spec import spec_from_mapping, spec_mapping
+
+    from conftest import shipped_and_other_specs
+
+    for name, source in shipped_and_other_specs().items():
+        spec = load_spec(source)
+        again = spec_from_mapping(spec_mapping(spec), spec.source, spec.name)
+        assert again == spec, name
+    mapping = spec_mapping(load_spec())
+    assert mapping["network"]["weights"][1][0] == [Decimal("0.40"), Decimal("0.45")]  # as written
+    assert mapping["network"]["activation"] == "sigmoid" and mapping["network"]["biases"] == [Decimal("0.35"), Decimal("0.60")]
+
+
+def test_the_mapping_keeps_the_other_fields_of_a_spec_at_the_top_level():
+    from explainer.spec import Spec, spec_mapping
+
+    @dataclasses.dataclass(frozen=True)
+    class Layout:
+        paper: str = "a4"
+
+    @dataclasses.dataclass(frozen=True)
+    class Annotated(Spec):
+        semester: str = "Week 1"
+        layout: Layout = Layout()
+
+    spec = Annotated(**{field.name: getattr(load_spec(), field.name) for field in dataclasses.fields(Spec)})
+    mapping = spec_mapping(spec)
+    assert (mapping["semester"], mapping["layout"]) == ("Week 1", {"paper": "a4"})
+    assert {"title", "semester", "layout", "network", "data", "training"} <= set(mapping)
