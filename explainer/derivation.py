@@ -414,7 +414,8 @@ def _after_one_round(b: _Builder) -> Section:
     for o, value in zip(n.outputs, outs):
         b.values[f"{o.out_key}@1"] = value
     updates = tuple(b.equations[p.updated_key] for p in _trained(n))
-    return Section("one_round", (Step("updated_weights", "weights", {"updates": updates}, True),))
+    return Section("one_round", (Step("updated_weights", "weights", {"updates": updates}, True),),
+                   {"improved": error < b.values["E_total"]})
 
 
 def _training_values(n: Network, training: numeric.Training) -> dict[str, mpmath.mpf]:
@@ -430,6 +431,11 @@ def _training_values(n: Network, training: numeric.Training) -> dict[str, mpmath
         for bias, value in zip(n.biases, training.biases):
             values[f"{bias.key}@{N}"] = mpmath.mpf(value)
     return values
+
+
+def _training_section(values: Mapping[str, mpmath.mpf], iterations: int) -> Section:
+    improved = values[f"E_total@{iterations}"] < values["E_total@1"]
+    return Section("training", (), {"iterations": iterations, "improved": improved})
 
 
 # --- checks ---------------------------------------------------------------------
@@ -596,13 +602,15 @@ def _combine_section(n: Network, values: dict, parameters: dict, shared: frozens
     b = _Builder(n, {**parameters, **values})
     error = b.define("E_total", TOTAL, combined(sample_total_sym(s) for s in range(1, count + 1)))
     steps = [Step("batch_error", "E_total", {"error": error}, True)]
-    for i, p in enumerate(_trained(n)):
+    # The parameter worked in full: the first weight of the output layer, as in the sample's derivation.
+    featured = n.incoming(n.outputs[0])[0]
+    for p in _trained(n):
         parts = [partial(sample_total_sym(s), param_sym(p), sample_key(f"dE_total/d{p.key}", s))
                  for s in range(1, count + 1)]
         gradient = b.define(f"dE_total/d{p.key}", partial(TOTAL, param_sym(p)), combined(parts))
         update = b.define(p.updated_key, updated_sym(p),
                           Add((param_sym(p), Neg(Mul((ETA, partial(TOTAL, param_sym(p))))))))
-        steps.append(Step("batch_gradient", p.key, {"gradient": gradient, "new_weight": update}, i == 0,
+        steps.append(Step("batch_gradient", p.key, {"gradient": gradient, "new_weight": update}, p == featured,
                           {"parameter": p}))
     new = {k: v for k, v in b.values.items() if k not in b.parameters}
     values.update(new)
@@ -638,7 +646,7 @@ class Derivation:
             b.values.update(_training_values(n, numeric.train(n, self.spec.iterations)))
         _check_gradients(b, composed)
         if self.spec.iterations > 1:
-            sections.append(Section("training", (), {"iterations": self.spec.iterations}))
+            sections.append(_training_section(b.values, self.spec.iterations))
         self.sections: tuple[Section, ...] = tuple(sections)
         self.equations: dict[str, Equation] = b.equations
         self.parameters: dict[str, mpmath.mpf] = {k: v for k, v in b.values.items() if k in b.parameters}
@@ -688,10 +696,10 @@ class Derivation:
             values["E_total@1"] = error
             for s, outs in enumerate(outputs, start=1):
                 values.update({f"{sample_key(o.out_key, s)}@1": v for o, v in zip(n.outputs, outs)})
-            sections.append(Section("one_round", (), {}))
+            sections.append(Section("one_round", (), {"improved": error < values["E_total"]}))
         if spec.iterations > 1:
             values.update(_training_values(n, numeric.train(n, spec.iterations)))
-            sections.append(Section("training", (), {"iterations": spec.iterations}))
+            sections.append(_training_section(values, spec.iterations))
         self.sections = tuple(sections)
         self.equations = equations
         self.parameters = parameters

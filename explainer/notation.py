@@ -304,20 +304,27 @@ def _latex_add(node: Add) -> str:
             out.append(f" - {_latex_operand(term.arg)}")
         elif _is_negative_number(term):
             out.append(f" + ({latex(term)})")
+        elif isinstance(term, Mul) and not term.juxtapose and _starts_negative(term.factors[0]):
+            # "+ (-0.03) * 1", not "+ -0.03 * 1"
+            out.append(f" + {_latex_mul(term, first_in_sum=False)}")
         else:
             out.append(f" + {latex(term)}")
     return "".join(out)
+
+
+def _starts_negative(node) -> bool:
+    return _is_negative_number(node) or isinstance(node, Neg)
 
 
 def _latex_operand(node) -> str:
     return f"({latex(node)})" if isinstance(node, Add) else latex(node)
 
 
-def _latex_mul(node: Mul) -> str:
+def _latex_mul(node: Mul, first_in_sum: bool = True) -> str:
     parts = []
     for i, factor in enumerate(node.factors):
         text = latex(factor)
-        if _needs_parens_in_product(factor, i == 0) and not isinstance(factor, Paren):
+        if _needs_parens_in_product(factor, i == 0 and first_in_sum) and not isinstance(factor, Paren):
             text = f"({text})"
         parts.append(text)
     return "".join(parts) if node.juxtapose else " * ".join(parts)

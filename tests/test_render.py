@@ -58,6 +58,47 @@ def test_committed_output_is_what_the_code_renders(default_derivation, suffix, m
     )
 
 
+EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.toml"))
+
+
+@pytest.fixture(scope="module")
+def example_derivations():
+    return {name: explainer.derive(str(ROOT / "examples" / f"{name}.toml")) for name in EXAMPLES}
+
+
+def test_the_shipped_examples():
+    assert EXAMPLES == ["backpropagation-example", "relu-regression", "softmax-classifier",
+                        "source-with-bias-training", "two-hidden-layers-tanh", "xor"]
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+@pytest.mark.parametrize("suffix, method", [(".md", "to_markdown"), (".tex", "to_latex")])
+def test_committed_output_of_every_example_is_what_the_code_renders(example_derivations, name, suffix, method):
+    committed = (ROOT / "output" / f"{name}{suffix}").read_text(encoding="utf-8")
+    assert getattr(example_derivations[name], method)() == committed, (
+        f"output/{name}{suffix} is stale: run `explainer render examples/{name}.toml` and commit the result"
+    )
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+@pytest.mark.parametrize("detail", ["source", "full"])
+def test_markdown_math_of_every_example_is_all_parsed_as_math(example_derivations, name, detail):
+    text = example_derivations[name].to_markdown(detail=detail)
+    tokens = parse_markdown(text)
+    blocks = [t for t in tokens if t.type == "math_block"]
+    assert len(blocks) == text.count("\n$$") - text.count("\n$$\n\\begin")
+    for child in inline_children(tokens):
+        if child.type == "text":
+            assert "$" not in child.content and "\\frac" not in child.content, child.content
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+@pytest.mark.parametrize("detail", ["source", "full"])
+def test_latex_of_every_example_compiles_cleanly(example_derivations, tmp_path, name, detail):
+    log = _compile(example_derivations[name].to_latex(detail=detail), tmp_path)
+    assert not re.search(r"Overfull|Underfull \\hbox|undefined|LaTeX Error", log), re.findall(r".*(?:Overfull|undefined).*", log)
+
+
 def test_markdown_has_the_sources_sections_in_order(default_derivation):
     tokens = parse_markdown(default_derivation.to_markdown())
     headings = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"]
