@@ -19,23 +19,20 @@ from typing import Callable, Mapping
 
 import mpmath
 
-from . import numeric
+from . import checks, numeric
+from .checks import composed_error  # noqa: F401  (part of the module's interface, used by the tests)
 from .errors import DerivationMismatch
 from .functions import LOSSES, PAIRINGS, activation, check_derivatives
 from .network import Network, Neuron, Parameter, Weight
-from .notation import Add, Frac, Mul, Neg, Num, Partial, Paren, Pow, Sym, evaluate, rekey, to_sympy
+from .notation import Add, Frac, Mul, Neg, Num, Partial, Paren, Pow, Sym, evaluate, rekey
 from .spec import Spec, load_spec
 
 # Up to this many weights the fully composed E_total is differentiated by SymPy
-# (if it has at most COMPOSED_OPERATIONS operations: softmax and deep tanh
-# networks swell fast) and every weight gets its own finite difference; beyond
-# it the directional differences still check all.
+# (if it is not too large, see checks.COMPOSED_OPERATIONS) and every weight
+# gets its own finite difference; beyond it the directional differences still
+# check all.
 SMALL_NETWORK = 40
-COMPOSED_OPERATIONS = 3000
 TOLERANCE = mpmath.mpf("1e-30")
-# A net input this close to a kink (ReLU at 0) makes a central difference
-# straddle it, so it measures neither side's derivative.
-KINK_DISTANCE = mpmath.mpf("1e-12")
 
 
 @dataclass(frozen=True)
@@ -394,15 +391,10 @@ def _sample_sections(b: _Builder) -> list[Section]:
     return sections
 
 
-def _trained(n: Network) -> tuple[Parameter, ...]:
-    """The parameters gradient descent changes: the weights, and the biases when they are trained."""
-    return (*n.weights, *n.biases) if n.spec.train_biases else n.weights
-
-
 def _updated_point(n: Network, values: Mapping[str, mpmath.mpf], updated: Callable[[Parameter], str]) -> dict:
     """The shared parameters with the trained ones replaced by their values under ``updated(p)``."""
     point = {k: numeric.mp(v) for k, v in n.shared_values().items()}
-    point.update({p.key: values[updated(p)] for p in _trained(n)})
+    point.update({p.key: values[updated(p)] for p in n.trained_parameters()})
     return point
 
 
@@ -413,7 +405,7 @@ def _after_one_round(b: _Builder) -> Section:
     b.values["E_total@1"] = error
     for o, value in zip(n.outputs, outs):
         b.values[f"{o.out_key}@1"] = value
-    updates = tuple(b.equations[p.updated_key] for p in _trained(n))
+    updates = tuple(b.equations[p.updated_key] for p in n.trained_parameters())
     return Section("one_round", (Step("updated_weights", "weights", {"updates": updates}, True),),
                    {"improved": error < b.values["E_total"]})
 
@@ -441,129 +433,16 @@ def _training_section(values: Mapping[str, mpmath.mpf], iterations: int) -> Sect
 # --- checks ---------------------------------------------------------------------
 
 
-def _checked_parameters(n: Network) -> tuple[Parameter, ...]:
-    """The parameters whose printed gradient is the true ∂E_total/∂p.
-
-    With the sequential update the hidden layers' gradients are taken with the
-    already-updated weights above them, on purpose: only the output layer's
-    are gradients of E_total at the starting point.
-    """
-    if n.spec.update == "sequential":
-        last = len(n.layers) - 1
-        return tuple(p for p in _trained(n) if getattr(p, "layer", None) == last or
-                     (isinstance(p, Weight) and p.target.layer == last))
-    return _trained(n)
-
-
-def _near_a_kink(b: _Builder) -> bool:
-    """Whether a neuron whose activation has a kink has its net input at (or next to) the kink."""
+def _check_gradients(b: _Builder, composed: checks.ComposedGradients | None) -> None:
+    """The builder's gradients against central differences and, when given, the composed E_total."""
     n = b.network
-    return any(abs(b.values[x.net_key]) < KINK_DISTANCE
-               for layer in n.layers[1:] for x in layer if getattr(_activation(n, x), "kink", False))
-
-
-def _check_differences(n: Network, error, point: dict, gradient: dict[str, mpmath.mpf], one_by_one: bool) -> None:
-    """The gradient against central differences of ``error``: along two mixed directions, and per parameter."""
-    keys = list(gradient)
-    # Directional differences check every component at once, in linear time.
-    for seed in (1, 2):
-        direction = {key: ((i * 7919 + seed * 104729) % 13) - 6 for i, key in enumerate(keys)}
-        expected = mpmath.fsum(c * gradient[k] for k, c in direction.items())
-        got = numeric.directional_difference(error, point, direction)
-        if abs(got - expected) > mpmath.mpf("1e-20") * max(1, abs(expected)):
-            raise DerivationMismatch(f"the gradient disagrees with a central difference ({got} vs {expected})")
-    if one_by_one:
-        for key in keys:
-            got = numeric.directional_difference(error, point, {key: 1})
-            if abs(got - gradient[key]) > mpmath.mpf("1e-20") * max(1, abs(gradient[key])):
-                raise DerivationMismatch(f"dE_total/d{key} disagrees with a central difference")
-
-
-def _check_gradients(b: _Builder, composed: _ComposedGradients | None) -> None:
-    n = b.network
-    parameters = _checked_parameters(n)
     point = {k: v for k, v in b.values.items() if k in b.parameters}
-    gradient = {p.key: b.values[f"dE_total/d{p.key}"] for p in parameters}
-    if not _near_a_kink(b):
-        _check_differences(n, lambda at: numeric.forward_error(n, at)[0], point, gradient,
-                           len(n.weights) <= SMALL_NETWORK)
+    gradient = {p.key: b.values[f"dE_total/d{p.key}"] for p in checks.checked_parameters(n)}
+    if not checks.near_a_kink(n, b.values):
+        checks.check_differences(lambda at: numeric.forward_error(n, at)[0], point, gradient,
+                                 len(n.weights) <= SMALL_NETWORK)
     if composed is not None:
-        composed.check(b, point, gradient)
-
-
-def composed_error(network: Network):
-    """E_total of one sample as one SymPy expression in the weights, biases, inputs and targets."""
-    import sympy
-
-    s = network.symbols
-    loss = LOSSES[network.spec.loss]
-    outs = {}
-    for layer in network.layers[1:]:
-        act = _activation(network, layer[0])
-        nets = {x: network.net_definition(x).xreplace(outs) for x in layer}
-        if act.coupled:
-            net_syms = [Sym(x.net_key, x.net_key) for x in layer]
-            formulas = {x: to_sympy(act.formula(net_syms, x.index), s) for x in layer}
-        else:
-            # The most compact printed form (tanh(net) rather than its exponentials): all are proved equal.
-            f = to_sympy((*act.forms(Sym("net", "net")), act.formula(Sym("net", "net")))[0], s)
-            formulas = {x: f.xreplace({s("net"): s(x.net_key)}) for x in layer}
-        by_net = {s(x.net_key): nets[x] for x in layer}
-        outs.update({s(x.out_key): formulas[x].xreplace(by_net) for x in layer})
-    count = len(network.outputs)
-    terms = [
-        to_sympy(loss.term(target_sym(o), out_sym(o), count), s).xreplace({s(o.out_key): outs[s(o.out_key)]})
-        for o in network.outputs
-    ]
-    return sympy.Add(*terms)
-
-
-class _ComposedGradients:
-    """``sympy.diff`` of the fully composed E_total by each checked parameter, differentiated once
-    and evaluated at each sample's point."""
-
-    @classmethod
-    def for_network(cls, network: Network) -> _ComposedGradients | None:
-        """The check for a small network; None where composing would cost more than the network is worth."""
-        import sympy
-
-        if len(network.weights) > SMALL_NETWORK:
-            return None
-        total = composed_error(network)
-        return cls(network, total) if sympy.count_ops(total) <= COMPOSED_OPERATIONS else None
-
-    def __init__(self, network: Network, total) -> None:
-        import sympy
-
-        self.network = network
-        s = network.symbols
-        self.derivatives = {p.key: sympy.diff(total, s(p.key)) for p in _checked_parameters(network)}
-        # A kink's convention must be decided on exact values; elsewhere 50-digit
-        # Floats evaluate the derivative as it is rebuilt, several times faster.
-        self.exact = any(getattr(activation(a, sl), "kink", False)
-                         for a, sl in zip(network.spec.activations, network.spec.slopes))
-
-    def check(self, b: _Builder, point: dict, gradient: dict) -> None:
-        import sympy
-
-        s = self.network.symbols
-        exact = self._exact_point(b) if self.exact else None
-        at = exact or {s(k): sympy.Float(mpmath.nstr(v, numeric.PRECISION), numeric.PRECISION) for k, v in point.items()}
-        for key, derivative in self.derivatives.items():
-            value = derivative.xreplace(at)
-            if exact:
-                value = value.evalf(numeric.PRECISION + 10)
-            b.agree(f"dE_total/d{key}", mpmath.mpf(str(value)), gradient[key], "sympy.diff of the composed E_total")
-
-    def _exact_point(self, b: _Builder) -> dict | None:
-        """The point as exact rationals, when it is the spec's own decimals (else None)."""
-        import sympy
-
-        n, s = self.network, self.network.symbols
-        written = {**n.shared_values(), **b.written_sample}
-        if any(b.values[k] != numeric.mp(v) for k, v in written.items() if k in b.parameters):
-            return None
-        return {s(k): sympy.Rational(str(v)) for k, v in written.items()}
+        composed.check(point, gradient, {**n.shared_values(), **b.written_sample})
 
 
 # --- several samples -------------------------------------------------------------
@@ -604,7 +483,7 @@ def _combine_section(n: Network, values: dict, parameters: dict, shared: frozens
     steps = [Step("batch_error", "E_total", {"error": error}, True)]
     # The parameter worked in full: the first weight of the output layer, as in the sample's derivation.
     featured = n.incoming(n.outputs[0])[0]
-    for p in _trained(n):
+    for p in n.trained_parameters():
         parts = [partial(sample_total_sym(s), param_sym(p), sample_key(f"dE_total/d{p.key}", s))
                  for s in range(1, count + 1)]
         gradient = b.define(f"dE_total/d{p.key}", partial(TOTAL, param_sym(p)), combined(parts))
@@ -629,7 +508,7 @@ class Derivation:
         for name, slope in sorted(set(zip(spec.activations, spec.slopes)), key=str):
             check_derivatives(name, spec.loss, None if slope is None else str(slope), spec.layers[-1])
         with mpmath.workdps(numeric.PRECISION):
-            composed = _ComposedGradients.for_network(network)
+            composed = checks.ComposedGradients.for_network(network) if len(network.weights) <= SMALL_NETWORK else None
             if len(spec.samples) == 1:
                 self._one_sample(composed)
             else:
@@ -683,7 +562,7 @@ class Derivation:
         if stochastic:
             error, _ = numeric.batch_error(n, initial)
             values["E_total"] = error
-            values.update({p.updated_key: point[p.key] for p in _trained(n)})
+            values.update({p.updated_key: point[p.key] for p in n.trained_parameters()})
             sections.append(Section("samples", (), {"samples": len(spec.samples)}))
         else:
             combine = _combine_section(n, values, initial, shared_keys)
@@ -708,12 +587,11 @@ class Derivation:
     def _check_batch(self, values: dict, point: dict) -> None:
         """The batch's gradient against central differences of the batch's E_total."""
         n = self.network
-        gradient = {p.key: values[f"dE_total/d{p.key}"] for p in _trained(n)}
-        near = any(abs(values[sample_key(x.net_key, s)]) < KINK_DISTANCE
-                   for s in range(1, len(n.spec.samples) + 1)
-                   for layer in n.layers[1:] for x in layer if getattr(_activation(n, x), "kink", False))
+        gradient = {p.key: values[f"dE_total/d{p.key}"] for p in n.trained_parameters()}
+        near = any(checks.near_a_kink(n, values, lambda key, s=s: sample_key(key, s))
+                   for s in range(1, len(n.spec.samples) + 1))
         if not near:
-            _check_differences(n, lambda at: numeric.batch_error(n, at)[0], point, gradient, one_by_one=False)
+            checks.check_differences(lambda at: numeric.batch_error(n, at)[0], point, gradient, one_by_one=False)
 
     def section(self, kind: str) -> Section | None:
         return next((s for s in self.sections if s.kind == kind), None)

@@ -165,6 +165,10 @@ class Network:
         """leaky_relu's slope for a negative net input (as written), or None."""
         return self.spec.slopes[neuron.layer - 1]
 
+    def trained_parameters(self) -> tuple[Parameter, ...]:
+        """The parameters gradient descent changes: the weights, and the biases when they are trained."""
+        return (*self.weights, *self.biases) if self.spec.train_biases else self.weights
+
     def weights_into_layer(self, layer: int) -> tuple[Weight, ...]:
         return tuple(w for w in self.weights if w.target.layer == layer)
 

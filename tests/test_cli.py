@@ -128,3 +128,23 @@ def test_help_names_every_command_and_option():
     for option in ("--format", "--output", "--decimals", "--digits", "--detail"):
         assert option in text
     assert "values" in run_cli("--help").stdout
+
+
+def test_values_of_several_samples_have_sample_keys():
+    result = run_cli("values", str(ROOT / "examples" / "xor.toml"))
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout)
+    for key in ("out_o1[1]", "E_total[4]", "dE_total/dw5[2]", "dE_total/dw5", "w5+", "dE_total/db1_1", "b2+",
+                "E_total@1", "out_o1[3]@10000", "b1_2@10000"):
+        assert math.isfinite(values[key]), key
+    assert values["out_o1[1]@10000"] > 0.9 and values["out_o1[3]@10000"] < 0.1  # it learned XOR
+
+
+def test_a_pairing_that_makes_no_sense_is_one_line_exit_2(tmp_path):
+    spec = tmp_path / "bad.toml"
+    spec.write_text((ROOT / "examples" / "backpropagation-example.toml").read_text()
+                    .replace('loss = "half_squared_error"', 'loss = "cross_entropy"'))
+    result = run_cli("render", str(spec), cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == (f"explainer: error: {spec}: network.loss: cross_entropy needs softmax on the "
+                                     "output layer, got sigmoid; for one sigmoid output per class use binary_cross_entropy")

@@ -10,7 +10,6 @@ the exact first round.
 
 from __future__ import annotations
 
-import itertools
 import random
 from dataclasses import dataclass, field, replace
 
@@ -261,7 +260,7 @@ def derived(request):
 def test_the_matrix_is_small_enough_for_the_packages_own_sympy_check():
     # The derivation differentiates the composed error itself for these
     # networks, so each gradient is checked by SymPy twice: there and here.
-    from explainer.derivation import COMPOSED_OPERATIONS
+    from explainer.checks import COMPOSED_OPERATIONS
 
     for param in CASES:
         case = param.values[0]

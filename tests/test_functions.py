@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import sympy
 
-import explainer.functions as functions
 import explainer.numeric as numeric
 from explainer.errors import DerivationMismatch
 from explainer.functions import ACTIVATIONS, LOSSES, PAIRINGS, activation, check_derivatives
