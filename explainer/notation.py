@@ -361,7 +361,8 @@ _LATEX: dict[type, Callable] = {
     Log: lambda n: _latex_function("ln", n.arg),
     Tanh: lambda n: _latex_function("tanh", n.arg),
     Max: lambda n: "\\max(" + ", ".join(map(latex, n.args)) + ")",
-    Greater: lambda n: f"{latex(n.lhs)} > {latex(n.rhs)}",
+    # A negative number braced: after "\text{if }" a bare minus would be spaced as a binary one.
+    Greater: lambda n: ("{%s} > %s" if _starts_negative(n.lhs) else "%s > %s") % (latex(n.lhs), latex(n.rhs)),
     Cases: _latex_cases,
     Partial: lambda n: f"\\frac{{\\partial {n.of.tex}}}{{\\partial {n.wrt.tex}}}",
     Arrow: lambda n: "\\downarrow",

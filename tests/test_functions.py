@@ -237,7 +237,7 @@ def test_latex_of_the_new_records():
 def test_substitute_and_rekey_reach_inside_the_new_records():
     formula = activation("leaky_relu", "0.05").formula(Sym("net_{h1}", "net_h1"))
     assert latex(substitute(formula, {"net_h1": "-0.3"})) == (
-        r"\begin{cases} -0.3 & \text{if } -0.3 > 0 \\ 0.05 * (-0.3) & \text{otherwise} \end{cases}")
+        r"\begin{cases} -0.3 & \text{if } {-0.3} > 0 \\ 0.05 * (-0.3) & \text{otherwise} \end{cases}")
     renamed = rekey(formula, lambda key: key + "[2]")
     assert evaluate(renamed, {"net_h1[2]": mpmath.mpf(-2)}) == mpmath.mpf("-0.1")
 
