@@ -21,7 +21,7 @@ import mpmath
 
 from . import checks, numeric
 from .checks import composed_error  # noqa: F401  (part of the module's interface, used by the tests)
-from .errors import DerivationMismatch
+from .errors import DerivationMismatch, SpecError
 from .functions import LOSSES, PAIRINGS, activation, check_derivatives
 from .network import Network, Neuron, Parameter, Weight
 from .notation import Add, Frac, Mul, Neg, Num, Partial, Paren, Pow, Sym, evaluate, rekey
@@ -134,7 +134,15 @@ class _Builder:
         self.names = {s.key: s for s in syms}
 
     def define(self, key: str, *forms) -> Equation:
-        value = evaluate(forms[-1], self.values)
+        try:
+            value = evaluate(forms[-1], self.values)
+        except ZeroDivisionError:
+            value = mpmath.nan
+        if not mpmath.isfinite(value):
+            # Only a saturated output gets here (a sigmoid of exactly 1 at 50 digits, a logarithm of 0).
+            raise SpecError(self.network.spec.source, "network.weights",
+                            f"{key} is not a finite number at {numeric.PRECISION} digits because an output has "
+                            "saturated; expected smaller weights, biases or inputs")
         for form in forms[1:-1]:
             self.agree(key, evaluate(form, self.values), value, "a printed form")
         self.values[key] = value
@@ -426,8 +434,9 @@ def _training_values(n: Network, training: numeric.Training) -> dict[str, mpmath
 
 
 def _training_section(values: Mapping[str, mpmath.mpf], iterations: int) -> Section:
-    improved = values[f"E_total@{iterations}"] < values["E_total@1"]
-    return Section("training", (), {"iterations": iterations, "improved": improved})
+    error = values[f"E_total@{iterations}"]
+    return Section("training", (), {"iterations": iterations, "improved": error < values["E_total@1"],
+                                    "diverged": not mpmath.isfinite(error)})
 
 
 # --- checks ---------------------------------------------------------------------

@@ -148,3 +148,13 @@ def test_a_pairing_that_makes_no_sense_is_one_line_exit_2(tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip() == (f"explainer: error: {spec}: network.loss: cross_entropy needs softmax on the "
                                      "output layer, got sigmoid; for one sigmoid output per class use binary_cross_entropy")
+
+
+def test_a_saturated_output_is_one_line_exit_2(tmp_path):
+    # sigmoid(300) is 1 to 50 digits, so ln(1 - out) and its derivative have no finite value.
+    spec = tmp_path / "saturated.toml"
+    spec.write_text('[network]\nlayers = [1, 1]\nloss = "binary_cross_entropy"\nweights = [[[300]]]\nbiases = [0]\n'
+                    "[data]\ninputs = [1]\ntargets = [0.5]\n")
+    result = run_cli("values", str(spec))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "network.weights: E_o1 is not a finite number at 50 digits because an output has saturated" in result.stderr

@@ -294,3 +294,19 @@ def test_losses_are_named_in_the_error_section():
         spec = dataclasses.replace(explainer.load_spec(), loss=loss, iterations=0)
         text = explainer.derive(spec).to_markdown()
         assert words in text, loss
+
+
+def test_diverging_training_is_said_so_not_a_crash():
+    spec = {"network": {"layers": [1, 1], "activation": "linear", "weights": [[[0.5]]], "biases": [0]},
+            "data": {"inputs": [10], "targets": [1]}, "training": {"learning_rate": 5, "iterations": 1000}}
+    text = explainer.derive(spec).to_markdown()
+    assert "does not converge" in text and r"$\text{NaN}$ (vs 1 target)" in text
+    assert "the total error has gone up to" in text
+
+
+def test_non_finite_numbers_are_printed_not_refused():
+    from explainer.formatting import NumberFormat
+
+    assert NumberFormat()(mpmath.mpf("nan")) == r"\text{NaN}"
+    assert NumberFormat()(mpmath.mpf("-inf")) == r"-\infty"
+    assert NumberFormat(digits=3)(mpmath.mpf("inf")) == r"\infty"
