@@ -477,3 +477,15 @@ def test_sequential_update_with_every_feature(case):
     for trained in (numeric.train_scalar(network, 1), numeric.train_numpy(network, 1)):
         assert trained.error == pytest.approx(float(d.values["E_total@1"]), abs=1e-12)
     assert numeric.train_scalar(network, 30).error == pytest.approx(numeric.train_numpy(network, 30).error, abs=1e-12)
+
+
+def test_softplus_at_exactly_zero():
+    # net_h1 = 0.5 * 1 + (-0.5) = 0: SymPy keeps ln(2) exact, the check must still evaluate it.
+    case = Case((1, 1, 1), ("softplus", "linear"), "half_squared_error", [[[0.5]], [[1.0]]], [-0.5, 0.0],
+                [([1.0], [0.3])], train_biases=True)
+    d = explainer.derive(case.spec())
+    with mpmath.workdps(DIGITS):
+        assert abs(d.values["out_h1"] - mpmath.log(2)) < mpmath.mpf("1e-45")
+        assert abs(d.values["dout_h1/dnet_h1"] - mpmath.mpf("0.5")) < mpmath.mpf("1e-45")
+    for key, value in sympy_gradients(case, d).items():
+        assert_close(d.values[f"dE_total/d{key}"], value, mpmath.mpf("1e-40"), key)
