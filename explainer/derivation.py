@@ -478,8 +478,11 @@ def _suffixed_sections(sections: list[Section], rename: Callable[[str], str]) ->
     return [section(sec) for sec in sections]
 
 
-def _combine_section(n: Network, values: dict, parameters: dict, shared: frozenset) -> Section:
-    """The batch: E_total and each gradient combined from the samples' own, then the updates."""
+def _combine_section(n: Network, values: Mapping[str, mpmath.mpf], parameters: Mapping[str, mpmath.mpf]) -> _Builder:
+    """The batch: E_total and each gradient combined from the samples' own, then the updates.
+
+    Returns the builder that defined them, with the section as ``section``.
+    """
     count = len(n.spec.samples)
     mean = n.spec.reduction == "mean"
 
@@ -500,9 +503,8 @@ def _combine_section(n: Network, values: dict, parameters: dict, shared: frozens
                           Add((param_sym(p), Neg(Mul((ETA, partial(TOTAL, param_sym(p))))))))
         steps.append(Step("batch_gradient", p.key, {"gradient": gradient, "new_weight": update}, p == featured,
                           {"parameter": p}))
-    new = {k: v for k, v in b.values.items() if k not in b.parameters}
-    values.update(new)
-    return Section("combine", tuple(steps), {"samples": count, "mean": mean, "equations": b.equations})
+    b.section = Section("combine", tuple(steps), {"samples": count, "mean": mean})
+    return b
 
 
 # --- the whole derivation -------------------------------------------------------
@@ -574,9 +576,10 @@ class Derivation:
             values.update({p.updated_key: point[p.key] for p in n.trained_parameters()})
             sections.append(Section("samples", (), {"samples": len(spec.samples)}))
         else:
-            combine = _combine_section(n, values, initial, shared_keys)
-            equations.update(combine.facts["equations"])
-            sections.append(combine)
+            combined = _combine_section(n, values, initial)
+            values.update({k: v for k, v in combined.values.items() if k not in combined.parameters})
+            equations.update(combined.equations)
+            sections.append(combined.section)
             self._check_batch(values, initial)
         if spec.iterations >= 1:
             after = _updated_point(n, values, lambda p: p.updated_key)

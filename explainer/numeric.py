@@ -410,6 +410,8 @@ class _ScalarSource:
         lines = [f"def run(iterations, samples, {', '.join(shared)}):"]
         if batch:
             lines.append(f"    {self.name('eta_step')} = {eta} * {_step_scale(spec)!r}")
+        if not several:  # one sample: its values are read once, outside the loop
+            lines.append(f"    {unpack.replace('row', 'samples[0]')}")
         lines.append("    for _ in range(iterations):")
         body = forward + backward + (accumulate if batch else step_updates)
         if batch:
@@ -419,7 +421,6 @@ class _ScalarSource:
             lines.append(f"            {unpack}")
             lines += [f"            {line}" for line in body]
         else:
-            lines.append(f"        {unpack.replace('row', 'samples[0]')}")
             lines += [f"        {line}" for line in body]
         lines += [f"        {line}" for line in batch_updates]
         lines += ["    outputs, errors = [], []", "    for row in samples:", f"        {unpack}"]

@@ -85,8 +85,8 @@ class Spec:
     update: str
     train_biases: bool
     iterations: int
-    mode: str = "batch"
-    reduction: str = "mean"
+    mode: str  # "batch" or "stochastic"
+    reduction: str  # how E_total combines the samples: "mean" or "sum"
 
     @property
     def inputs(self) -> Vector:
