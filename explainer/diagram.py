@@ -191,11 +191,12 @@ def _neuron_node(n: Neuron, x: float, y: float, r: float, network: Network, show
     kind = "input" if n.layer == 0 else "output" if n in network.outputs else "hidden"
     text = _name(n.name) if r >= NAME_RADIUS else None
     if n.layer == 0:
-        tooltip = f"{n.name} = {shown[n.out_key]}"
+        # With several samples an input has no one value: its name alone.
+        tooltip = f"{n.name} = {shown[n.out_key]}" if n.out_key in shown else n.name
     else:
         bias = network.bias(n)
         tooltip = f"{n.name}, bias {bias.key} = {shown[bias.key]}"
-        if kind == "output":
+        if kind == "output" and f"target_{n.name}" in shown:
             tooltip += f", target {shown['target_' + n.name]}"
     return Node(n.name, kind, x, y, r, text, tooltip)
 
@@ -244,8 +245,11 @@ def _bias_edges(network: Network, centres, bias_nodes, radius: float, shown) -> 
 
 
 def _data_labels(network: Network, centres, grid: _Grid, shown) -> list[Label]:
-    """The inputs' values to their left, the targets to the right of the outputs, while they fit."""
-    if grid.spacing < LABEL_HEIGHT + 2 * PAD:
+    """The inputs' values to their left, the targets to the right of the outputs, while they fit.
+
+    With several samples there is no one value to write: the samples' table says them.
+    """
+    if grid.spacing < LABEL_HEIGHT + 2 * PAD or len(network.spec.samples) > 1:
         return []
     labels = []
     for n in network.inputs:

@@ -26,6 +26,9 @@ class NumberFormat:
 
     def __call__(self, value) -> str:
         exact = to_decimal(value)
+        if not exact.is_finite():
+            # Only the float64 training loop overflows, when training diverges.
+            return r"\text{NaN}" if exact.is_nan() else ("-" if exact < 0 else "") + r"\infty"
         if exact.is_zero():
             return "0"
         if self.digits is not None:

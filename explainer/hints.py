@@ -201,10 +201,14 @@ def _changed(spec, *, iterations: int, update: str | None = None, learning_rate:
 def _swapped(spec, a: str, b: str) -> dict:
     """The spec fields with the values of parameters ``a`` and ``b`` exchanged (two inputs or two weights)."""
     if a.startswith("i"):
-        inputs = list(spec.inputs)
         x, y = int(a[1:]) - 1, int(b[1:]) - 1
-        inputs[x], inputs[y] = inputs[y], inputs[x]
-        return {"inputs": tuple(inputs)}
+
+        def swapped(sample):
+            inputs = list(sample.inputs)
+            inputs[x], inputs[y] = inputs[y], inputs[x]
+            return dataclasses.replace(sample, inputs=tuple(inputs))
+
+        return {"samples": tuple(swapped(sample) for sample in spec.samples)}
     positions = _weight_positions(spec)
     by_key = {key: position for position, key in positions.items()}
     weights = [[list(row) for row in matrix] for matrix in spec.weights]

@@ -162,15 +162,35 @@ class Network:
     def activation(self, neuron: Neuron) -> str:
         return self.spec.activations[neuron.layer - 1]
 
+    def slope(self, neuron: Neuron):
+        """leaky_relu's slope for a negative net input (as written), or None."""
+        return self.spec.slopes[neuron.layer - 1]
+
+    def trained_parameters(self) -> tuple[Parameter, ...]:
+        """The parameters gradient descent changes: the weights, and the biases when they are trained."""
+        return (*self.weights, *self.biases) if self.spec.train_biases else self.weights
+
     def weights_into_layer(self, layer: int) -> tuple[Weight, ...]:
         return tuple(w for w in self.weights if w.target.layer == layer)
 
-    def parameter_values(self) -> dict[str, Decimal]:
-        """Every parameter and datum by key: weights, biases, inputs, targets, η."""
-        values: dict[str, Decimal] = {p.key: p.value for p in (*self.weights, *self.biases)}
-        values.update({n.out_key: v for n, v in zip(self.inputs, self.spec.inputs)})
-        values.update({f"target_{n.name}": v for n, v in zip(self.outputs, self.spec.targets)})
+    def parameter_values(self, sample: int = 0) -> dict[str, Decimal]:
+        """Every parameter and datum by key: weights, biases, a sample's inputs and targets, η."""
+        values = {p.key: p.value for p in (*self.weights, *self.biases)}
+        values.update(self.sample_values(sample))
         values["eta"] = self.spec.learning_rate
+        return values
+
+    def shared_values(self) -> dict[str, Decimal]:
+        """The values every sample shares: weights, biases and η, by key."""
+        values = {p.key: p.value for p in (*self.weights, *self.biases)}
+        values["eta"] = self.spec.learning_rate
+        return values
+
+    def sample_values(self, sample: int, convert=lambda value: value) -> dict:
+        """One sample's inputs (``i1``, …) and targets (``target_o1``, …), each passed through ``convert``."""
+        data = self.spec.samples[sample]
+        values = {n.out_key: convert(v) for n, v in zip(self.inputs, data.inputs)}
+        values.update({f"target_{n.name}": convert(v) for n, v in zip(self.outputs, data.targets)})
         return values
 
     @cached_property

@@ -9,6 +9,7 @@ records; SymPy checks them (``to_sympy``) and ``evaluate`` computes them, and
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -75,6 +76,48 @@ class Exp:
 
 
 @dataclass(frozen=True)
+class Log:
+    """The natural logarithm ``ln(arg)``."""
+
+    arg: object
+
+
+@dataclass(frozen=True)
+class Tanh:
+    """The hyperbolic tangent ``tanh(arg)``."""
+
+    arg: object
+
+
+@dataclass(frozen=True)
+class Max:
+    """The larger of ``args``; where they tie, the first one's branch (its derivative) is taken."""
+
+    args: tuple
+
+
+@dataclass(frozen=True)
+class Greater:
+    """The condition ``lhs > rhs``."""
+
+    lhs: object
+    rhs: object
+
+
+@dataclass(frozen=True)
+class Cases:
+    """``value`` of the first branch whose condition holds, else ``otherwise``.
+
+    ``branches`` is a tuple of (value, condition) pairs.  Functions with a kink
+    (ReLU) write their derivative this way, which also states the value used
+    exactly at the kink: there no condition holds and ``otherwise`` applies.
+    """
+
+    branches: tuple
+    otherwise: object
+
+
+@dataclass(frozen=True)
 class Partial:
     """The partial derivative of one quantity with respect to another; ``key`` names its value."""
 
@@ -117,12 +160,19 @@ def substitute(node, shown: Mapping[str, str]):
         return Add(tuple(substitute(t, shown) for t in node.terms))
     if isinstance(node, Mul):
         return Mul(tuple(substitute(f, shown) for f in node.factors), node.juxtapose)
-    if isinstance(node, (Neg, Paren, Exp)):
+    if isinstance(node, (Neg, Paren, Exp, Log, Tanh)):
         return type(node)(substitute(node.arg, shown))
     if isinstance(node, Frac):
         return Frac(substitute(node.num, shown), substitute(node.den, shown))
     if isinstance(node, Pow):
         return Pow(substitute(node.base, shown), substitute(node.exp, shown))
+    if isinstance(node, Max):
+        return Max(tuple(substitute(a, shown) for a in node.args))
+    if isinstance(node, Greater):
+        return Greater(substitute(node.lhs, shown), substitute(node.rhs, shown))
+    if isinstance(node, Cases):
+        branches = tuple((substitute(v, shown), substitute(c, shown)) for v, c in node.branches)
+        return Cases(branches, substitute(node.otherwise, shown))
     raise TypeError(f"not a formula: {node!r}")
 
 
@@ -135,6 +185,30 @@ def _number_at(text: str, precision: int) -> mpmath.mpf:
     # Parsing decimal text into an mpf is slow, and formulas repeat the same few
     # numbers; the cache is per working precision, which sets the rounding.
     return mpmath.mpf(text)
+
+
+def rekey(node, rename: Callable[[str], str]):
+    """The same formula with every quantity's key passed through ``rename`` (the printed names stay)."""
+    if isinstance(node, tuple):
+        return tuple(rekey(item, rename) for item in node)
+    if isinstance(node, Sym):
+        return node if node.key is None else Sym(node.tex, rename(node.key))
+    if isinstance(node, Partial):
+        return Partial(rekey(node.of, rename), rekey(node.wrt, rename), None if node.key is None else rename(node.key))
+    if dataclasses.is_dataclass(node):
+        return dataclasses.replace(node, **{f.name: rekey(getattr(node, f.name), rename)
+                                            for f in dataclasses.fields(node)})
+    return node
+
+
+# Two values closer than this (relative) are equal at the working precision:
+# a net input that is exactly 0 in decimal arithmetic may come out of binary
+# mpmath as 1e-51, and a kink's convention must be decided on the exact value.
+TIE = mpmath.mpf("1e-40")
+
+
+def _greater(lhs, rhs) -> bool:
+    return lhs - rhs > TIE * max(1, abs(lhs), abs(rhs))
 
 
 def evaluate(node, values: Mapping[str, mpmath.mpf]) -> mpmath.mpf:
@@ -157,6 +231,20 @@ def evaluate(node, values: Mapping[str, mpmath.mpf]) -> mpmath.mpf:
         return evaluate(node.base, values) ** evaluate(node.exp, values)
     if isinstance(node, Exp):
         return mpmath.exp(evaluate(node.arg, values))
+    if isinstance(node, Log):
+        return mpmath.log(evaluate(node.arg, values))
+    if isinstance(node, Tanh):
+        return mpmath.tanh(evaluate(node.arg, values))
+    if isinstance(node, Max):
+        args = [evaluate(a, values) for a in node.args]
+        return next(a for a in args if not any(_greater(b, a) for b in args))
+    if isinstance(node, Greater):
+        return _greater(evaluate(node.lhs, values), evaluate(node.rhs, values))
+    if isinstance(node, Cases):
+        for value, condition in node.branches:
+            if evaluate(condition, values):
+                return evaluate(value, values)
+        return evaluate(node.otherwise, values)
     raise TypeError(f"cannot evaluate {node!r}")
 
 
@@ -183,6 +271,24 @@ def to_sympy(node, symbol: Callable[[str], object]):
             return convert(n.base) ** convert(n.exp)
         if isinstance(n, Exp):
             return sympy.exp(convert(n.arg))
+        if isinstance(n, Log):
+            return sympy.log(convert(n.arg))
+        if isinstance(n, Tanh):
+            return sympy.tanh(convert(n.arg))
+        if isinstance(n, Max):
+            # A Piecewise rather than sympy.Max: Max differentiates to a
+            # Heaviside that is 1/2 at a tie, while the document takes the
+            # branch of the first argument there, as this Piecewise does.
+            first, *rest = map(convert, n.args)
+            if not rest:
+                return first
+            other = convert(Max(tuple(n.args[1:])))
+            return sympy.Piecewise((first, sympy.Ge(first, other)), (other, True))
+        if isinstance(n, Greater):
+            return sympy.StrictGreaterThan(convert(n.lhs), convert(n.rhs))
+        if isinstance(n, Cases):
+            pieces = [(convert(v), convert(c)) for v, c in n.branches]
+            return sympy.Piecewise(*pieces, (convert(n.otherwise), True))
         raise TypeError(f"no SymPy form for {n!r}")
 
     return convert(node)
@@ -220,7 +326,8 @@ def _latex_add(node: Add) -> str:
         elif _is_negative_number(term):
             out.append(f" + ({latex(term)})")
         elif isinstance(term, Mul) and _starts_negative(term):
-            out.append(f" + {_latex_mul(term, guard_first=True)}")
+            # "+ (-0.03) * 1", not "+ -0.03 * 1"
+            out.append(f" + {_latex_mul(term, first_in_sum=False)}")
         else:
             out.append(f" + {latex(term)}")
     return "".join(out)
@@ -231,11 +338,11 @@ def _latex_operand(node) -> str:
     return f"({latex(node)})" if isinstance(node, Add) or _starts_negative(node) else latex(node)
 
 
-def _latex_mul(node: Mul, guard_first: bool = False) -> str:
+def _latex_mul(node: Mul, first_in_sum: bool = True) -> str:
     parts = []
     for i, factor in enumerate(node.factors):
         text = latex(factor)
-        if _needs_parens_in_product(factor, i == 0 and not guard_first) and not isinstance(factor, Paren):
+        if _needs_parens_in_product(factor, i == 0 and first_in_sum) and not isinstance(factor, Paren):
             text = f"({text})"
         parts.append(text)
     return "".join(parts) if node.juxtapose else " * ".join(parts)
@@ -248,6 +355,17 @@ def _latex_pow(node: Pow) -> str:
     return f"{base}^{{{latex(node.exp)}}}"
 
 
+def _latex_function(name: str, arg) -> str:
+    inner = latex(arg)
+    return f"\\{name}{inner}" if isinstance(arg, Paren) else f"\\{name}({inner})"
+
+
+def _latex_cases(node: Cases) -> str:
+    rows = [f"{latex(v)} & \\text{{if }} {latex(c)}" for v, c in node.branches]
+    rows.append(f"{latex(node.otherwise)} & \\text{{otherwise}}")
+    return "\\begin{cases} " + " \\\\ ".join(rows) + " \\end{cases}"
+
+
 _LATEX: dict[type, Callable] = {
     Sym: lambda n: n.tex,
     Num: lambda n: n.text,
@@ -258,6 +376,12 @@ _LATEX: dict[type, Callable] = {
     Frac: lambda n: f"\\frac{{{latex(n.num)}}}{{{latex(n.den)}}}",
     Pow: _latex_pow,
     Exp: lambda n: f"e^{{{latex(n.arg)}}}",
+    Log: lambda n: _latex_function("ln", n.arg),
+    Tanh: lambda n: _latex_function("tanh", n.arg),
+    Max: lambda n: "\\max(" + ", ".join(map(latex, n.args)) + ")",
+    # A negative number braced: after "\text{if }" a bare minus would be spaced as a binary one.
+    Greater: lambda n: ("{%s} > %s" if _starts_negative(n.lhs) else "%s > %s") % (latex(n.lhs), latex(n.rhs)),
+    Cases: _latex_cases,
     Partial: lambda n: f"\\frac{{\\partial {n.of.tex}}}{{\\partial {n.wrt.tex}}}",
     Arrow: lambda n: "\\downarrow",
 }
@@ -268,7 +392,7 @@ def latex(node) -> str:
     return _LATEX[type(node)](node)
 
 
-_INVISIBLE = re.compile(r"\\(?:frac|partial|left|right|text|mathrm)|[{}^_\\]")
+_INVISIBLE = re.compile(r"\\(?:begin|end)\{cases\}|\\(?:frac|partial|left|right|text|mathrm)|[{}^_\\]")
 
 
 def visible_width(tex: str) -> int:
@@ -315,28 +439,61 @@ def _break_long(lines: list[str], side, width: int) -> list[str]:
 # --- Python, for fast numeric loops ---------------------------------------------
 
 _PYTHON: dict[type, Callable] = {
-    Sym: lambda n: n.key,
-    Num: lambda n: repr(float(n.text)) if float(n.text) >= 0 else f"({float(n.text)!r})",
-    Add: lambda n: "(" + " + ".join(map(python, n.terms)) + ")",
-    Mul: lambda n: "(" + " * ".join(map(python, n.factors)) + ")",
-    Neg: lambda n: f"(-{python(n.arg)})",
-    Paren: lambda n: python(n.arg),
-    Frac: lambda n: f"({python(n.num)} / {python(n.den)})",
-    Pow: lambda n: f"({python(n.base)} ** {python(n.exp)})",
-    Exp: lambda n: f"exp({python(n.arg)})",
+    Sym: lambda n, p: n.key,
+    Add: lambda n, p: "(" + " + ".join(map(p, n.terms)) + ")",
+    Mul: lambda n, p: "(" + " * ".join(map(p, n.factors)) + ")",
+    Neg: lambda n, p: f"(-{p(n.arg)})",
+    Paren: lambda n, p: p(n.arg),
+    Frac: lambda n, p: f"({p(n.num)} / {p(n.den)})",
+    Pow: lambda n, p: f"({p(n.base)} ** {p(n.exp)})",
+    Exp: lambda n, p: f"exp({p(n.arg)})",
+    Log: lambda n, p: f"log({p(n.arg)})",
+    Tanh: lambda n, p: f"tanh({p(n.arg)})",
+    Max: lambda n, p: "maximum(" + ", ".join(map(p, n.args)) + ")" if len(n.args) > 1 else p(n.args[0]),
+    Greater: lambda n, p: f"({p(n.lhs)} > {p(n.rhs)})",
+    Cases: lambda n, p: _python_cases(n.branches, n.otherwise, p),
 }
 
 
-def python(node) -> str:
-    """The formula as a Python expression over its quantities' keys (keys must be identifiers)."""
-    return _PYTHON[type(node)](node)
+def _python_cases(branches, otherwise, p) -> str:
+    (value, condition), *rest = branches
+    other = _python_cases(rest, otherwise, p) if rest else p(otherwise)
+    return f"where({p(condition)}, {p(value)}, {other})"
 
 
-def compile_function(node, arguments: tuple[str, ...], exp: Callable) -> Callable:
-    """A Python function of ``arguments`` computing the formula, with ``exp`` for e^x.
+def float_literal(text: str) -> str:
+    # Parenthesised when negative: ``(-2.0) ** 2`` is 4, ``-2.0 ** 2`` is -4.
+    value = float(text)
+    return repr(value) if value >= 0 else f"({value!r})"
 
-    Compiled once, so a training loop does not walk the formula records on
-    every step (the idea of SymPy's ``lambdify``, on this module's records).
+
+def python(node, constant: Callable[[str], str] = float_literal) -> str:
+    """The formula as a Python expression over its quantities' keys (keys must be identifiers).
+
+    ``constant`` writes a number: a float literal by default; an exact
+    library writes ``mpf('0.01')`` so that 0.01 is not the nearest double.
     """
-    source = f"lambda {', '.join(arguments)}: {python(node)}"
-    return eval(compile(source, "<formula>", "eval"), {"exp": exp, "__builtins__": {}})
+
+    def p(n) -> str:
+        return constant(n.text) if isinstance(n, Num) else _PYTHON[type(n)](n, p)
+
+    return p(node)
+
+
+# The functions a compiled formula calls; a library maps each name to an implementation.
+LIBRARY_NAMES = ("exp", "log", "tanh", "maximum", "where")
+
+
+def compile_function(node, arguments: tuple[str, ...], library: Mapping[str, Callable]) -> Callable:
+    """A Python function of ``arguments`` computing the formula with ``library``'s functions.
+
+    ``library`` names an implementation for each of ``LIBRARY_NAMES`` (floats,
+    numpy arrays or mpmath numbers), and may give a ``constant`` writer for
+    ``python`` with the ``extra`` names it uses.  Compiled once, so a training loop does
+    not walk the formula records on every step (the idea of SymPy's
+    ``lambdify``, on this module's records).
+    """
+    source = f"lambda {', '.join(arguments)}: {python(node, library.get('constant', float_literal))}"
+    namespace = {name: library[name] for name in LIBRARY_NAMES}
+    namespace.update(library.get("extra", {}))
+    return eval(compile(source, "<formula>", "eval"), {**namespace, "__builtins__": {}})

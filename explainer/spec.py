@@ -1,4 +1,4 @@
-"""Reading a spec: the network, its training sample, the training settings,
+"""Reading a spec: the network, its training samples, the training settings,
 and the document's title block (author, course, date) and handout layout.
 
 A spec comes from a TOML or JSON file, a Python mapping, or the built-in
@@ -30,9 +30,14 @@ from typing import Any
 from .errors import SpecError
 from .vocabulary import COLUMNS, PAPERS
 
-ACTIVATIONS = ("sigmoid",)
-LOSSES = ("half_squared_error",)
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear", "softplus", "softmax")
+LOSSES = ("half_squared_error", "squared_error", "mean_squared_error", "binary_cross_entropy", "cross_entropy")
 UPDATES = ("simultaneous", "sequential")
+MODES = ("batch", "stochastic")
+REDUCTIONS = ("mean", "sum")
+# Activations whose outputs lie between 0 and 1, as binary cross-entropy needs.
+UNIT_INTERVAL_ACTIVATIONS = ("sigmoid", "softmax")
+DEFAULT_SLOPE = Decimal("0.01")
 BUILTIN_NAME = "backpropagation-example"
 BUILTIN_SOURCE = "<built-in example>"
 DICT_SOURCE = "<dict>"
@@ -47,8 +52,9 @@ _FORMATS = {".toml": "toml", ".json": "json"}
 _KEYS = {
     "": ("title", "author", "course", "date", "network", "data", "training", "handout"),
     "network": ("layers", "activation", "loss", "weights", "biases"),
+    "network.activation": ("name", "slope"),
     "data": ("inputs", "targets"),
-    "training": ("learning_rate", "update", "train_biases", "iterations"),
+    "training": ("learning_rate", "update", "train_biases", "iterations", "mode", "reduction"),
     "handout": ("paper", "equation_numbers", "columns"),
 }
 _PLURALS = {"matrix": "matrices", "entry": "entries"}
@@ -67,6 +73,14 @@ class Handout:
 
 
 @dataclass(frozen=True)
+class Sample:
+    """One training sample: a value per input neuron and the wanted value per output neuron."""
+
+    inputs: Vector
+    targets: Vector
+
+
+@dataclass(frozen=True)
 class Spec:
     """A validated spec; ``weights[l][j][i]`` joins neuron i of layer l to neuron j of layer l+1."""
 
@@ -75,21 +89,34 @@ class Spec:
     title: str
     layers: tuple[int, ...]
     activations: tuple[str, ...]
+    slopes: tuple[Decimal | None, ...]  # leaky_relu's slope for net < 0, per non-input layer
     loss: str
     weights: tuple[Matrix, ...]
     biases: tuple[Vector, ...]  # (value,) for a bias shared by the layer
     shared_biases: tuple[bool, ...]
-    inputs: Vector
-    targets: Vector
+    samples: tuple[Sample, ...]
     learning_rate: Decimal
     update: str
     train_biases: bool
     iterations: int
+    mode: str  # "batch" or "stochastic"
+    reduction: str  # how E_total combines the samples: "mean" or "sum"
+
     # Who wrote the document, for which course, when: free one-line text, printed with the title.
     author: str = ""
     course: str = ""
     date: str = ""
     handout: Handout = Handout()
+
+    @property
+    def inputs(self) -> Vector:
+        """The inputs of the first sample (the only one, in most specs)."""
+        return self.samples[0].inputs
+
+    @property
+    def targets(self) -> Vector:
+        """The targets of the first sample (the only one, in most specs)."""
+        return self.samples[0].targets
 
 
 class _Invalid(Exception):
@@ -154,8 +181,8 @@ def with_overrides(spec: Spec, overrides: Mapping[str, Any], source: str = "the 
 # The fields of a Spec that spec_mapping writes into the network, data and training
 # tables, or leaves out (name and source say where a spec came from, not what it is).
 _TABLED_FIELDS = frozenset({
-    "name", "source", "title", "layers", "activations", "loss", "weights", "biases", "shared_biases",
-    "inputs", "targets", "learning_rate", "update", "train_biases", "iterations",
+    "name", "source", "title", "layers", "activations", "slopes", "loss", "weights", "biases", "shared_biases",
+    "samples", "learning_rate", "update", "train_biases", "iterations", "mode", "reduction",
 })
 
 
@@ -165,8 +192,11 @@ def spec_mapping(spec: Spec) -> dict[str, Any]:
     Any other field of the spec is a top-level key of its own name, a table
     when it is a dataclass, as the spec's document settings are written.
     """
-    activations = spec.activations[0] if len(set(spec.activations)) == 1 else list(spec.activations)
+    named = [name if slope is None else {"name": name, "slope": slope}
+             for name, slope in zip(spec.activations, spec.slopes)]
+    activations = named[0] if all(a == named[0] for a in named) else named
     biases = [layer[0] if shared else list(layer) for layer, shared in zip(spec.biases, spec.shared_biases)]
+    samples = [{"inputs": list(s.inputs), "targets": list(s.targets)} for s in spec.samples]
     settings = {field.name: getattr(spec, field.name) for field in dataclasses.fields(spec)
                 if field.name not in _TABLED_FIELDS}
     return {
@@ -177,10 +207,11 @@ def spec_mapping(spec: Spec) -> dict[str, Any]:
             "layers": list(spec.layers), "activation": activations, "loss": spec.loss,
             "weights": [[list(row) for row in matrix] for matrix in spec.weights], "biases": biases,
         },
-        "data": {"inputs": list(spec.inputs), "targets": list(spec.targets)},
+        "data": samples[0] if len(samples) == 1 else samples,
         "training": {
             "learning_rate": spec.learning_rate, "update": spec.update,
             "train_biases": spec.train_biases, "iterations": spec.iterations,
+            "mode": spec.mode, "reduction": spec.reduction,
         },
     }
 
@@ -253,47 +284,119 @@ def _validated_fields(document: Any) -> dict[str, Any]:
     about = {key: read(top[key], key) for key, read in _DOCUMENT_READERS.items() if key in top and key != "title"}
     network = _required(top, "", "network", "a table with layers, weights and biases")
     network = _network_fields(_table(network, "network"))
-    data = _required(top, "", "data", "a table with inputs and targets")
-    data = _data_fields(_table(data, "data"), network["layers"])
-    training = _training_fields(_table(top.get("training", {}), "training"))
+    data = _required(top, "", "data", "a table with inputs and targets, or a list of such tables")
+    samples = _samples(data, network["layers"])
+    _check_pairing(network, samples, data)
+    training = _training_fields(_table(top.get("training", {}), "training"), len(samples))
     handout = _handout(_table(top.get("handout", {}), "handout"))
-    return {"title": title, **network, **data, **training, **about, "handout": handout}
+    return {"title": title, **network, "samples": samples, **training, **about, "handout": handout}
 
 
 def _network_fields(network: Mapping[str, Any]) -> dict[str, Any]:
     layers = _layers(_required(network, "network", "layers", "a list of layer widths such as [2, 2, 2]"))
-    activations = _activations(network.get("activation", ACTIVATIONS[0]), len(layers) - 1)
+    activations, slopes = _activations(network.get("activation", ACTIVATIONS[0]), len(layers) - 1)
     loss = _choice(network.get("loss", LOSSES[0]), "network.loss", LOSSES, "loss")
     weights = _required(network, "network", "weights", "one weight matrix per pair of adjacent layers")
     weights = _weights(weights, layers)
     biases = _required(network, "network", "biases", "one bias per non-input layer")
     biases, shared = _biases(biases, layers)
-    return {"layers": layers, "activations": activations, "loss": loss,
+    return {"layers": layers, "activations": activations, "slopes": slopes, "loss": loss,
             "weights": weights, "biases": biases, "shared_biases": shared}
 
 
-def _data_fields(data: Mapping[str, Any], layers: tuple[int, ...]) -> dict[str, Any]:
+def _samples(data: Any, layers: tuple[int, ...]) -> tuple[Sample, ...]:
+    """``[data]`` with one sample or rows of several, or ``[[data]]``, one table per sample."""
+    if _is_list(data):
+        if not data:
+            raise _Invalid("data", "expected at least one sample, got an empty list")
+        return tuple(_sample(_table(entry, "data", f"data[{index}]"), f"data[{index}]", layers)
+                     for index, entry in enumerate(data))
+    if not isinstance(data, Mapping):
+        raise _Invalid("data", f"expected a table with inputs and targets, or a list of such tables, got {_found(data)}")
+    data = _table(data, "data")
     inputs = _required(data, "data", "inputs", _counted(layers[0], "number"))
-    inputs = _numbers(inputs, "data.inputs", layers[0], "one per input neuron, as layers[0] says")
     targets = _required(data, "data", "targets", _counted(layers[-1], "number"))
-    targets = _numbers(targets, "data.targets", layers[-1], "one per output neuron, as layers[-1] says")
-    return {"inputs": inputs, "targets": targets}
+    if not (_is_list(inputs) and inputs and all(_is_list(row) for row in inputs)):
+        return (_sample(data, "data", layers),)
+    if not _is_list(targets) or len(targets) != len(inputs) or not all(_is_list(row) for row in targets):
+        rows = _counted(len(inputs), "row")
+        raise _Invalid("data.targets", f"expected {rows} of {_counted(layers[-1], 'number')} (one per row of inputs), "
+                                       f"got {_found(targets)}")
+    return tuple(Sample(_input_row(row, f"data.inputs[{s}]", layers), _target_row(target, f"data.targets[{s}]", layers))
+                 for s, (row, target) in enumerate(zip(inputs, targets)))
 
 
-def _training_fields(training: Mapping[str, Any]) -> dict[str, Any]:
-    return {
+def _sample(table: Mapping[str, Any], field: str, layers: tuple[int, ...]) -> Sample:
+    inputs = _required(table, field, "inputs", _counted(layers[0], "number"))
+    targets = _required(table, field, "targets", _counted(layers[-1], "number"))
+    return Sample(_input_row(inputs, f"{field}.inputs", layers), _target_row(targets, f"{field}.targets", layers))
+
+
+def _input_row(value: Any, field: str, layers: tuple[int, ...]) -> Vector:
+    return _numbers(value, field, layers[0], "one per input neuron, as layers[0] says")
+
+
+def _target_row(value: Any, field: str, layers: tuple[int, ...]) -> Vector:
+    return _numbers(value, field, layers[-1], "one per output neuron, as layers[-1] says")
+
+
+def _check_pairing(network: Mapping[str, Any], samples: tuple[Sample, ...], data: Any) -> None:
+    """Combinations of activations, loss and targets that make no sense."""
+    activations, loss = network["activations"], network["loss"]
+    output = activations[-1]
+    if "softmax" in activations[:-1]:
+        layer = activations.index("softmax")
+        field = "network.activation" if len(set(activations)) == 1 else f"network.activation[{layer}]"
+        raise _Invalid(field, "softmax is only for the output layer (it turns the outputs into probabilities); "
+                              "expected another activation for the hidden layers, such as ['tanh', 'softmax']")
+    if output == "softmax" and network["layers"][-1] < 2:
+        raise _Invalid("network.activation", "softmax needs at least 2 output neurons (with one, its output is always 1)")
+    if loss == "cross_entropy" and output != "softmax":
+        raise _Invalid("network.loss", f"cross_entropy needs softmax on the output layer, got {output}; "
+                                       "for one sigmoid output per class use binary_cross_entropy")
+    if loss == "binary_cross_entropy" and output not in UNIT_INTERVAL_ACTIVATIONS:
+        raise _Invalid("network.loss", f"binary_cross_entropy needs outputs between 0 and 1 (sigmoid or softmax "
+                                       f"on the output layer), got {output}")
+    if loss in ("binary_cross_entropy", "cross_entropy"):
+        for s, sample in enumerate(samples):
+            for k, target in enumerate(sample.targets):
+                if not 0 <= target <= 1:
+                    raise _Invalid(f"{_targets_field(data, s)}[{k}]",
+                                   f"expected a number from 0 to 1 for {loss}, got {target}")
+            if loss == "cross_entropy" and sum(sample.targets) != 1:
+                raise _Invalid(_targets_field(data, s), "expected targets that add up to 1 for cross_entropy "
+                                                        f"(a probability per class), got a sum of {sum(sample.targets)}")
+
+
+def _targets_field(data: Any, sample: int) -> str:
+    if _is_list(data):
+        return f"data[{sample}].targets"
+    rows = _is_list(data.get("inputs")) and data["inputs"] and all(_is_list(row) for row in data["inputs"])
+    return f"data.targets[{sample}]" if rows else "data.targets"
+
+
+def _training_fields(training: Mapping[str, Any], samples: int) -> dict[str, Any]:
+    fields = {
         "learning_rate": _learning_rate(training.get("learning_rate", DEFAULT_LEARNING_RATE)),
         "update": _choice(training.get("update", UPDATES[0]), "training.update", UPDATES, "update"),
         "train_biases": _train_biases(training.get("train_biases", False)),
         "iterations": _iterations(training.get("iterations", DEFAULT_ITERATIONS)),
+        "mode": _choice(training.get("mode", MODES[0]), "training.mode", MODES, "mode"),
+        "reduction": _choice(training.get("reduction", REDUCTIONS[0]), "training.reduction", REDUCTIONS, "reduction"),
     }
+    if fields["update"] == "sequential" and fields["mode"] == "batch" and samples > 1:
+        raise _Invalid("training.update", "sequential updates the layers one sample at a time; with several samples "
+                                          "expected mode = 'stochastic' or update = 'simultaneous'")
+    return fields
 
 
-def _table(value: Any, field: str) -> Mapping[str, Any]:
+def _table(value: Any, kind: str, field: str | None = None) -> Mapping[str, Any]:
+    """``value`` if it is a table whose keys are those of ``kind`` (``field`` names it in errors)."""
+    field = kind if field is None else field
     if not isinstance(value, Mapping):
         expected = "a table" if field else "a table at the top level"
         raise _Invalid(field, f"expected {expected}, got {_found(value)}")
-    known = _KEYS[field]
+    known = _KEYS[kind]
     for key in value:
         if key not in known:
             raise _Invalid(_joined(field, str(key)), _unknown_key_message(str(key), known))
@@ -363,15 +466,32 @@ def _layers(value: Any) -> tuple[int, ...]:
     return tuple(int(width) for width in value)
 
 
-def _activations(value: Any, count: int) -> tuple[str, ...]:
+def _activations(value: Any, count: int) -> tuple[tuple[str, ...], tuple[Decimal | None, ...]]:
+    """One activation name per non-input layer, and leaky_relu's slope where it is used."""
     field = "network.activation"
-    if isinstance(value, str):
-        return (_choice(value, field, ACTIVATIONS, "activation"),) * count
+    if isinstance(value, (str, Mapping)):
+        return tuple(zip(*[_activation(value, field)] * count))
     if not _is_list(value):
         raise _Invalid(field, f"expected an activation name or a list of names, got {_found(value)}")
     names = _items(value, field, count, "name", "one per non-input layer")
-    return tuple(_choice(name, f"{field}[{index}]", ACTIVATIONS, "activation")
-                 for index, name in enumerate(names))
+    return tuple(zip(*(_activation(name, f"{field}[{index}]") for index, name in enumerate(names))))
+
+
+def _activation(value: Any, field: str) -> tuple[str, Decimal | None]:
+    """A name, or a table such as ``{ name = "leaky_relu", slope = 0.1 }``."""
+    if not isinstance(value, Mapping):
+        name = _choice(value, field, ACTIVATIONS, "activation")
+        return name, DEFAULT_SLOPE if name == "leaky_relu" else None
+    table = _table(value, "network.activation", field)
+    name = _choice(_required(table, field, "name", _alternatives(ACTIVATIONS)), f"{field}.name", ACTIVATIONS, "activation")
+    if "slope" not in table:
+        return name, DEFAULT_SLOPE if name == "leaky_relu" else None
+    if name != "leaky_relu":
+        raise _Invalid(f"{field}.slope", f"only leaky_relu has a slope, not {name}")
+    slope = _number(table["slope"], f"{field}.slope")
+    if not 0 < slope < 1:
+        raise _Invalid(f"{field}.slope", f"expected a number between 0 and 1 (exclusive) such as 0.01, got {slope}")
+    return name, slope
 
 
 def _weights(value: Any, layers: tuple[int, ...]) -> tuple[Matrix, ...]:
@@ -413,9 +533,6 @@ def _learning_rate(value: Any) -> Decimal:
 def _train_biases(value: Any) -> bool:
     if not isinstance(value, bool):
         raise _Invalid("training.train_biases", f"expected true or false, got {_found(value)}")
-    if value:
-        message = "training the biases is not supported yet; expected false, got true"
-        raise _Invalid("training.train_biases", message)
     return value
 
 

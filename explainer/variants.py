@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from .errors import ExerciseError
 from .formatting import NumberFormat
-from .spec import Spec
+from .spec import Sample, Spec
 
 MAX_ATTEMPTS = 100
 HUNDREDTH = Decimal("0.01")
@@ -82,8 +82,7 @@ def draw(spec: Spec, seed: str | int, student: str, attempt: int = 0) -> Spec:
         title=f"{spec.title} \u2014 student {student}",
         weights=_shaped_weights(spec, weights),
         biases=_shaped_biases(spec, biases),
-        inputs=tuple(inputs),
-        targets=tuple(targets),
+        samples=(Sample(tuple(inputs), tuple(targets)),),
     )
 
 
@@ -112,6 +111,9 @@ def nice_variant(spec: Spec, seed: str | int, student: str, number_format: Numbe
 
 
 def _check_drawable(spec: Spec) -> None:
+    if len(spec.samples) > 1:
+        # A sheet asks for one sample's derivation; several would need their own questions.
+        raise ExerciseError(f"{spec.source}: data: {len(spec.samples)} samples; an exercise variant expects one")
     kinds = (
         ("network.weights", len(_flat_weights(spec)), "weights", WEIGHT_SIZES),
         ("network.biases", len(_flat_biases(spec)), "biases", BIAS_SIZES),

@@ -207,3 +207,33 @@ def test_a_bad_handout_option_is_one_line_exit_2(tmp_path):
     assert result.stderr == "explainer: error: the command line: author: expected a one-line string, got a line break\n"
     assert not (tmp_path / "output").exists()
     assert run_cli("render", "--columns", "3").returncode == 2
+
+
+def test_values_of_several_samples_have_sample_keys():
+    result = run_cli("values", str(ROOT / "examples" / "xor.toml"))
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout)
+    for key in ("out_o1[1]", "E_total[4]", "dE_total/dw5[2]", "dE_total/dw5", "w5+", "dE_total/db1_1", "b2+",
+                "E_total@1", "out_o1[3]@10000", "b1_2@10000"):
+        assert math.isfinite(values[key]), key
+    assert values["out_o1[1]@10000"] > 0.9 and values["out_o1[3]@10000"] < 0.1  # it learned XOR
+
+
+def test_a_pairing_that_makes_no_sense_is_one_line_exit_2(tmp_path):
+    spec = tmp_path / "bad.toml"
+    spec.write_text((ROOT / "examples" / "backpropagation-example.toml").read_text()
+                    .replace('loss = "half_squared_error"', 'loss = "cross_entropy"'))
+    result = run_cli("render", str(spec), cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == (f"explainer: error: {spec}: network.loss: cross_entropy needs softmax on the "
+                                     "output layer, got sigmoid; for one sigmoid output per class use binary_cross_entropy")
+
+
+def test_a_saturated_output_is_one_line_exit_2(tmp_path):
+    # sigmoid(300) is 1 to 50 digits, so ln(1 - out) and its derivative have no finite value.
+    spec = tmp_path / "saturated.toml"
+    spec.write_text('[network]\nlayers = [1, 1]\nloss = "binary_cross_entropy"\nweights = [[[300]]]\nbiases = [0]\n'
+                    "[data]\ninputs = [1]\ntargets = [0.5]\n")
+    result = run_cli("values", str(spec))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "network.weights: E_o1 is not a finite number at 50 digits because an output has saturated" in result.stderr

@@ -109,7 +109,7 @@ def test_one_quantity_for_another_of_its_kind(d):
 
 
 @pytest.mark.parametrize(("pair", "change"), [
-    (("i1", "i2"), lambda spec: {"inputs": spec.inputs[::-1]}),
+    (("i1", "i2"), lambda spec: {"samples": (dataclasses.replace(spec.samples[0], inputs=spec.inputs[::-1]),)}),
     (("w2", "w3"), lambda spec: {"weights": (tuple(zip(*spec.weights[0])), spec.weights[1])}),
 ])
 def test_two_parameters_exchanged_throughout(d, pair, change):

@@ -55,7 +55,7 @@ def test_an_error_that_grows():
 
 
 def test_two_parameters_of_a_size():
-    assert equal_parameters(changed(inputs=(Decimal("0.05"), Decimal("-0.05"))), SOURCE_PRECISION) == \
+    assert equal_parameters(changed(samples=(dataclasses.replace(explainer.load_spec().samples[0], inputs=(Decimal("0.05"), Decimal("-0.05"))),)), SOURCE_PRECISION) == \
         "i1 and i2 are both ±0.05"
     assert equal_parameters(changed(biases=((Decimal("0.35"),), (Decimal("0.35"),))), SOURCE_PRECISION) == \
         "b1 and b2 are both ±0.35"

@@ -6,6 +6,7 @@ import dataclasses
 import re
 import subprocess
 
+import mpmath
 import pytest
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
@@ -56,6 +57,47 @@ def test_committed_output_is_what_the_code_renders(default_derivation, suffix, m
     assert getattr(default_derivation, method)() == committed, (
         "output/ is stale: run `explainer render` and commit the result"
     )
+
+
+EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.toml"))
+
+
+@pytest.fixture(scope="module")
+def example_derivations():
+    return {name: explainer.derive(str(ROOT / "examples" / f"{name}.toml")) for name in EXAMPLES}
+
+
+def test_the_shipped_examples():
+    assert EXAMPLES == ["backpropagation-example", "relu-regression", "softmax-classifier",
+                        "source-with-bias-training", "two-hidden-layers", "two-hidden-layers-tanh", "xor"]
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+@pytest.mark.parametrize("suffix, method", [(".md", "to_markdown"), (".tex", "to_latex")])
+def test_committed_output_of_every_example_is_what_the_code_renders(example_derivations, name, suffix, method):
+    committed = (ROOT / "output" / f"{name}{suffix}").read_text(encoding="utf-8")
+    assert getattr(example_derivations[name], method)() == committed, (
+        f"output/{name}{suffix} is stale: run `explainer render examples/{name}.toml` and commit the result"
+    )
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+@pytest.mark.parametrize("detail", ["source", "full"])
+def test_markdown_math_of_every_example_is_all_parsed_as_math(example_derivations, name, detail):
+    text = example_derivations[name].to_markdown(detail=detail)
+    tokens = parse_markdown(text)
+    blocks = [t for t in tokens if t.type == "math_block"]
+    assert len(blocks) == text.count("\n$$") - text.count("\n$$\n\\begin")
+    for child in inline_children(tokens):
+        if child.type == "text":
+            assert "$" not in child.content and "\\frac" not in child.content, child.content
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+@pytest.mark.parametrize("detail", ["source", "full"])
+def test_latex_of_every_example_compiles_cleanly(example_derivations, tmp_path, name, detail):
+    log = _compile(example_derivations[name].to_latex(detail=detail), tmp_path)
+    assert not re.search(r"Overfull|Underfull \\hbox|undefined|LaTeX Error", log), re.findall(r".*(?:Overfull|undefined).*", log)
 
 
 def test_markdown_has_the_sources_sections_in_order(default_derivation):
@@ -178,3 +220,94 @@ def test_latex_compiles_cleanly(default_derivation, tmp_path, detail):
 def test_latex_of_a_deep_network_compiles_cleanly(tmp_path):
     log = _compile(explainer.derive(DEEP).to_latex(detail="full"), tmp_path)
     assert "Overfull" not in log and "undefined" not in log
+
+
+# --- the words of activations, losses, biases, softmax and several samples ---------------
+
+
+def test_relu_states_its_convention_at_zero(example_derivations):
+    text = example_derivations["relu-regression"].to_markdown()
+    assert "At exactly 0 the derivative does not exist; we use 0 there" in text
+    assert (r"\frac{\partial out_{h1}}{\partial net_{h1}} = \begin{cases} 1 & \text{if } net_{h1} > 0 \\ "
+            r"0 & \text{otherwise} \end{cases}") in text
+    assert "Then we pass it through the ReLU function to get the output of $h_1$:" in text
+
+
+def test_tanh_explains_its_derivative(example_derivations):
+    text = example_derivations["two-hidden-layers-tanh"].to_markdown()
+    assert "The derivative of the tanh function is 1 minus the square of its output:" in text
+    assert r"out_{h2,1} = \tanh(net_{h2,1}) = \frac{e^{net_{h2,1}} - e^{-net_{h2,1}}}{e^{net_{h2,1}} + e^{-net_{h2,1}}}" in text
+
+
+def test_softmax_shows_its_jacobian_and_the_cross_entropy_simplification(example_derivations):
+    d = example_derivations["softmax-classifier"]
+    text = d.to_markdown()
+    assert "the *Jacobian* of the softmax function" in text
+    assert r"\frac{\partial out_{o2}}{\partial net_{o1}} &= -out_{o2} * out_{o1} = " in text
+    assert r"&= -target_{o1} + out_{o1}(target_{o1} + target_{o2} + target_{o3}) \\" in text
+    assert r"&= out_{o1} - target_{o1} \\" in text
+    # The general sum through the Jacobian and out - target are the same number.
+    values = d.values
+    with mpmath.workdps(50):
+        for o in (1, 2, 3):
+            assert abs(values[f"dE_total/dnet_o{o}[1]"] - (values[f"out_o{o}[1]"] - d.parameters[f"target_o{o}[1]"])) < 1e-40
+
+
+def test_shared_bias_gradient_is_explained_as_a_sum(example_derivations):
+    text = example_derivations["source-with-bias-training"].to_markdown()
+    assert "Its gradient is therefore the sum over the layer's neurons" in text
+    assert (r"\frac{\partial E_{total}}{\partial b_2} = \frac{\partial E_{o1}}{\partial net_{o1}} * "
+            r"\frac{\partial net_{o1}}{\partial b_2} + \frac{\partial E_{o2}}{\partial net_{o2}} * "
+            r"\frac{\partial net_{o2}}{\partial b_2}") in text
+    assert r"= 0.138498562 * 1 + (-0.038098237) * 1 = 0.100400325" in text
+    assert r"b_2^+ = b_2 - \eta * \frac{\partial E_{total}}{\partial b_2} = 0.60 - 0.5 * 0.100400325 = 0.549799837" in text
+    # The source's first two mistakes are still noted; its figures after training are not its network's any more.
+    assert "[^dE_o2-dout_h1]" in text and "[^net_h1]" in text
+    assert "[^E_total-1]" not in text and "[^training]" not in text
+
+
+def test_per_neuron_bias_has_one_term(example_derivations):
+    text = example_derivations["xor"].to_markdown()
+    assert "is added to the total net input of $h_1$ only, so its gradient has a single term" in text
+
+
+def test_batch_combines_the_samples_gradients(example_derivations):
+    d = example_derivations["xor"]
+    text = d.to_markdown()
+    assert "## Combining the Samples" in text
+    assert r"\frac{\partial E_{total}}{\partial w_5} &= \frac{1}{4}(\frac{\partial E_{total}^{(1)}}{\partial w_5}" in text
+    assert "We work through the first sample in full." in text
+    values = d.values
+    with mpmath.workdps(50):
+        mean = mpmath.fsum(values[f"dE_total/dw5[{s}]"] for s in range(1, 5)) / 4
+        assert abs(values["dE_total/dw5"] - mean) < 1e-45
+
+
+def test_stochastic_mode_reports_the_other_samples(example_derivations):
+    text = example_derivations["relu-regression"].to_markdown()
+    assert "## The Other Samples" in text and "## Combining the Samples" not in text
+    assert "| 3 | $0.0$ | $0.0$ |" in text
+
+
+def test_losses_are_named_in_the_error_section():
+    for loss, words in [("squared_error", "here without the factor"), ("mean_squared_error", "*mean squared error*"),
+                        ("binary_cross_entropy", "*binary cross-entropy*")]:
+        spec = dataclasses.replace(explainer.load_spec(), loss=loss, iterations=0)
+        text = explainer.derive(spec).to_markdown()
+        assert words in text, loss
+
+
+def test_diverging_training_is_said_so_not_a_crash():
+    spec = {"network": {"layers": [1, 1], "activation": "linear", "weights": [[[0.5]]], "biases": [0]},
+            "data": {"inputs": [10], "targets": [1]}, "training": {"learning_rate": 5, "iterations": 1000}}
+    text = explainer.derive(spec).to_markdown()
+    assert "does not converge" in text and r"$\text{NaN}$ (vs 1 target)" in text
+    assert "the total error has gone up to" in text
+
+
+def test_non_finite_numbers_are_printed_not_refused():
+    from explainer.formatting import NumberFormat
+
+    assert NumberFormat()(mpmath.mpf("nan")) == r"\text{NaN}"
+    assert NumberFormat()(mpmath.mpf("-inf")) == r"-\infty"
+    assert NumberFormat(digits=3)(mpmath.mpf("inf")) == r"\infty"

@@ -15,6 +15,7 @@ import pytest
 from explainer.errors import SpecError
 from explainer.spec import (
     BUILTIN_NAME,
+    Sample,
     Spec,
     load_spec,
     parse_spec_text,
@@ -91,12 +92,14 @@ def test_builtin_has_the_design_values():
     assert spec.weights == ((D("0.15", "0.20"), D("0.25", "0.30")), (D("0.40", "0.45"), D("0.50", "0.55")))
     assert spec.biases == (D("0.35"), D("0.60"))
     assert spec.shared_biases == (True, True)
-    assert spec.inputs == D("0.05", "0.10")
-    assert spec.targets == D("0.01", "0.99")
+    assert spec.samples == (Sample(D("0.05", "0.10"), D("0.01", "0.99")),)
+    assert (spec.inputs, spec.targets) == (D("0.05", "0.10"), D("0.01", "0.99"))
+    assert spec.slopes == (None, None)
     assert spec.learning_rate == Decimal("0.5")
     assert spec.update == "simultaneous"
     assert spec.train_biases is False
     assert spec.iterations == 10000
+    assert (spec.mode, spec.reduction) == ("batch", "mean")
 
 
 def test_builtin_keeps_the_numbers_as_written():
@@ -201,6 +204,53 @@ def test_sequential_update_and_zero_iterations():
     assert (spec.update, spec.iterations) == ("sequential", 0)
 
 
+def test_every_activation_and_loss_by_name():
+    text = BASE_TOML.replace('activation = "sigmoid"', 'activation = ["tanh", "softmax"]')
+    spec = toml_spec(text.replace('"half_squared_error"', '"cross_entropy"'))
+    assert (spec.activations, spec.loss, spec.slopes) == (("tanh", "softmax"), "cross_entropy", (None, None))
+    for name in ("sigmoid", "tanh", "relu", "leaky_relu", "linear", "softplus"):
+        for loss in ("half_squared_error", "squared_error", "mean_squared_error"):
+            spec = toml_spec(BASE_TOML.replace('"sigmoid"', f'"{name}"').replace('"half_squared_error"', f'"{loss}"'))
+            assert spec.activations == (name, name) and spec.loss == loss
+
+
+def test_leaky_relu_slope_defaults_and_is_kept_as_written():
+    spec = toml_spec(BASE_TOML.replace('activation = "sigmoid"', 'activation = "leaky_relu"'))
+    assert spec.slopes == (Decimal("0.01"), Decimal("0.01"))
+    text = BASE_TOML.replace('activation = "sigmoid"', 'activation = [{ name = "leaky_relu", slope = 0.20 }, "sigmoid"]')
+    spec = toml_spec(text)
+    assert spec.activations == ("leaky_relu", "sigmoid")
+    assert str(spec.slopes[0]) == "0.20" and spec.slopes[1] is None
+    assert toml_spec(BASE_TOML.replace('activation = "sigmoid"', 'activation = { name = "tanh" }')).activations == (
+        "tanh", "tanh")
+
+
+def test_binary_cross_entropy_accepts_targets_at_0_and_1():
+    text = BASE_TOML.replace('"half_squared_error"', '"binary_cross_entropy"').replace("[0.01, 0.99]", "[0, 1]")
+    assert toml_spec(text).targets == D("0", "1")
+
+
+SAMPLE_ROWS = ("inputs = [[0, 0], [0, 1], [1, 0], [1, 1]]\n"
+               "targets = [[0, 1], [1, 0], [1, 0], [0, 1]]")
+SAMPLE_TABLES = "\n".join(f"[[data]]\ninputs = [{a}, {b}]\ntargets = [{int(a != b)}, {int(a == b)}]"
+                          for a, b in ((0, 0), (0, 1), (1, 0), (1, 1)))
+
+
+@pytest.mark.parametrize("data", [f"[data]\n{SAMPLE_ROWS}", SAMPLE_TABLES], ids=["rows", "array of tables"])
+def test_several_samples(data):
+    text = BASE_TOML.replace("[data]\ninputs = [0.05, 0.10]\ntargets = [0.01, 0.99]", data)
+    text = text.replace("iterations = 10000", 'iterations = 10000\nmode = "stochastic"\nreduction = "sum"')
+    spec = toml_spec(text)
+    assert len(spec.samples) == 4
+    assert spec.samples[1] == Sample(D("0", "1"), D("1", "0"))
+    assert (spec.mode, spec.reduction) == ("stochastic", "sum")
+    assert spec.inputs == D("0", "0")  # the first sample's
+
+
+def test_training_the_biases():
+    assert toml_spec(BASE_TOML.replace("train_biases = false", "train_biases = true")).train_biases is True
+
+
 # --- Malformed specs ---------------------------------------------------------------
 
 # (id, text replaced in BASE_TOML, its replacement, field, phrase of the message)
@@ -208,7 +258,7 @@ TOML_CASES = [
     ("top-level typo", "title = ", "titel = ", "titel", "unknown key; did you mean 'title'?"),
     ("network typo", "activation = ", "activaton = ", "network.activaton", "did you mean 'activation'?"),
     ("unknown key, nothing close", "update = ", "speed = ", "training.speed",
-     "unknown key; expected one of: learning_rate, update, train_biases, iterations"),
+     "unknown key; expected one of: learning_rate, update, train_biases, iterations, mode, reduction"),
     ("title not a string", 'title = "T"', "title = 5", "title", "expected a string, got 5"),
     ("missing layers", "layers = [2, 2, 2]\n", "", "network.layers", "missing; expected a list of layer widths"),
     ("layers not a list", "layers = [2, 2, 2]", "layers = 2", "network.layers", "expected a list of layer widths"),
@@ -224,11 +274,30 @@ TOML_CASES = [
      "expected an activation name or a list of names, got 1"),
     ("activation typo", 'activation = "sigmoid"', 'activation = "sigmod"', "network.activation",
      "unknown activation 'sigmod'; did you mean 'sigmoid'?"),
-    ("unknown activation in list", 'activation = "sigmoid"', 'activation = ["sigmoid", "relu"]',
-     "network.activation[1]", "unknown activation 'relu'; expected 'sigmoid'"),
-    ("loss typo", '"half_squared_error"', '"half_squared_eror"', "network.loss",
-     "unknown loss 'half_squared_eror'; did you mean 'half_squared_error'?"),
-    ("unknown loss", '"half_squared_error"', '"cross_entropy"', "network.loss", "expected 'half_squared_error'"),
+    ("unknown activation in list", 'activation = "sigmoid"', 'activation = ["sigmoid", "relux"]',
+     "network.activation[1]", "unknown activation 'relux'; did you mean 'relu'?"),
+    ("unknown activation, nothing close", 'activation = "sigmoid"', 'activation = "step"', "network.activation",
+     "unknown activation 'step'; expected 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'linear', 'softplus' or 'softmax'"),
+    ("activation table without name", 'activation = "sigmoid"', 'activation = { slope = 0.1 }',
+     "network.activation.name", "missing; expected 'sigmoid', 'tanh'"),
+    ("activation table typo", 'activation = "sigmoid"', 'activation = { name = "leaky_relu", slop = 0.1 }',
+     "network.activation.slop", "unknown key; did you mean 'slope'?"),
+    ("slope on another activation", 'activation = "sigmoid"', 'activation = ["sigmoid", { name = "relu", slope = 0.1 }]',
+     "network.activation[1].slope", "only leaky_relu has a slope, not relu"),
+    ("slope out of range", 'activation = "sigmoid"', 'activation = { name = "leaky_relu", slope = 1.5 }',
+     "network.activation.slope", "expected a number between 0 and 1 (exclusive) such as 0.01, got 1.5"),
+    ("slope not a number", 'activation = "sigmoid"', 'activation = { name = "leaky_relu", slope = "small" }',
+     "network.activation.slope", "expected a number, got the string 'small'"),
+    ("softmax on every layer", 'activation = "sigmoid"', 'activation = "softmax"', "network.activation",
+     "softmax is only for the output layer"),
+    ("softmax on a hidden layer", 'activation = "sigmoid"', 'activation = ["softmax", "sigmoid"]',
+     "network.activation[0]", "softmax is only for the output layer"),
+    ("cross-entropy without softmax", '"half_squared_error"', '"cross_entropy"', "network.loss",
+     "cross_entropy needs softmax on the output layer, got sigmoid; for one sigmoid output per class use "
+     "binary_cross_entropy"),
+    ("binary cross-entropy on relu", 'activation = "sigmoid"\nloss = "half_squared_error"',
+     'activation = "relu"\nloss = "binary_cross_entropy"', "network.loss",
+     "binary_cross_entropy needs outputs between 0 and 1 (sigmoid or softmax on the output layer), got relu"),
     ("missing weights", "weights = [[[0.15, 0.20], [0.25, 0.30]],\n           [[0.40, 0.45], [0.50, 0.55]]]\n",
      "", "network.weights", "missing; expected"),
     ("weights not a list", "weights = [[[0.15, 0.20], [0.25, 0.30]],\n           [[0.40, 0.45], [0.50, 0.55]]]",
@@ -272,8 +341,10 @@ TOML_CASES = [
     ("update typo", '"simultaneous"', '"sequental"', "training.update",
      "unknown update 'sequental'; did you mean 'sequential'?"),
     ("unknown update", '"simultaneous"', '"batch"', "training.update", "expected 'simultaneous' or 'sequential'"),
-    ("train biases true", "train_biases = false", "train_biases = true", "training.train_biases",
-     "not supported yet; expected false"),
+    ("mode typo", "iterations = 10000", 'iterations = 10000\nmode = "stochastc"', "training.mode",
+     "unknown mode 'stochastc'; did you mean 'stochastic'?"),
+    ("reduction unknown", "iterations = 10000", 'iterations = 10000\nreduction = "max"', "training.reduction",
+     "unknown reduction 'max'; expected 'mean' or 'sum'"),
     ("train biases not a bool", "train_biases = false", 'train_biases = "no"', "training.train_biases",
      "expected true or false, got the string 'no'"),
     ("negative iterations", "iterations = 10000", "iterations = -1", "training.iterations",
@@ -293,6 +364,57 @@ def test_malformed_toml(old, new, field, phrase):
     assert old in BASE_TOML
     with pytest.raises(SpecError) as caught:
         toml_spec(BASE_TOML.replace(old, new, 1))
+    assert_spec_error(caught.value, "case.toml", field, phrase)
+
+
+# (id, replacements in BASE_TOML, field, phrase): cases that need more than one edit.
+MULTI_EDIT_CASES = [
+    ("binary cross-entropy target above 1",
+     [('"half_squared_error"', '"binary_cross_entropy"'), ("targets = [0.01, 0.99]", "targets = [0.01, 1.5]")],
+     "data.targets[1]", "expected a number from 0 to 1 for binary_cross_entropy, got 1.5"),
+    ("cross-entropy targets not adding up to 1",
+     [('activation = "sigmoid"', 'activation = ["tanh", "softmax"]'), ('"half_squared_error"', '"cross_entropy"'),
+      ("targets = [0.01, 0.99]", "targets = [0.2, 0.7]")],
+     "data.targets", "expected targets that add up to 1 for cross_entropy (a probability per class), got a sum of 0.9"),
+    ("cross-entropy negative target",
+     [('activation = "sigmoid"', 'activation = ["tanh", "softmax"]'), ('"half_squared_error"', '"cross_entropy"'),
+      ("targets = [0.01, 0.99]", "targets = [-0.5, 1.5]")],
+     "data.targets[0]", "expected a number from 0 to 1 for cross_entropy, got -0.5"),
+    ("softmax with one output",
+     [("layers = [2, 2, 2]", "layers = [2, 2, 1]"), ('activation = "sigmoid"', 'activation = ["tanh", "softmax"]'),
+      ("[[0.40, 0.45], [0.50, 0.55]]]", "[[0.40, 0.45]]]"), ("targets = [0.01, 0.99]", "targets = [1]")],
+     "network.activation", "softmax needs at least 2 output neurons"),
+    ("rows of targets missing",
+     [("inputs = [0.05, 0.10]", "inputs = [[0.05, 0.10], [0.2, 0.3]]"), ("targets = [0.01, 0.99]", "targets = [[0.01, 0.99]]")],
+     "data.targets", "expected 2 rows of 2 numbers (one per row of inputs), got a list of 1 item"),
+    ("row of inputs too short",
+     [("inputs = [0.05, 0.10]", "inputs = [[0.05, 0.10], [0.2]]"), ("targets = [0.01, 0.99]", "targets = [[0.01, 0.99], [0, 1]]")],
+     "data.inputs[1]", "expected 2 numbers (one per input neuron, as layers[0] says), got 1"),
+    ("array of tables, bad target",
+     [("[data]\ninputs = [0.05, 0.10]\ntargets = [0.01, 0.99]",
+       "[[data]]\ninputs = [0.05, 0.10]\ntargets = [0.01, 0.99]\n[[data]]\ninputs = [0.1, 0.2]\ntargets = [0.5, \"x\"]")],
+     "data[1].targets[1]", "expected a number, got the string 'x'"),
+    ("array of tables, typo",
+     [("[data]\ninputs = [0.05, 0.10]\ntargets = [0.01, 0.99]",
+       "[[data]]\ninputs = [0.05, 0.10]\ntarget = [0.01, 0.99]")],
+     "data[0].target", "unknown key; did you mean 'targets'?"),
+    ("sequential batch of several samples",
+     [("inputs = [0.05, 0.10]", "inputs = [[0.05, 0.10], [0.2, 0.3]]"),
+      ("targets = [0.01, 0.99]", "targets = [[0.01, 0.99], [0, 1]]"), ('"simultaneous"', '"sequential"')],
+     "training.update", "sequential updates the layers one sample at a time; with several samples expected "
+                        "mode = 'stochastic' or update = 'simultaneous'"),
+]
+
+
+@pytest.mark.parametrize(("edits", "field", "phrase"), [case[1:] for case in MULTI_EDIT_CASES],
+                         ids=[case[0] for case in MULTI_EDIT_CASES])
+def test_malformed_toml_with_several_edits(edits, field, phrase):
+    text = BASE_TOML
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    with pytest.raises(SpecError) as caught:
+        toml_spec(text)
     assert_spec_error(caught.value, "case.toml", field, phrase)
 
 

@@ -119,5 +119,5 @@ def test_a_shape_with_more_weights_than_sizes_is_refused_at_once():
 def test_a_variant_changes_only_the_numbers():
     variant = draw(BUILTIN, "1", "frank")
     unchanged = dataclasses.replace(variant, name=BUILTIN.name, title=BUILTIN.title, source=BUILTIN.source, weights=BUILTIN.weights,
-                                    biases=BUILTIN.biases, inputs=BUILTIN.inputs, targets=BUILTIN.targets)
+                                    biases=BUILTIN.biases, samples=BUILTIN.samples)
     assert unchanged == BUILTIN
