@@ -67,7 +67,9 @@ def _parameters(spec):
         shared = spec.shared_biases[l]
         for j, value in enumerate(values):
             yield (f"network.biases[{l}]" if shared else f"network.biases[{l}][{j}]"), value
-    for name in ("inputs", "targets"):
-        for i, value in enumerate(getattr(spec, name)):
-            yield f"data.{name}[{i}]", value
+    several = len(spec.samples) > 1
+    for s, sample in enumerate(spec.samples):
+        for name in ("inputs", "targets"):
+            for i, value in enumerate(getattr(sample, name)):
+                yield (f"data[{s}].{name}[{i}]" if several else f"data.{name}[{i}]"), value
     yield "training.learning_rate", spec.learning_rate

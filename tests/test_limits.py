@@ -69,3 +69,10 @@ def test_enormous_or_overly_precise_parameters(tmp_path, weight, words):
 
 def test_the_limits_leave_the_shipped_sizes_alone():
     explainer.derive(spec([10, 30, 20, 10], iterations=2))  # the largest network the benchmarks use
+
+
+def test_every_sample_is_within_the_limits():
+    data = [{"inputs": [0.5], "targets": [0.5]}, {"inputs": [2e6], "targets": [0.5]}]
+    with pytest.raises(SpecError) as error:
+        explainer.derive({"network": {"layers": [1, 1], "weights": [[[0.1]]], "biases": [0.1]}, "data": data})
+    assert error.value.field == "data[1].inputs[0]" and "between -1e6 and 1e6" in str(error.value)
