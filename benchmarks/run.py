@@ -135,8 +135,8 @@ def training(runs: int) -> None:
     ours, trained = best_of(lambda: numeric.train(network, rounds))
     matrices, trained_numpy = best_of(lambda: numeric.train_numpy(network, rounds))
     plain, (error, outputs) = best_of(lambda: plain_python_training(network.spec, rounds))
-    difference = max(abs(a - b) for a, b in zip((trained.error, *trained.outputs), (error, *outputs)))
-    difference_numpy = max(abs(a - b) for a, b in zip((trained_numpy.error, *trained_numpy.outputs), (error, *outputs)))
+    difference = max(abs(a - b) for a, b in zip((trained.error, *trained.outputs[0]), (error, *outputs)))
+    difference_numpy = max(abs(a - b) for a, b in zip((trained_numpy.error, *trained_numpy.outputs[0]), (error, *outputs)))
     print(f"  {rounds:,} rounds of the default network: explainer {ours * 1000:.1f} ms, numpy matrices "
           f"{matrices * 1000:.1f} ms, plain Python {plain * 1000:.1f} ms")
     report("training loop / plain Python loop", ours / plain, "≤ 0.2", ours / plain <= 0.2 and difference <= 1e-12,
