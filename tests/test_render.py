@@ -13,7 +13,7 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 import explainer
-from conftest import ROOT, require_tool, run_cli
+from conftest import ROOT, WIDE_HIDDEN_DEEP, require_tool, run_cli
 
 SOURCE_HEADINGS = [
     "A Step by Step Backpropagation Example",
@@ -26,20 +26,7 @@ SOURCE_HEADINGS = [
     "The Result",
 ]
 
-DEEP = {
-    "title": "Two hidden layers",
-    "network": {
-        "layers": [2, 3, 2, 2],
-        "weights": [
-            [[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]],
-            [[0.7, -0.8, 0.9], [0.15, 0.25, -0.35]],
-            [[0.45, -0.55], [0.65, 0.75]],
-        ],
-        "biases": [[0.1, 0.2, 0.3], 0.4, [0.5, -0.6]],
-    },
-    "data": {"inputs": [0.5, -1.0], "targets": [0.2, 0.8]},
-    "training": {"learning_rate": 0.25, "iterations": 50},
-}
+DEEP = WIDE_HIDDEN_DEEP
 
 
 def parse_markdown(text: str):

@@ -12,20 +12,8 @@ import textwrap
 import pytest
 
 from conftest import ROOT, katex_failures, require_module
+from test_markdown_extension import KEY_NUMBERS, SMALL_SPEC
 
-KEY_NUMBERS = ("0.593269992", "0.298371109", "0.082167041", "0.35891648", "0.000438568")
-SMALL_SPEC = """\
-title = "Three inputs, one output"
-[network]
-layers = [3, 2, 1]
-weights = [[[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]], [[0.7, 0.8]]]
-biases = [0.1, 0.2]
-[data]
-inputs = [1.0, 0.5, -0.5]
-targets = [0.25]
-[training]
-iterations = 20
-"""
 
 
 def build(tmp_path, pages: dict[str, str], builder: str = "html") -> subprocess.CompletedProcess:
