@@ -27,6 +27,13 @@ COMPOSED_OPERATIONS = 3000
 KINK_DISTANCE = mpmath.mpf("1e-12")
 # How far a central difference may stray from a gradient, relative to it.
 DIFFERENCE_TOLERANCE = mpmath.mpf("1e-20")
+# How far two exact computations (50 digits) of one quantity may differ, relative to it.
+EXACT_TOLERANCE = mpmath.mpf("1e-30")
+
+
+def disagree(got, expected, tolerance) -> bool:
+    """Whether ``got`` is further from ``expected`` than ``tolerance``, relative to it (absolute below 1)."""
+    return abs(got - expected) > tolerance * max(1, abs(expected))
 
 
 def checked_parameters(n: Network) -> tuple[Parameter, ...]:
@@ -58,12 +65,12 @@ def check_differences(error, point: dict, gradient: dict[str, mpmath.mpf], one_b
         direction = {key: ((i * 7919 + seed * 104729) % 13) - 6 for i, key in enumerate(keys)}
         expected = mpmath.fsum(c * gradient[k] for k, c in direction.items())
         got = numeric.directional_difference(error, point, direction)
-        if abs(got - expected) > DIFFERENCE_TOLERANCE * max(1, abs(expected)):
+        if disagree(got, expected, DIFFERENCE_TOLERANCE):
             raise DerivationMismatch(f"the gradient disagrees with a central difference ({got} vs {expected})")
     if one_by_one:
         for key in keys:
             got = numeric.directional_difference(error, point, {key: 1})
-            if abs(got - gradient[key]) > DIFFERENCE_TOLERANCE * max(1, abs(gradient[key])):
+            if disagree(got, gradient[key], DIFFERENCE_TOLERANCE):
                 raise DerivationMismatch(f"dE_total/d{key} disagrees with a central difference")
 
 
@@ -134,7 +141,7 @@ class ComposedGradients:
             if exact or not value.is_Float:  # e.g. softplus at exactly 0 leaves log(2)
                 value = value.evalf(numeric.PRECISION + 10)
             got, expected = mpmath.mpf(str(value)), gradient[key]
-            if abs(got - expected) > mpmath.mpf("1e-30") * max(1, abs(expected)):
+            if disagree(got, expected, EXACT_TOLERANCE):
                 raise DerivationMismatch(f"dE_total/d{key}: sympy.diff of the composed E_total gives {got}, "
                                          f"the derivation {expected}")
 

@@ -33,7 +33,6 @@ from .spec import Spec, load_spec
 # gets its own finite difference; beyond it the directional differences still
 # check all.
 SMALL_NETWORK = 40
-TOLERANCE = mpmath.mpf("1e-30")
 
 
 @dataclass(frozen=True)
@@ -162,7 +161,7 @@ class _Builder:
 
     @staticmethod
     def agree(key: str, got, expected, what: str) -> None:
-        if abs(got - expected) > TOLERANCE * max(1, abs(expected)):
+        if checks.disagree(got, expected, checks.EXACT_TOLERANCE):
             raise DerivationMismatch(f"{key}: {what} gives {got}, the derivation {expected}")
 
     def local_factor(self, neuron: Neuron, wrt_key: str):
