@@ -117,7 +117,7 @@ def training(runs: int) -> None:
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import explainer
-    from explainer import numeric
+    from explainer import numeric, numpy_training
     from explainer.network import Network
     from plain_training import plain_python_training
 
@@ -133,7 +133,7 @@ def training(runs: int) -> None:
         return statistics.median(times), result
 
     ours, trained = best_of(lambda: numeric.train(network, rounds))
-    matrices, trained_numpy = best_of(lambda: numeric.train_numpy(network, rounds))
+    matrices, trained_numpy = best_of(lambda: numpy_training.train_numpy(network, rounds))
     plain, (error, outputs) = best_of(lambda: plain_python_training(network.spec, rounds))
     difference = max(abs(a - b) for a, b in zip((trained.error, *trained.outputs[0]), (error, *outputs)))
     difference_numpy = max(abs(a - b) for a, b in zip((trained_numpy.error, *trained_numpy.outputs[0]), (error, *outputs)))

@@ -7,7 +7,8 @@ the long training loop, where the source used it too.
 
 The formulas are the document's own (``explainer.functions``), compiled for
 three libraries of elementary functions: mpmath numbers, Python floats and
-numpy arrays.  Two exceptions keep float64 finite where the printed formula
+numpy arrays (``explainer.numpy_training``, imported only for networks too
+large for straight-line Python).  Two exceptions keep float64 finite where the printed formula
 would overflow: softmax is computed with its largest net input subtracted
 first, and an activation may give a float form of itself (softplus).  Pairs
 of output activation and loss with a simple error signal (softmax with
@@ -22,7 +23,6 @@ from dataclasses import dataclass
 from functools import cache
 
 import mpmath
-import numpy as np
 
 from .functions import LOSSES, PAIRINGS, activation
 from .network import Network
@@ -54,8 +54,17 @@ LIBRARIES = {
     "mpmath": {"exp": mpmath.exp, "log": mpmath.log, "tanh": mpmath.tanh, "maximum": max, "where": _where,
                "constant": lambda text: f"mpf({text!r})", "extra": {"mpf": mpmath.mpf}},
     "float": {"exp": _float_exp, "log": _float_log, "tanh": math.tanh, "maximum": max, "where": _where},
-    "numpy": {"exp": np.exp, "log": np.log, "tanh": np.tanh, "maximum": np.maximum, "where": np.where},
 }
+
+
+def functions_of(name: str) -> dict:
+    """The elementary functions of ``name``; numpy is imported only when it is asked for,
+    so that small networks, which train in plain Python, never load it."""
+    if name == "numpy":
+        from .numpy_training import NUMPY
+
+        return NUMPY
+    return LIBRARIES[name]
 
 
 @cache
@@ -63,13 +72,13 @@ def activation_function(name: str, slope=None, library: str = "mpmath"):
     """out = f(net) of an element-wise activation, compiled from the formula the document prints."""
     act = activation(name, slope)
     node = act.formula(_NET) if library == "mpmath" else act.float_form(_NET)
-    return compile_function(node, ("net",), LIBRARIES[library])
+    return compile_function(node, ("net",), functions_of(library))
 
 
 @cache
 def activation_derivative(name: str, slope=None, library: str = "mpmath"):
     """d out / d net as a function of (out, net), from the printed derivative."""
-    return compile_function(activation(name, slope).derivative(_OUT, _NET), ("out", "net"), LIBRARIES[library])
+    return compile_function(activation(name, slope).derivative(_OUT, _NET), ("out", "net"), functions_of(library))
 
 
 @cache
@@ -77,19 +86,19 @@ def softmax_functions(width: int, library: str = "mpmath") -> tuple:
     """out_k = f_k(net_1, …, net_n) for each k, from the printed softmax."""
     nets = tuple(Sym(f"net{k}", f"net{k}") for k in range(width))
     act = activation("softmax")
-    return tuple(compile_function(act.formula(nets, k), tuple(n.key for n in nets), LIBRARIES[library])
+    return tuple(compile_function(act.formula(nets, k), tuple(n.key for n in nets), functions_of(library))
                  for k in range(width))
 
 
 @cache
 def loss_term(name: str, outputs: int, library: str = "mpmath"):
-    return compile_function(LOSSES[name].term(_TARGET, _OUT, outputs), ("target", "out"), LIBRARIES[library])
+    return compile_function(LOSSES[name].term(_TARGET, _OUT, outputs), ("target", "out"), functions_of(library))
 
 
 @cache
 def loss_derivative(name: str, outputs: int, library: str = "mpmath"):
     return compile_function(LOSSES[name].derivative_steps(_TARGET, _OUT, outputs)[-1], ("target", "out"),
-                            LIBRARIES[library])
+                            functions_of(library))
 
 
 def mp(value) -> mpmath.mpf:
@@ -202,103 +211,18 @@ def train(network: Network, iterations: int) -> Training:
     """
     if len(network.weights) <= SCALAR_LIMIT:
         return train_scalar(network, iterations)
+    from .numpy_training import train_numpy
+
     return train_numpy(network, iterations)
 
 
-def _step_scale(spec) -> float:
+def step_scale(spec) -> float:
     """The factor of a batch step's summed gradient: 1/S for the mean error, 1 for the sum."""
     batch = spec.mode == "batch" and len(spec.samples) > 1
     return 1 / len(spec.samples) if batch and spec.reduction == "mean" else 1.0
 
 
-# --- numpy --------------------------------------------------------------------------
-
-
-def _numpy_layer(name: str, slope, nets):
-    if name == "softmax":
-        exps = np.exp(nets - nets.max(axis=1, keepdims=True))
-        return exps / exps.sum(axis=1, keepdims=True)
-    return activation_function(name, slope, "numpy")(nets)
-
-
-def _numpy_output_signal(spec, target, out, net):
-    """∂E/∂net of every output neuron, one row per sample."""
-    name, slope = spec.activations[-1], spec.slopes[-1]
-    if (name, spec.loss) in PAIRINGS:
-        return out - target
-    gradient = loss_derivative(spec.loss, spec.layers[-1], "numpy")(target, out)
-    if name == "softmax":
-        return out * (gradient - (gradient * out).sum(axis=1, keepdims=True))
-    return gradient * activation_derivative(name, slope, "numpy")(out, net)
-
-
-@np.errstate(over="ignore", divide="ignore", invalid="ignore")  # saturated outputs, not errors
-def train_numpy(network: Network, iterations: int) -> Training:
-    """``train`` with one numpy matrix per layer and one row per sample."""
-    spec = network.spec
-    weights = [np.array(matrix, dtype=np.float64) for matrix in spec.weights]
-    biases = [
-        np.full(width, float(values[0])) if shared else np.array(values, dtype=np.float64)
-        for width, values, shared in zip(spec.layers[1:], spec.biases, spec.shared_biases)
-    ]
-    inputs = np.array([s.inputs for s in spec.samples], dtype=np.float64)
-    targets = np.array([s.targets for s in spec.samples], dtype=np.float64)
-    rate = float(spec.learning_rate) * _step_scale(spec)
-    layers = list(zip(spec.activations, spec.slopes))
-    dact = [activation_derivative(name, slope, "numpy") for name, slope in layers[:-1]]
-    sequential = spec.update == "sequential"
-    depth = len(weights)
-
-    def forward(x):
-        outs, nets = [x], []
-        for W, b, (name, slope) in zip(weights, biases, layers):
-            nets.append(outs[-1] @ W.T + b)
-            outs.append(_numpy_layer(name, slope, nets[-1]))
-        return outs, nets
-
-    def step(x, target):
-        outs, nets = forward(x)
-        delta = _numpy_output_signal(spec, target, outs[-1], nets[-1])
-        for l in range(depth - 1, -1, -1):
-            gradient = delta.T @ outs[l]
-            bias_gradient = delta.sum(axis=0)
-            if l and not sequential:
-                below = (delta @ weights[l]) * dact[l - 1](outs[l], nets[l - 1])
-            weights[l] -= rate * gradient
-            if spec.train_biases:
-                biases[l] -= rate * (bias_gradient.sum() if spec.shared_biases[l] else bias_gradient)
-            if l and sequential:
-                below = (delta @ weights[l]) * dact[l - 1](outs[l], nets[l - 1])
-            if l:
-                delta = below
-
-    term = loss_term(spec.loss, spec.layers[-1], "numpy")
-
-    def total_error() -> tuple[float, np.ndarray]:
-        out = forward(inputs)[0][-1]
-        errors = term(targets, out).sum(axis=1)
-        return float(errors.mean() if spec.reduction == "mean" else errors.sum()), out
-
-    batches = [(inputs, targets)] if spec.mode == "batch" else [
-        (inputs[s:s + 1], targets[s:s + 1]) for s in range(len(spec.samples))]
-    marks = iter(history_rounds(iterations))
-    mark, history = next(marks, -1), []
-    for k in range(iterations):
-        if k == mark:  # the error of the weights after k rounds
-            history.append((k, total_error()[0]))
-            mark = next(marks, -1)
-        for x, target in batches:
-            step(x, target)
-
-    error, out = total_error()
-    if mark == iterations:
-        history.append((iterations, error))
-    return Training(iterations, error, tuple(tuple(map(float, row)) for row in out),
-                    tuple(float(v) for W in weights for v in W.ravel()),
-                    _bias_values(network, biases), tuple(history))
-
-
-def _bias_values(network: Network, per_layer) -> tuple[float, ...]:
+def bias_values(network: Network, per_layer) -> tuple[float, ...]:
     """The values of ``network.biases`` from one value per neuron of each layer."""
     return tuple(float(per_layer[b.layer - 1][b.neurons[0].index]) for b in network.biases)
 
@@ -446,7 +370,7 @@ class _ScalarSource:
                    f"    errors.append({error})"]
         lines = [f"def run(iterations, marks, samples, {', '.join(shared)}):"]
         if batch:
-            lines.append(f"    {self.name('eta_step')} = {eta} * {_step_scale(spec)!r}")
+            lines.append(f"    {self.name('eta_step')} = {eta} * {step_scale(spec)!r}")
         if not several:  # one sample: its values are read once, outside the loop
             lines.append(f"    {unpack.replace('row', 'samples[0]')}")
         lines += ["    marks = iter(marks)", "    mark, history = next(marks, -1), []"]

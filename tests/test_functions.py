@@ -246,6 +246,6 @@ def test_substitute_and_rekey_reach_inside_the_new_records():
 def test_python_of_every_activation_compiles_for_every_library(name):
     act = activation(name)
     for library, x in (("float", 0.4), ("numpy", np.array([-0.4, 0.4])), ("mpmath", mpmath.mpf("0.4"))):
-        f = compile_function(act.derivative(Sym("", "out"), Sym("", "net")), ("out", "net"), numeric.LIBRARIES[library])
+        f = compile_function(act.derivative(Sym("", "out"), Sym("", "net")), ("out", "net"), numeric.functions_of(library))
         f(x, x)
     assert "where(" in python(activation("relu").derivative(Sym("", "out"), Sym("", "net")))
