@@ -202,7 +202,7 @@ class Network:
 
         def symbol(key: str):
             if key not in cache:
-                cache[key] = sympy.Symbol(key)
+                cache[key] = sympy.Symbol(key, real=True)
             return cache[key]
 
         return symbol
