@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import math
 import os
 import sys
 
@@ -246,7 +247,9 @@ def _values(args) -> int:
     from . import derive, load_spec
 
     derivation = derive(load_spec(args.spec))
-    print(json.dumps(derivation.float_values(), indent=2))
+    # JSON has no infinity or NaN (a diverged training run): those are null.
+    values = {key: value if math.isfinite(value) else None for key, value in derivation.float_values().items()}
+    print(json.dumps(values, indent=2, allow_nan=False))
     return 0
 
 

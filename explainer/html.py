@@ -63,7 +63,7 @@ class Html(_Markup):
 
     def heading(self, text: str, level: int) -> str:
         n = min(level + self.heading_offset, 6)
-        return f'<h{n} id="{slug(text)}">{text}</h{n}>'
+        return f'<h{n} id="{self.id_prefix}{slug(text)}">{text}</h{n}>'
 
     def show(self, equations, mode: str = "full") -> str:
         rows = self.lines(equations, mode)
@@ -91,6 +91,7 @@ class Html(_Markup):
         return html.escape(text)
 
     def footnote(self, name: str, text: str) -> str:
+        name = self.id_prefix + name
         self.footnotes.append((name, text))
         number = len(self.footnotes)
         return f'<sup class="footnote-ref" id="fnref-{name}"><a href="#fn-{name}">{number}</a></sup>'

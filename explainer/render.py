@@ -16,6 +16,8 @@ returns with the text.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import html
 import os
 import re
@@ -103,6 +105,11 @@ def shown_values(derivation, number_format: NumberFormat) -> dict[str, str]:
     return shown
 
 
+def fingerprint(spec) -> str:
+    """Eight hex digits that tell one spec's document from another's (not where the spec was read from)."""
+    return hashlib.sha256(repr(dataclasses.replace(spec, source="")).encode()).hexdigest()[:8]
+
+
 class _Markup:
     """What both formats share: numbers, equation chains and the figures' data."""
 
@@ -118,6 +125,9 @@ class _Markup:
         self.heading_offset = heading_offset
         self.shown = shown_values(derivation, number_format)
         self.footnotes: list[tuple[str, str]] = []
+        # A fragment shares its page with the host's text and maybe with other
+        # derivations: its footnote labels and ids carry the spec's fingerprint.
+        self.id_prefix = "" if standalone else f"{fingerprint(derivation.spec)}-"
 
     @cached_property
     def diagram(self) -> diagram.Diagram:
@@ -232,8 +242,8 @@ class Markdown(_Markup):
         return re.sub(r"([\\`*_{}\[\]<>()#+!|~$&])", r"\\\1", text)
 
     def footnote(self, name: str, text: str) -> str:
-        self.footnotes.append((name, text))
-        return f"[^{name}]"
+        self.footnotes.append((self.id_prefix + name, text))
+        return f"[^{self.id_prefix}{name}]"
 
     def footnote_list(self) -> str:
         return "\n".join(f"[^{name}]: {text}" for name, text in self.footnotes)

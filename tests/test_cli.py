@@ -237,3 +237,19 @@ def test_a_saturated_output_is_one_line_exit_2(tmp_path):
     result = run_cli("values", str(spec))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "network.weights: E_o1 is not a finite number at 50 digits because an output has saturated" in result.stderr
+
+
+def test_values_of_a_diverging_run_are_strict_json_with_null(tmp_path):
+    spec = {"network": {"layers": [1, 1], "activation": "linear", "weights": [[[0.5]]], "biases": [0]},
+            "data": {"inputs": [10], "targets": [1]}, "training": {"learning_rate": 5, "iterations": 1000}}
+    (tmp_path / "diverges.json").write_text(json.dumps(spec))
+    result = run_cli("values", str(tmp_path / "diverges.json"))
+    assert result.returncode == 0, result.stderr
+
+    def refuse(constant):
+        raise AssertionError(f"not JSON: {constant}")
+
+    values = json.loads(result.stdout, parse_constant=refuse)
+    assert values["E_total@1000"] is None and values["w1@1000"] is None
+    assert values["E_total"] == pytest.approx(0.5 * (1 - 5) ** 2, rel=1e-15)
+    assert values["E_total@1"] > values["E_total"]  # the first step already overshoots

@@ -182,3 +182,21 @@ def test_chromium_renders_another_network(tmp_path):
     report = probe(page, tmp_path, 390, 844)
     assert report["errors"] == 0 and report["empty"] == 0 and report["mathml"] == report["maths"] > 150
     assert "Hidden Layer 1" in report["text"] and report["pageWidth"] <= report["windowWidth"]
+
+
+def test_two_derivations_on_one_page_keep_their_own_ids(default_derivation):
+    """Fragments (docs pages, notebooks) carry the spec's fingerprint in every id they define."""
+    other = explainer.derive(dataclasses.replace(default_derivation.spec, update="sequential"))
+    fragments = [d.to_html(standalone=False) for d in (default_derivation, other)]
+    def page(body: str) -> ElementTree.Element:
+        return xml_tree(f"<!DOCTYPE html>\n<html><head><title>t</title></head><body>{body}</body></html>")
+
+    both = page("".join(fragments))
+    ids = [e.get("id") for e in both.iter() if e.get("id")]
+    assert len(ids) == len(set(ids))
+    for fragment, notes in zip(fragments, (4, 2)):
+        tree = page(fragment)
+        own = {e.get("id") for e in tree.iter() if e.get("id")}
+        links = [a.get("href") for a in tree.iter("a") if a.get("href", "").startswith("#")]
+        assert len(links) == 2 * notes and all(link[1:] in own for link in links)  # there and back
+    assert default_derivation.to_html().count('id="fn-net_h1"') == 1  # a page of its own keeps plain ids

@@ -298,3 +298,14 @@ def test_non_finite_numbers_are_printed_not_refused():
     assert NumberFormat()(mpmath.mpf("nan")) == r"\text{NaN}"
     assert NumberFormat()(mpmath.mpf("-inf")) == r"-\infty"
     assert NumberFormat(digits=3)(mpmath.mpf("inf")) == r"\infty"
+
+
+def test_two_markdown_fragments_on_one_page_keep_their_own_footnotes(default_derivation):
+    other = explainer.derive(dataclasses.replace(default_derivation.spec, update="sequential"))
+    page = "\n\n".join(d.to_markdown(standalone=False) for d in (default_derivation, other))
+    tokens = parse_markdown(page)
+    refs = [c.meta["label"] for c in inline_children(tokens) if c.type == "footnote_ref"]
+    definitions = [t.meta["label"] for t in tokens if t.type == "footnote_open"]
+    # the sequential update's figures are the source's: two notes fewer
+    assert len(refs) == len(set(refs)) == 4 + 2
+    assert sorted(refs) == sorted(definitions)
