@@ -195,7 +195,11 @@ class Network:
 
     @cached_property
     def symbols(self):
-        """One SymPy symbol per quantity key, created on demand."""
+        """One SymPy symbol per quantity key, created on demand.
+
+        Every quantity is a real number; saying so lets SymPy settle its
+        assumption queries (is this term zero? positive?) without a search.
+        """
         import sympy
 
         cache: dict[str, object] = {}
