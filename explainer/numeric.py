@@ -8,9 +8,10 @@ the long training loop, where the source used it too.
 The formulas are the document's own (``explainer.functions``), compiled for
 three libraries of elementary functions: mpmath numbers, Python floats and
 numpy arrays (``explainer.numpy_training``, imported only for networks too
-large for straight-line Python).  Two exceptions keep float64 finite where the printed formula
-would overflow: softmax is computed with its largest net input subtracted
-first, and an activation may give a float form of itself (softplus).  Pairs
+large for straight-line Python).  Two exceptions keep float64 finite where
+the printed formula would overflow: softmax is computed with its largest net
+input subtracted first, and an activation may give a float form of itself
+(softplus).  Pairs
 of output activation and loss with a simple error signal (softmax with
 cross-entropy: out - target) use it, which also avoids 0/0 where an output
 saturates.
