@@ -127,6 +127,29 @@ def test_help_and_version_do_not_load_sympy_or_numpy():
     assert version.returncode == 0 and version.stdout.startswith("explainer ")
 
 
+
+def test_numpy_is_loaded_only_for_networks_too_large_for_straight_line_python(tmp_path):
+    from explainer import numeric
+
+    def loaded(*args: str) -> str:
+        probe = (
+            "import sys, runpy; sys.argv = ['explainer', *sys.argv[1:]]\n"
+            "try:\n    runpy.run_module('explainer', run_name='__main__')\n"
+            "except SystemExit as end:\n    assert not end.code, end.code\n"
+            "print('NUMPY', 'numpy' in sys.modules, file=sys.stderr)"
+        )
+        result = subprocess.run([sys.executable, "-c", probe, *args], cwd=ROOT, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        return result.stderr.strip().splitlines()[-1]
+
+    assert loaded("render", "--output", str(tmp_path)) == "NUMPY False"
+    wide = numeric.SCALAR_LIMIT + 1  # weights of a 1-(wide)-1 network: 2 · wide
+    spec = {"network": {"layers": [1, wide, 1], "weights": [[[0.1]] * wide, [[0.1] * wide]], "biases": [0, 0]},
+            "data": {"inputs": [1], "targets": [0.5]}, "training": {"iterations": 2}}
+    (tmp_path / "wide.json").write_text(json.dumps(spec))
+    assert loaded("values", str(tmp_path / "wide.json")) == "NUMPY True"
+
+
 def test_help_names_every_command_and_option():
     text = run_cli("render", "--help").stdout
     for option in ("--format", "--output", "--decimals", "--digits", "--detail", "--title", "--author", "--course",
