@@ -127,7 +127,6 @@ def test_help_and_version_do_not_load_sympy_or_numpy():
     assert version.returncode == 0 and version.stdout.startswith("explainer ")
 
 
-
 def test_numpy_is_loaded_only_for_networks_too_large_for_straight_line_python(tmp_path):
     from explainer import numeric
 
