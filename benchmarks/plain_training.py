@@ -2,7 +2,7 @@
 Python, with lists and loops, the way one would without explainer.
 
 Sigmoid neurons, E = Σ ½ (target − out)², one sample; the same arithmetic as
-``explainer.numeric.train`` (simultaneous or sequential update).
+``explainer.maths.numeric.train`` (simultaneous or sequential update).
 """
 
 from __future__ import annotations

@@ -120,8 +120,9 @@ def training(runs: int) -> None:
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import explainer
-    from explainer import numeric, numpy_training
-    from explainer.network import Network
+    from explainer.maths import numpy_training
+    from explainer.maths.training import train
+    from explainer.maths.network import Network
     from plain_training import plain_python_training
 
     network = Network(explainer.load_spec())
@@ -135,7 +136,7 @@ def training(runs: int) -> None:
             times.append(time.perf_counter() - start)
         return statistics.median(times), result
 
-    ours, trained = best_of(lambda: numeric.train(network, rounds))
+    ours, trained = best_of(lambda: train(network, rounds))
     matrices, trained_numpy = best_of(lambda: numpy_training.train_numpy(network, rounds))
     plain, (error, outputs) = best_of(lambda: plain_python_training(network.spec, rounds))
     difference = max(abs(a - b) for a, b in zip((trained.error, *trained.outputs[0]), (error, *outputs)))

@@ -1,24 +1,29 @@
 """explainer: complete, step-by-step backpropagation derivations.
 
     >>> import explainer
-    >>> d = explainer.derive()          # the built-in example
-    >>> d.values["out_h1"]              # doctest: +SKIP
-    >>> print(d.to_markdown())          # doctest: +SKIP
+    >>> d = explainer.derive()                  # the built-in example
+    >>> d.values["out_h1"]                      # doctest: +SKIP
+    >>> print(d.to_markdown())                  # doctest: +SKIP
+    >>> explainer.check("out_h1 = 0.5933", d)   # doctest: +SKIP
 
-The heavy parts (SymPy, numpy) load on first use, so ``explainer --help``
-starts at once.
+The public API is this module's ``__all__``; everything else is importable
+from its stage's sub-package (``explainer.spec``, ``.maths``, ``.outputs``,
+``.grading``, ``.exercises``, ``.integrations``) but not promised.  The heavy
+parts (SymPy, numpy) load on first use, so ``explainer --help`` starts at once.
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["load_spec", "derive", "Derivation", "Spec", "SpecError", "ExplainerError", "__version__"]
+__all__ = ["load_spec", "derive", "check", "exercise", "Derivation", "Spec", "SpecError", "ExplainerError",
+           "__version__"]
 
-from .errors import ExplainerError, SpecError
+from .spec.errors import ExplainerError, SpecError
 
 # Where each public name lives; modules load on first use (``explainer --help``
 # must not pay for reading specs, let alone for SymPy).
-_LAZY = {"load_spec": ".spec", "Spec": ".spec", "derive": ".derivation", "Derivation": ".derivation"}
+_LAZY = {"load_spec": ".spec.reading", "Spec": ".spec.reading",
+         "derive": ".integrations.jupyter", "Derivation": ".integrations.jupyter"}
 
 
 def __getattr__(name: str):
@@ -27,3 +32,26 @@ def __getattr__(name: str):
 
         return getattr(importlib.import_module(_LAZY[name], __name__), name)
     raise AttributeError(f"module 'explainer' has no attribute {name!r}")
+
+
+def check(answers: str, derivation=None, source: str = "<answers>"):
+    """Every claim of an answer sheet (its text) judged against ``derivation``
+    (by default the built-in example's): a tuple of verdicts, in sheet order."""
+    from .grading.check import check_answers
+
+    return check_answers(answers, __getattr__("derive")() if derivation is None else derivation, source)
+
+
+def exercise(spec=None, student: str = "1", seed: str | int = 1, *, decimals: int | None = None,
+             digits: int | None = None, formats=("markdown", "latex"), detail: str = "full") -> dict[str, str]:
+    """One student's exercise: the variant of ``spec`` drawn for ``student`` from
+    ``seed``, as files by their path inside an exercise folder (the question
+    sheets, the worked solutions with their figures and the answer key)."""
+    from .exercises.sheets import student_files
+    from .exercises.variants import nice_variant
+    from .outputs.formatting import NumberFormat
+
+    number_format = NumberFormat(digits=digits) if digits is not None else NumberFormat(
+        decimals=9 if decimals is None else decimals)
+    spec = spec if isinstance(spec, __getattr__("Spec")) else __getattr__("load_spec")(spec)
+    return student_files(nice_variant(spec, seed, student, number_format), number_format, formats, detail)

@@ -15,8 +15,8 @@ import os
 import sys
 
 from . import __version__
-from .errors import ExplainerError
-from .vocabulary import COLUMNS, PAPERS
+from .spec.errors import ExplainerError
+from .spec.vocabulary import COLUMNS, PAPERS
 
 FORMATS = ("markdown", "latex", "html", "pdf", "values-tex")
 # --format all: the cheap ones.  A PDF needs TeX, and HTML's MathML conversion
@@ -171,7 +171,7 @@ def write_atomically(path, content: str | bytes) -> None:
 
 def _render(args) -> int:
     from . import derive, load_spec
-    from .spec import with_overrides
+    from .spec.reading import with_overrides
 
     formats = ALL if args.format == "all" else (args.format,)
     if args.flavor and "markdown" not in formats:
@@ -210,7 +210,7 @@ def _handout_options(args) -> dict:
 
 def _document(derivation, fmt: str, path, options: dict, flavor: str | None) -> tuple[str | bytes, dict]:
     """One format's document, and the figures to write beside it (Markdown's SVG files, by path)."""
-    from .render import render, render_with_figures
+    from .outputs.render import render, render_with_figures
 
     if fmt == "markdown":
         prefix = path.stem if path is not None else None
@@ -219,14 +219,14 @@ def _document(derivation, fmt: str, path, options: dict, flavor: str | None) -> 
     if fmt in ("latex", "html"):
         return render(derivation, fmt, **options), {}
     if fmt == "pdf":
-        from .pdf import compile_pdf
+        from .outputs.pdf import compile_pdf
 
         pdf, report = compile_pdf(derivation.to_latex(**options))
         name = path.name if path is not None else "the PDF"
         for problem in report.problems():
             print(f"explainer: warning: {name}: {problem}", file=sys.stderr)
         return pdf, {}
-    from .macros import values_tex
+    from .outputs.macros import values_tex
 
     return values_tex(derivation, decimals=options["decimals"], digits=options["digits"]), {}
 
@@ -258,8 +258,8 @@ def _check(args) -> int:
         return _check_class(args)
     _refuse(args.keys or args.output, "--keys and --output are for a folder of sheets; ANSWERS is one sheet")
     derivation, against = _graded_against(args)
-    from .check import check_answers
-    from .report import exit_status, report
+    from .grading.check import check_answers
+    from .grading.report import exit_status, report
 
     source = "<stdin>" if args.answers == "-" else args.answers
     text = _answers_text(args.answers, source)
@@ -272,7 +272,7 @@ def _check(args) -> int:
 
 def _graded_against(args):
     """The derivation a sheet is checked against, and the words that name it."""
-    from .spec import load_spec
+    from .spec.reading import load_spec
 
     spec_name = args.spec or "the built-in example"
     if args.key:
@@ -283,8 +283,8 @@ def _graded_against(args):
         return _derived(key.spec), f"{args.key} (student {key.student})"
     if args.student or args.seed:
         _refuse(not (args.student and args.seed), "--student and --seed go together: the variant of that student")
-        from .roster import checked_id
-        from .variants import nice_variant
+        from .exercises.roster import checked_id
+        from .exercises.variants import nice_variant
 
         student = checked_id(args.student, "--student")
         variant = nice_variant(load_spec(args.spec), args.seed, student, _number_format(args))
@@ -294,7 +294,7 @@ def _graded_against(args):
 
 
 def _derived(spec):
-    from .derivation import derive
+    from .outputs.document import derive
 
     return derive(spec)
 
@@ -313,10 +313,10 @@ def _check_class(args) -> int:
         derivations = _key_derivations(args.keys, sheets)
     else:
         derivations = _seed_derivations(args, sheets)
-    from .check import check_answers
-    from .errors import AnswersError
-    from .nice import worked_by_hand
-    from .summary import Graded, all_passed, class_summary
+    from .exercises.nice import worked_by_hand
+    from .grading.check import check_answers
+    from .grading.summary import Graded, all_passed, class_summary
+    from .spec.errors import AnswersError
 
     graded = []
     for student, derivation in derivations.items():
@@ -343,7 +343,7 @@ def _sheets(folder: str) -> dict:
     """Each student's sheet in ``folder``, by the id its name starts with (alice.txt → alice)."""
     from pathlib import Path
 
-    from .roster import checked_id
+    from .exercises.roster import checked_id
 
     sheets = {}
     for path in sorted(Path(folder).iterdir()):
@@ -374,21 +374,21 @@ def _key_derivations(folder: str, sheets: dict) -> dict:
 
 
 def _seed_derivations(args, sheets: dict) -> dict:
-    from .spec import load_spec
-    from .variants import nice_variant
+    from .exercises.variants import nice_variant
+    from .spec.reading import load_spec
 
     spec, number_format = load_spec(args.spec), _number_format(args)
     return {student: nice_variant(spec, args.seed, student, number_format).derivation for student in sheets}
 
 
 def _answer_key(path: str):
-    from .exercise import read_key
+    from .exercises.sheets import read_key
 
     return read_key(_answers_text(path, path), path)
 
 
 def _number_format(args):
-    from .formatting import NumberFormat
+    from .outputs.formatting import NumberFormat
 
     if args.digits is not None:
         return NumberFormat(digits=args.digits)
@@ -407,16 +407,16 @@ def _refuse_precision(args, why: str) -> None:
 def _exercise(args) -> int:
     from pathlib import Path
 
-    from .roster import numbered, read_roster
-    from .spec import load_spec
+    from .exercises.roster import numbered, read_roster
+    from .spec.reading import load_spec
 
     spec = load_spec(args.spec)
     if args.students is not None:
         students = read_roster(_answers_text(args.students, args.students), args.students)
     else:
         students = numbered(args.count)
-    from .exercise import student_files
-    from .variants import nice_variant
+    from .exercises.sheets import student_files
+    from .exercises.variants import nice_variant
 
     number_format = _number_format(args)
     formats = EXERCISE_FORMATS if args.format == "all" else (args.format,)
@@ -435,7 +435,7 @@ def _exercise(args) -> int:
 def _answers_text(path: str, source: str) -> str:
     from pathlib import Path
 
-    from .errors import AnswersError
+    from .spec.errors import AnswersError
 
     try:
         raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()

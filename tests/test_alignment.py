@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from explainer.alignment import same_shape, substituted_numbers
-from explainer.formulas import keys, replaced, without_each_minus
-from explainer.notation import Add, Exp, Frac, Mul, Neg, Num, Paren, Partial, Sym, evaluate, latex
+from explainer.grading.alignment import same_shape, substituted_numbers
+from explainer.grading.formula_parts import keys, replaced, without_each_minus
+from explainer.maths.formulas import Add, Exp, Frac, Mul, Neg, Num, Paren, Partial, Sym, evaluate, latex
 
 
 def s(key: str) -> Sym:
@@ -68,7 +68,7 @@ def test_a_formula_without_minus_signs_has_no_variants(node):
 
 
 def test_one_occurrence_replaced():
-    from explainer.formulas import name_keys, replaced_one
+    from explainer.grading.formula_parts import name_keys, replaced_one
 
     assert name_keys(DERIVATIVE) == ("out_o1", "out_o1")
     assert name_keys(replaced_one(DERIVATIVE, 1, "net_o1")) == ("out_o1", "net_o1")

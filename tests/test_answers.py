@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from explainer.answers import Claim, normalised, parse_answers
-from explainer.errors import AnswersError, ExplainerError
-from explainer.names import Names
-from explainer.notation import latex
+from explainer.grading.answers import Claim, normalised, parse_answers
+from explainer.spec.errors import AnswersError, ExplainerError
+from explainer.grading.names import Names
+from explainer.maths.formulas import latex
 
 SOURCE = Path(__file__).parent / "data" / "step-by-step-backpropagation.md"
 
@@ -209,7 +209,7 @@ def test_the_source_document(names):
 
 
 def _names(node):
-    from explainer.formulas import leaves
-    from explainer.notation import Num
+    from explainer.grading.formula_parts import leaves
+    from explainer.maths.formulas import Num
 
     return [leaf for leaf in leaves(node) if not isinstance(leaf, Num)]

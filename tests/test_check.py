@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import explainer
-from explainer.check import check_answers, passed
+from explainer.grading.check import check_answers, passed
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
@@ -228,7 +228,7 @@ def test_how_far_a_number_may_be_and_still_pass(default_derivation):
 
     import mpmath
 
-    from explainer.check import MAX_ROUNDING_UNITS, passing_distance
+    from explainer.grading.check import MAX_ROUNDING_UNITS, passing_distance
 
     distance = passing_distance(default_derivation)
     nine = Decimal("1e-9")

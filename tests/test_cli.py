@@ -128,7 +128,7 @@ def test_help_and_version_do_not_load_sympy_or_numpy():
 
 
 def test_numpy_is_loaded_only_for_networks_too_large_for_straight_line_python(tmp_path):
-    from explainer import numeric
+    from explainer.maths import training
 
     def loaded(*args: str) -> str:
         probe = (
@@ -142,7 +142,7 @@ def test_numpy_is_loaded_only_for_networks_too_large_for_straight_line_python(tm
         return result.stderr.strip().splitlines()[-1]
 
     assert loaded("render", "--output", str(tmp_path)) == "NUMPY False"
-    wide = numeric.SCALAR_LIMIT + 1  # weights of a 1-(wide)-1 network: 2 · wide
+    wide = training.SCALAR_LIMIT + 1  # weights of a 1-(wide)-1 network: 2 · wide
     spec = {"network": {"layers": [1, wide, 1], "weights": [[[0.1]] * wide, [[0.1] * wide]], "biases": [0, 0]},
             "data": {"inputs": [1], "targets": [0.5]}, "training": {"iterations": 2}}
     (tmp_path / "wide.json").write_text(json.dumps(spec))
@@ -186,7 +186,7 @@ def test_the_default_render_does_not_load_the_html_converter(tmp_path):
     probe = (
         "import sys; from explainer.cli import main\n"
         f"main(['render', '--output', {str(tmp_path)!r}])\n"
-        "print('LOADED', 'latex2mathml' in sys.modules, 'explainer.html' in sys.modules)"
+        "print('LOADED', 'latex2mathml' in sys.modules, 'explainer.outputs.html' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert "LOADED False False" in result.stdout, result.stderr
@@ -200,7 +200,8 @@ def test_help_names_the_new_format_and_flavors():
 
 
 def test_the_command_line_knows_the_renderers_formats_and_flavors():
-    from explainer import cli, render
+    from explainer import cli
+    from explainer.outputs import render
 
     # The command line writes every format the renderer has, and two more of its own (pdf, values-tex).
     assert set(render.FORMATS) < set(cli.FORMATS) and cli.FLAVORS == render.FLAVORS

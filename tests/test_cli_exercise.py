@@ -18,9 +18,9 @@ import pytest
 
 import explainer
 from explainer.cli import main
-from explainer.exercise import answer_key
-from explainer.formatting import NumberFormat
-from explainer.variants import nice_variant
+from explainer.exercises.sheets import answer_key
+from explainer.outputs.formatting import NumberFormat
+from explainer.exercises.variants import nice_variant
 
 from conftest import run_cli
 

@@ -20,9 +20,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import explainer
-from explainer import numeric, numpy_training
-from explainer.derivation import composed_error
-from explainer.network import Network
+from explainer.maths import numpy_training, scalar_training
+from explainer.maths.derivation import composed_error
+from explainer.maths.network import Network
 
 DIGITS = 50
 STEP = mpmath.mpf("1e-20")
@@ -260,7 +260,7 @@ def derived(request):
 def test_the_matrix_is_small_enough_for_the_packages_own_sympy_check():
     # The derivation differentiates the composed error itself for these
     # networks, so each gradient is checked by SymPy twice: there and here.
-    from explainer.checks import COMPOSED_OPERATIONS
+    from explainer.maths.checks import COMPOSED_OPERATIONS
 
     for param in CASES:
         case = param.values[0]
@@ -358,7 +358,7 @@ def assume_smooth(case: Case) -> None:
 def test_the_two_float_loops_agree_with_each_other_and_with_the_exact_first_round(derived):
     case, d = derived
     network = d.network
-    scalar, vectors = numeric.train_scalar(network, 1), numpy_training.train_numpy(network, 1)
+    scalar, vectors = scalar_training.train_scalar(network, 1), numpy_training.train_numpy(network, 1)
     for trained in (scalar, vectors):
         assert trained.error == pytest.approx(float(d.values["E_total@1"]), abs=1e-12)
         for w, value in zip(network.weights, trained.weights):
@@ -367,7 +367,7 @@ def test_the_two_float_loops_agree_with_each_other_and_with_the_exact_first_roun
         if case.train_biases:
             for b, value in zip(network.biases, trained.biases):
                 assert value == pytest.approx(float(d.values[b.updated_key]), abs=1e-12), b.key
-    scalar, vectors = numeric.train_scalar(network, 40), numpy_training.train_numpy(network, 40)
+    scalar, vectors = scalar_training.train_scalar(network, 40), numpy_training.train_numpy(network, 40)
     assert scalar.error == pytest.approx(vectors.error, abs=1e-12, rel=1e-10)
     assert scalar.weights == pytest.approx(vectors.weights, abs=1e-12, rel=1e-10)
     assert scalar.biases == pytest.approx(vectors.biases, abs=1e-12, rel=1e-10)
@@ -474,9 +474,9 @@ def test_sequential_update_with_every_feature(case):
             assert_close(d.values[f"dE_total/d{p.key}{suffix}"], expected[p.key], mpmath.mpf("1e-15"), p.key)
     for w in network.weights_into_layer(last):
         assert d.values[f"dnet_{w.target.name}/dout_{w.source.name}{suffix}"] == d.values[f"{w.key}+{suffix}"]
-    for trained in (numeric.train_scalar(network, 1), numpy_training.train_numpy(network, 1)):
+    for trained in (scalar_training.train_scalar(network, 1), numpy_training.train_numpy(network, 1)):
         assert trained.error == pytest.approx(float(d.values["E_total@1"]), abs=1e-12)
-    assert numeric.train_scalar(network, 30).error == pytest.approx(numpy_training.train_numpy(network, 30).error, abs=1e-12)
+    assert scalar_training.train_scalar(network, 30).error == pytest.approx(numpy_training.train_numpy(network, 30).error, abs=1e-12)
 
 
 def test_softplus_at_exactly_zero():

@@ -2,7 +2,7 @@
 
 The reference in this file is deliberately plain: a forward pass in mpmath at
 50 digits, gradients as central differences of E_total, and a training loop in
-pure-Python floats.  It shares no code with ``explainer.numeric``.
+pure-Python floats.  It shares no code with ``explainer.maths.numeric``.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import explainer
-import explainer.functions as functions
-import explainer.numeric as numeric
-from explainer.errors import DerivationMismatch
-from explainer.notation import Add, Mul, Num, Paren
+import explainer.maths.functions as functions
+import explainer.maths.numeric as numeric
+from explainer.spec.errors import DerivationMismatch
+from explainer.maths.formulas import Add, Mul, Num, Paren
 
-# The module of ``explainer.derive`` (its name may change; the function is the API).
-derivation_module = importlib.import_module(explainer.derive.__module__)
+# The module that derives (the public ``explainer.derive`` adds the documents to its result).
+derivation_module = importlib.import_module("explainer.maths.derivation")
 
 DIGITS = 50
 STEP = mpmath.mpf("1e-20")  # central-difference step: O(h²) = 1e-40, rounding 1e-30
@@ -90,7 +90,7 @@ def random_net(layers, per_neuron_biases: bool, seed: int, update: str = "simult
                update=update)
 
 
-# --- Names, as DESIGN.md and explainer.network document them ---------------------
+# --- Names, as DESIGN.md and explainer.maths.network document them ---------------------
 
 
 def neuron_name(layers, layer: int, j: int) -> str:

@@ -9,9 +9,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from explainer import diagram
-from explainer.network import Network
-from explainer.spec import load_spec
+from explainer.outputs import diagram
+from explainer.maths.network import Network
+from explainer.spec.reading import load_spec
 from conftest import require_tool
 
 SVG = "{http://www.w3.org/2000/svg}"

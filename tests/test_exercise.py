@@ -10,15 +10,15 @@ from decimal import Decimal
 import pytest
 
 import explainer
-from explainer.answers import parse_answers
-from explainer.check import check_answers
-from explainer.errors import ExerciseError, SpecError
-from explainer.exercise import answer_key, asked_by_section, question_sheet, read_key, student_files, worked_solution
-from explainer.formatting import NumberFormat
-from explainer.names import Names
-from explainer.nice import first_problem, worked_by_hand
-from explainer.spec import spec_mapping
-from explainer.variants import nice_variant
+from explainer.grading.answers import parse_answers
+from explainer.grading.check import check_answers
+from explainer.spec.errors import ExerciseError, SpecError
+from explainer.exercises.sheets import answer_key, asked_by_section, question_sheet, read_key, student_files, worked_solution
+from explainer.outputs.formatting import NumberFormat
+from explainer.grading.names import Names
+from explainer.exercises.nice import first_problem, worked_by_hand
+from explainer.spec.reading import spec_mapping
+from explainer.exercises.variants import nice_variant
 
 from conftest import WIDE_HIDDEN_DEEP, katex_failures
 from test_flavors import github_formulas

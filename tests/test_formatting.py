@@ -1,4 +1,4 @@
-"""Tests of explainer.formatting: how computed values are printed.
+"""Tests of explainer.outputs.formatting: how computed values are printed.
 
 DESIGN.md, "Numbers": 9 decimal places by default, trailing zeros stripped,
 "0" for zero, optionally significant digits instead of places, and scientific
@@ -16,7 +16,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from explainer.formatting import NumberFormat, to_decimal
+from explainer.outputs.formatting import NumberFormat, to_decimal
 
 SCIENTIFIC = re.compile(r"^(-?\d+(?:\.\d+)?) \\times 10\^\{(-?\d+)\}$")
 

@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 import sympy
 
-import explainer.numeric as numeric
-from explainer.errors import DerivationMismatch
-from explainer.functions import ACTIVATIONS, LOSSES, PAIRINGS, activation, check_derivatives
-from explainer.notation import (
+import explainer.maths.numeric as numeric
+from explainer.spec.errors import DerivationMismatch
+from explainer.maths.functions import ACTIVATIONS, LOSSES, PAIRINGS, activation, check_derivatives
+from explainer.maths.formulas import (
     Add, Cases, Exp, Greater, Log, Max, Mul, Neg, Num, Paren, Sym, Tanh, compile_function, evaluate, latex, python,
     rekey, substitute, to_sympy,
 )
-from explainer.spec import ACTIVATIONS as SPEC_ACTIVATIONS
-from explainer.spec import LOSSES as SPEC_LOSSES
+from explainer.spec.reading import ACTIVATIONS as SPEC_ACTIVATIONS
+from explainer.spec.reading import LOSSES as SPEC_LOSSES
 
 NET, OUT, TARGET = Sym("net_{o1}", "net"), Sym("out_{o1}", "out"), Sym("target_{o1}", "target")
 ELEMENTWISE = [name for name, act in ACTIVATIONS.items() if not act.coupled]

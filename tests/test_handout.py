@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import explainer
-from explainer.spec import with_overrides
+from explainer.spec.reading import with_overrides
 from test_diagram import SHAPES
 from test_render import DEEP, parse_markdown
 
@@ -70,7 +70,7 @@ def test_equation_numbers_number_each_equation_once_on_its_last_line():
 
 
 def test_markdown_refers_to_its_figures_beside_it(default_derivation):
-    from explainer.render import render_with_figures
+    from explainer.outputs.render import render_with_figures
 
     text, figures = render_with_figures(default_derivation, "markdown", figure_prefix="my notes (v2)")
     assert sorted(figures) == ["my notes (v2)-loss.svg", "my notes (v2)-network.svg"]

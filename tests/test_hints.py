@@ -9,7 +9,7 @@ import mpmath
 import pytest
 
 import explainer
-from explainer.check import check_answers
+from explainer.grading.check import check_answers
 
 
 def only(sheet: str, derivation, key: str | None = None):
@@ -134,8 +134,8 @@ def test_hints_of_the_other_verdicts(d):
 
 
 def test_the_slips_that_need_no_number_written(d):
-    from explainer.hints import Slips
-    from explainer.names import Names
+    from explainer.grading.hints import Slips
+    from explainer.grading.names import Names
 
     slips = Slips(d, Names(d))
     e_o1 = {hint.kind: value for hint, value in slips.alternatives("E_o1")}

@@ -15,7 +15,7 @@ import pytest
 
 import explainer
 from conftest import ROOT, katex_failures, require_tool, shipped_and_other_specs
-from explainer.html import mathml
+from explainer.outputs.html import mathml
 
 SPECS = shipped_and_other_specs()
 KEY_NUMBERS = ("0.593269992", "0.298371109", "0.082167041", "0.35891648", "0.000438568")

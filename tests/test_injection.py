@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 
 import explainer
 from conftest import require_tool
-from explainer import pdf
-from explainer.spec import with_overrides
+from explainer.outputs import pdf
+from explainer.spec.reading import with_overrides
 from test_render import inline_children, parse_markdown
 
 HOSTILE = {

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 import explainer
-from explainer import limits
-from explainer.errors import SpecError
-from explainer.render import render
+from explainer.spec import limits
+from explainer.spec.errors import SpecError
+from explainer.outputs.render import render
 
 
 def spec(layers, iterations=1, weight=0.1, **network):

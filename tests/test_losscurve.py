@@ -8,9 +8,9 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import explainer
-from explainer import losscurve
-from explainer.formatting import NumberFormat
-from explainer.render import Latex, Markdown
+from explainer.outputs import losscurve
+from explainer.outputs.formatting import NumberFormat
+from explainer.outputs.render import Latex, Markdown
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 import explainer
-from explainer.macros import values_tex
+from explainer.outputs.macros import values_tex
 from conftest import require_tool, run_cli
 from test_render import DEEP
 

@@ -31,7 +31,7 @@ iterations = 20
 def convert(text: str, **settings) -> str:
     markdown = require_module("markdown")
     require_module("pymdownx")
-    from explainer.markdown_extension import ExplainerExtension
+    from explainer.integrations.markdown_extension import ExplainerExtension
 
     return markdown.markdown(text, extensions=[ExplainerExtension(**settings)])
 
@@ -85,7 +85,7 @@ def test_every_formula_parses_in_katex():
     ],
 )
 def test_a_bad_block_is_one_explainer_error_naming_it(text, message):
-    from explainer.errors import ExplainerError
+    from explainer.spec.errors import ExplainerError
 
     with pytest.raises(ExplainerError) as raised:
         convert(text)
@@ -95,7 +95,7 @@ def test_a_bad_block_is_one_explainer_error_naming_it(text, message):
 def test_a_real_mkdocs_site_builds_with_the_derivation(tmp_path):
     require_module("mkdocs")
     (tmp_path / "docs").mkdir()
-    (tmp_path / "mkdocs.yml").write_text("site_name: Course\nmarkdown_extensions:\n  - explainer.markdown_extension\n")
+    (tmp_path / "mkdocs.yml").write_text("site_name: Course\nmarkdown_extensions:\n  - explainer.integrations.markdown_extension\n")
     (tmp_path / "docs" / "index.md").write_text(textwrap.dedent("""\
         # Backpropagation
 

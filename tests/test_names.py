@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import explainer
-from explainer.names import Names, canonical
+from explainer.grading.names import Names, canonical
 
 DEEP = {
     "network": {

@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 
 import explainer
-from explainer import nice
-from explainer.formatting import NumberFormat
-from explainer.nice import (
+from explainer.exercises import nice
+from explainer.outputs.formatting import NumberFormat
+from explainer.exercises.nice import (
     RULES, equal_parameters, error_grows, first_problem, hidden_slip, last_digit, saturated_neuron, value_too_small,
     worked_by_hand,
 )

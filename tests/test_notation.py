@@ -1,4 +1,4 @@
-"""Tests of explainer.notation: formula records, their LaTeX, substitution, values and line breaking."""
+"""Tests of explainer.maths.formulas: formula records, their LaTeX, substitution, values and line breaking."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from explainer.numeric import LIBRARIES
-from explainer.notation import (
+from explainer.maths.numeric import LIBRARIES
+from explainer.maths.formulas import (
     Add,
     Arrow,
     Exp,

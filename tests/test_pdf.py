@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import explainer
-from explainer import pdf
-from explainer.spec import with_overrides
+from explainer.outputs import pdf
+from explainer.spec.reading import with_overrides
 from conftest import ROOT, require_tool, run_cli
 from test_diagram import SHAPES
 from test_render import DEEP

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import explainer
-from explainer import numeric
-from explainer.render import render
+from explainer.maths import numeric
+from explainer.outputs.render import render
 
 two_decimals = st.integers(-300, 300).map(lambda n: n / 100)
 unit = st.integers(0, 100).map(lambda n: n / 100)

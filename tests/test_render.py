@@ -293,7 +293,7 @@ def test_diverging_training_is_said_so_not_a_crash():
 
 
 def test_non_finite_numbers_are_printed_not_refused():
-    from explainer.formatting import NumberFormat
+    from explainer.outputs.formatting import NumberFormat
 
     assert NumberFormat()(mpmath.mpf("nan")) == r"\text{NaN}"
     assert NumberFormat()(mpmath.mpf("-inf")) == r"-\infty"

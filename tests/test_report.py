@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from markdown_it import MarkdownIt
 
-from explainer.check import check_answers
-from explainer.report import exit_status, report
+from explainer.grading.check import check_answers
+from explainer.grading.report import exit_status, report
 
 SHEET = "\n".join([
     "out_h1 = 0.593269992",
@@ -104,8 +104,8 @@ def test_an_unknown_format_is_refused(verdicts):
     ("swapped", {"pair": ("i1", "i2")}, "matches i1 and i2 exchanged throughout"),
 ])
 def test_the_words_of_each_hint(kind, facts, words):
-    from explainer.hints import Hint
-    from explainer.render import environment
+    from explainer.grading.hints import Hint
+    from explainer.outputs.render import environment
 
     text = str(environment().get_template("check.j2").module.hint(Hint(kind, facts), str, lambda key: key))
     assert words in text

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from explainer.errors import ExerciseError
-from explainer.roster import checked_id, numbered, read_roster
+from explainer.spec.errors import ExerciseError
+from explainer.exercises.roster import checked_id, numbered, read_roster
 
 
 def test_a_roster_in_its_order():

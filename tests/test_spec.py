@@ -1,4 +1,4 @@
-"""Tests of explainer.spec: the built-in example, the three formats, and every malformed spec."""
+"""Tests of explainer.spec.reading: the built-in example, the three formats, and every malformed spec."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from explainer.errors import SpecError
-from explainer.spec import (
+from explainer.spec.errors import SpecError
+from explainer.spec.reading import (
     BUILTIN_NAME,
     Sample,
     Spec,
@@ -110,7 +110,7 @@ def test_builtin_keeps_the_numbers_as_written():
 
 
 def test_builtin_and_examples_copy_are_identical():
-    shipped = (ROOT / "explainer" / "backpropagation-example.toml").read_bytes()
+    shipped = (ROOT / "explainer" / "spec" / "backpropagation-example.toml").read_bytes()
     example = (ROOT / "examples" / "backpropagation-example.toml").read_bytes()
     assert shipped == example
 
@@ -127,7 +127,7 @@ def test_spec_is_frozen():
 
 
 def test_import_does_not_pull_in_sympy_or_numpy():
-    code = "import sys, explainer.spec; print(sorted({'sympy', 'numpy'} & set(sys.modules)))"
+    code = "import sys, explainer.spec.reading; print(sorted({'sympy', 'numpy'} & set(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
 
@@ -534,7 +534,7 @@ def test_source_is_the_path_as_given(tmp_path, monkeypatch):
 
 
 def test_the_mapping_of_a_spec_reads_back_as_the_spec():
-    from explainer.spec import spec_from_mapping, spec_mapping
+    from explainer.spec.reading import spec_from_mapping, spec_mapping
 
     from conftest import shipped_and_other_specs
 
@@ -548,7 +548,7 @@ def test_the_mapping_of_a_spec_reads_back_as_the_spec():
 
 
 def test_the_mapping_keeps_the_other_fields_of_a_spec_at_the_top_level():
-    from explainer.spec import Spec, spec_mapping
+    from explainer.spec.reading import Spec, spec_mapping
 
     @dataclasses.dataclass(frozen=True)
     class Layout:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from explainer.errors import SpecError
-from explainer.spec import Handout, load_spec, parse_spec_text, with_overrides
+from explainer.spec.errors import SpecError
+from explainer.spec.reading import Handout, load_spec, parse_spec_text, with_overrides
 from test_spec import BASE_TOML
 
 

@@ -17,12 +17,12 @@ from test_markdown_extension import KEY_NUMBERS, SMALL_SPEC
 
 
 def build(tmp_path, pages: dict[str, str], builder: str = "html") -> subprocess.CompletedProcess:
-    """``sphinx-build -W`` (every warning an error) of a site whose conf.py names only explainer.sphinx."""
+    """``sphinx-build -W`` (every warning an error) of a site whose conf.py names only explainer.integrations.sphinx."""
     require_module("sphinx")
     require_module("myst_parser")
     source = tmp_path / "src"
     source.mkdir()
-    (source / "conf.py").write_text('project = "Course"\nextensions = ["explainer.sphinx"]\n')
+    (source / "conf.py").write_text('project = "Course"\nextensions = ["explainer.integrations.sphinx"]\n')
     toctree = "\n".join(f"   {name.rsplit('.', 1)[0]}" for name in pages)
     (source / "index.rst").write_text(f"Course\n======\n\n.. toctree::\n\n{toctree}\n")
     for name, text in pages.items():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
-from explainer.check import Verdict
-from explainer.summary import Graded, all_passed, class_summary, final_verdicts
+from explainer.grading.check import Verdict
+from explainer.grading.summary import Graded, all_passed, class_summary, final_verdicts
 
 ASKED = ("net_h1", "out_h1", "E_total")
 

@@ -12,8 +12,9 @@ import dataclasses
 import pytest
 
 import explainer
-import explainer.numeric as numeric
-import explainer.numpy_training as numpy_training
+import explainer.maths.numeric as numeric
+import explainer.maths.numpy_training as numpy_training
+import explainer.maths.scalar_training as scalar_training
 from test_derive import SOURCE_NET, random_net, train
 
 
@@ -43,14 +44,14 @@ def test_history_rounds_of_long_runs_are_log_spaced_from_first_to_last(iteration
                          ids=["source", "2-3-2-2"])
 def test_both_loops_record_the_same_history(net, update):
     network = network_of(dataclasses.replace(net, update=update))
-    scalar = numeric.train_scalar(network, 1000)
+    scalar = scalar_training.train_scalar(network, 1000)
     vector = numpy_training.train_numpy(network, 1000)
     assert [k for k, _ in scalar.history] == [k for k, _ in vector.history] == list(numeric.history_rounds(1000))
     for (_, a), (_, b) in zip(scalar.history, vector.history):
         assert a == pytest.approx(b, rel=1e-12)
 
 
-@pytest.mark.parametrize("train_with", [numeric.train_scalar, numpy_training.train_numpy])
+@pytest.mark.parametrize("train_with", [scalar_training.train_scalar, numpy_training.train_numpy])
 def test_history_is_the_error_after_each_recorded_round(train_with):
     net = random_net((2, 3, 2), per_neuron_biases=False, seed=3)
     training = train_with(network_of(net), 30)

@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 
 import explainer
-from explainer import variants
-from explainer.errors import ExerciseError
-from explainer.formatting import NumberFormat
-from explainer.nice import first_problem
-from explainer.variants import draw, nice_variant
+from explainer.exercises import variants
+from explainer.spec.errors import ExerciseError
+from explainer.outputs.formatting import NumberFormat
+from explainer.exercises.nice import first_problem
+from explainer.exercises.variants import draw, nice_variant
 
 from conftest import THREE_INPUTS_ONE_OUTPUT, WIDE_HIDDEN_DEEP
 

@@ -1,0 +1,162 @@
+"""The rules a variant must pass to make a good exercise, each a named check on its derivation.
+
+A drawn network can make a poor exercise: a saturated sigmoid whose
+gradients all but vanish, a value too small to write at the precision the
+sheet asks for, an error that grows after the update (while the worked
+solution says it went down), two parameters of a kind with the same size, or
+numbers so close that a common slip cannot be told from the right answer.
+Each rule below looks for one of these in a derivation and returns the first
+case it finds, in words, or None.  The rules run cheapest first; the last
+re-derives the spec for some slips.
+
+The rules read the number format of the sheet: whether a value is too small
+or a slip changes the shown digits depends on how many digits are asked for.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import mpmath
+
+from ..outputs.formatting import MIN_SIGNIFICANT, NumberFormat, to_decimal
+
+# Beyond this |net| the sigmoid is nearly flat (its slope below 0.05): the
+# neuron is saturated and the gradients through it nearly vanish.
+MAX_NET = 3
+# A slip that moves a value by less than this (relative) leaves it as it is:
+# the slip does not touch that quantity.
+UNTOUCHED = mpmath.mpf("1e-30")
+# Slips made throughout the derivation rather than in one step: they show
+# first where they first change a value, and are carried forward from there.
+THROUGHOUT = ("update", "swapped")
+
+
+def worked_by_hand(derivation) -> tuple[str, ...]:
+    """The quantities an exercise asks for, in document order: all but the values after many rounds."""
+    return tuple(key for key in derivation.values if _rounds(key) <= 1)
+
+
+def _rounds(key: str) -> int:
+    _, at, rounds = key.partition("@")
+    return int(rounds) if at else 0
+
+
+def last_digit(value, number_format: NumberFormat) -> Decimal:
+    """One unit in the last digit ``number_format`` shows of ``value``."""
+    exact = to_decimal(value)
+    if number_format.digits is not None:
+        return Decimal(1).scaleb(exact.adjusted() - number_format.digits + 1)
+    if "\\times" in number_format(value):
+        # Too small for fixed point: shown with this many significant digits instead.
+        return Decimal(1).scaleb(exact.adjusted() - max(number_format.decimals, MIN_SIGNIFICANT) + 1)
+    return Decimal(1).scaleb(-number_format.decimals)
+
+
+# --- the rules ----------------------------------------------------------------------------
+
+
+def saturated_neuron(derivation, number_format: NumberFormat) -> str | None:
+    """A neuron whose total net input is beyond ±MAX_NET."""
+    for key, value in derivation.values.items():
+        if key.startswith("net_") and abs(value) > MAX_NET:
+            return f"{key} = {number_format(value)} saturates its neuron (|net| > {MAX_NET})"
+    return None
+
+
+def value_too_small(derivation, number_format: NumberFormat) -> str | None:
+    """A value (a gradient, say) that rounds to zero, or to too few digits, at the sheet's precision.
+
+    The document would then switch it to scientific notation, which the
+    sheet's "round to N decimal places" does not ask for.
+    """
+    for key in worked_by_hand(derivation):
+        value = derivation.values[key]
+        if "\\times" in number_format(value):
+            return f"{key} = {NumberFormat(digits=MIN_SIGNIFICANT)(value)} is too small to write at this precision"
+    return None
+
+
+def error_grows(derivation, number_format: NumberFormat) -> str | None:
+    """An error that does not go down after one round (and after all the rounds)."""
+    values = derivation.values
+    errors = [(key, values[key]) for key in values if key.startswith("E_total")]
+    for (before_key, before), (after_key, after) in zip(errors, errors[1:]):
+        if after >= before:
+            return f"{after_key} = {number_format(after)} is not below {before_key} = {number_format(before)}"
+    return None
+
+
+def equal_parameters(derivation, number_format: NumberFormat) -> str | None:
+    """Two weights, biases, inputs or targets of the same size: exchanging them would go unnoticed."""
+    network = derivation.network
+    parameters = derivation.spec_parameters()
+    kinds = (
+        [w.key for w in network.weights],
+        [b.key for b in network.biases],
+        [n.out_key for n in network.inputs],
+        [f"target_{n.name}" for n in network.outputs],
+    )
+    for keys in kinds:
+        seen: dict[Decimal, str] = {}
+        for key in keys:
+            size = abs(parameters[key])
+            if size in seen:
+                return f"{seen[size]} and {key} are both ±{size}"
+            seen[size] = key
+    return None
+
+
+def hidden_slip(derivation, number_format: NumberFormat) -> str | None:
+    """A known slip (``explainer.hints``) that ``explainer check`` would pass as correct or rounding.
+
+    A slip in one step (a quantity taken for another, a sign, the ½) must show
+    in every value it changes; a slip made throughout (two numbers exchanged,
+    the other update mode) in the first value it changes, after which check
+    carries it forward.  "Shows" means the value, written to the sheet's
+    precision, is farther from the right one than check lets through.
+    """
+    from ..grading.check import passing_distance
+    from ..grading.hints import Slips
+    from ..grading.names import Names
+
+    slips = Slips(derivation, Names(derivation))
+    distance = passing_distance(derivation)
+    shown_throughout = set()
+    for key in worked_by_hand(derivation):
+        exact = derivation.values[key]
+        unit = last_digit(exact, number_format)
+        # The slip's number, rounded as the student writes it, may come half a unit nearer.
+        close = distance(key, unit) + mpmath.mpf(str(unit)) / 2
+        untouched = UNTOUCHED * max(1, abs(exact))
+        for hint, value in slips.alternatives(key):
+            identity = (hint.kind, tuple(sorted(hint.facts.items())))
+            if abs(value - exact) <= untouched or identity in shown_throughout:
+                continue
+            if abs(value - exact) <= close:
+                return (f"{key} = {number_format(exact)} and the slip '{_words(hint)}' "
+                        f"({number_format(value)}) cannot be told apart")
+            if hint.kind in THROUGHOUT:
+                shown_throughout.add(identity)
+    return None
+
+
+RULES = (saturated_neuron, value_too_small, error_grows, equal_parameters, hidden_slip)
+
+
+def first_problem(derivation, number_format: NumberFormat = NumberFormat()) -> str | None:
+    """What makes the derivation a poor exercise at this precision, or None when every rule passes."""
+    with mpmath.workdps(50):
+        for rule in RULES:
+            problem = rule(derivation, number_format)
+            if problem is not None:
+                return problem
+    return None
+
+
+def _words(hint) -> str:
+    """The hint as ``explainer check`` words it."""
+    from ..outputs.render import environment
+
+    words = environment().get_template("check.j2").module
+    return str(words.hint(hint, NumberFormat(digits=12), lambda key: key)).strip()

@@ -1,0 +1,481 @@
+"""Reading answer sheets: the numbers and formulas a user worked out by hand.
+
+An answer sheet is text holding any mix of
+
+- plain keys, as ``explainer values`` prints them: ``out_h1 = 0.593269992``;
+- TOML or JSON: ``"dE_total/dw5" = 0.082167041``, ``"w5+": 0.35891648,`` or a
+  whole JSON object of key → number (nested objects are read too);
+- LaTeX, as the documents and the source write it, whole chains included:
+  ``net_{o1} = w_5 * out_{h1} + … = 0.4 * 0.593269992 + … = 1.105905967``,
+  on a line of its own or inside ``$$…$$``, ``\\[…\\]``, ``$…$`` or an
+  ``align``/``aligned``/``equation`` environment, whose rows (split at ``\\\\``)
+  continue the chain above them when they start with ``=``.
+
+A chain's first side names the quantity and its last side, when it is a
+number, is the claim.  The sides between are formulas (written with names)
+or the substituted form (written with numbers only).  A line that is not such
+a chain is not a claim and is skipped; a chain whose first side is a name
+that names nothing in the network is kept, so that it can be reported.
+
+Numbers keep the digits they were written with (``Decimal("0.40")``): how
+closely a claim must match depends on them.
+
+An answer key (``explainer exercise``) is such a JSON object; its
+``"exercise"`` member describes the student's variant and holds no answers.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from ..maths.formulas import Add, Exp, Frac, Mul, Neg, Num, Paren, Partial, Pow, Sym
+from ..spec.errors import AnswersError
+from .formula_parts import leaves
+from .names import Names
+
+# The member of an answer key that describes the variant rather than answering.
+KEY_DESCRIPTION = "exercise"
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number as the user wrote it: its text and its value with the digits written."""
+
+    text: str
+    value: Decimal
+
+    @property
+    def unit(self) -> Decimal:
+        """One unit in the last digit written: 0.001 for ``0.593``, 1 for ``12``."""
+        return Decimal(1).scaleb(self.value.as_tuple().exponent)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One line of an answer sheet: the quantity it names and what it says about it.
+
+    ``formulas`` are the sides written with names (``w_5 * out_{h1} + …``),
+    ``substituted`` the sides before the last written with numbers only, both
+    as ``explainer.notation`` records whose names carry their keys.
+    """
+
+    line: int
+    name: str  # the quantity as written
+    key: str | None  # None: it names no quantity of this network
+    given: Number | None = None
+    formulas: tuple = ()
+    substituted: tuple = ()
+
+
+def parse_answers(text: str, names: Names, source: str = "<answers>") -> tuple[Claim, ...]:
+    """Every claim of an answer sheet, in the order written.
+
+    Raises ``AnswersError`` when the sheet holds no claim at all.
+    """
+    text = text.removeprefix("\ufeff")
+    claims = _json_claims(text, names)
+    if claims is None:
+        claims = tuple(claim for line, chain in _chains(text) if (claim := _claim(line, chain, names)) is not None)
+    if not claims:
+        raise AnswersError(f"{source}: no answers found; expected lines such as 'out_h1 = 0.593269992'")
+    return claims
+
+
+# --- whole JSON documents ---------------------------------------------------------
+
+
+def _json_claims(text: str, names: Names) -> tuple[Claim, ...] | None:
+    """The claims of a JSON object of key → number, or None when ``text`` is not one."""
+    if not text.lstrip().startswith("{"):
+        return None
+    try:
+        document = json.loads(text, parse_float=str, parse_int=str)
+    except ValueError:
+        return None  # perhaps JSON-like lines, which the line reader understands
+    if not isinstance(document, dict):
+        return None
+    document = {name: value for name, value in document.items() if name != KEY_DESCRIPTION}
+    lines = _LineIndex(text)
+    claims, position = [], 0
+    for name, value in _flattened(document):
+        found = text.find(json.dumps(name), position)
+        position = found if found >= 0 else position
+        number = _number(value)
+        if number is not None:
+            claims.append(Claim(lines.line_of(position), name, _identify(name, names), number))
+    return tuple(claims)
+
+
+def _flattened(document: dict):
+    for name, value in document.items():
+        if isinstance(value, dict):
+            yield from _flattened(value)
+        elif isinstance(value, str):
+            yield name, value
+
+
+# --- from text to chains ------------------------------------------------------------
+
+_DISPLAY = re.compile(
+    r"\$\$(?P<dollars>.*?)\$\$"
+    r"|\\\[(?P<brackets>.*?)\\\]"
+    r"|\\begin\{(?P<env>equation|align|alignat|gather|multline|eqnarray|math|displaymath)(?P<star>\*?)\}"
+    r"(?P<body>.*?)\\end\{(?P=env)(?P=star)\}",
+    re.S,
+)
+_INLINE = re.compile(r"(?<![\\$])\$(?!\$)(.+?)(?<!\\)\$")
+_ENVIRONMENT = re.compile(r"\\(?:begin|end)\{\w+\*?\}(?:\{[^{}]*\})?")
+_ROW_NOISE = re.compile(r"&|\\(?:nonumber|notag)\b|\\(?:label|tag)\{[^{}]*\}|^\s*\[[^\]]*\]")
+_ROW_START = re.compile(r"(?:\s|\\begin\{\w+\*?\}(?:\{[^{}]*\})?)*")
+_LATEX_COMMENT = re.compile(r"(?<!\\)%.*$", re.M)
+_PLAIN_COMMENT = re.compile(r"(?:^|\s)(?:#|//).*$")
+_LIST_MARKER = re.compile(r"^\s*(?:>\s*)*(?:[-*+]|\d+[.)])?\s+|^\s*>\s*")
+_KEY_VALUE = re.compile(r'^\s*"(?P<quoted>[^"]+)"\s*[:=]\s*(?P<value>.+?)\s*,?\s*$'
+                        r"|^\s*(?P<bare>[^\s:=\"$]+)\s*:\s*(?P<bare_value>[-+−]?[\d.]\S*?)\s*,?\s*$")
+
+
+class _LineIndex:
+    """Line numbers (from 1) of positions in a text."""
+
+    def __init__(self, text: str) -> None:
+        self.starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+
+    def line_of(self, position: int) -> int:
+        return bisect.bisect_right(self.starts, position)
+
+
+def _chains(text: str):
+    """``(line, chain)`` for every candidate chain ``a = b = …`` of the text."""
+    lines = _LineIndex(text)
+    position = 0
+    for block in _DISPLAY.finditer(text):
+        yield from _plain_chains(text[position:block.start()], lines.line_of(position))
+        inside = next(name for name in ("dollars", "brackets", "body") if block.group(name) is not None)
+        yield from _block_chains(block.group(inside), lines.line_of(block.start(inside)))
+        position = block.end()
+    yield from _plain_chains(text[position:], lines.line_of(position))
+
+
+def _plain_chains(text: str, first_line: int):
+    """Chains of text outside display math: inline ``$…$`` math, else the whole line."""
+    for offset, line in enumerate(text.split("\n")):
+        number = first_line + offset
+        if line.lstrip().startswith("```"):
+            continue
+        inline = _INLINE.findall(line)
+        if inline:
+            yield from ((number, math) for math in inline)
+            continue
+        line = _PLAIN_COMMENT.sub("", line)
+        pair = _KEY_VALUE.match(line)
+        if pair:
+            name = pair.group("quoted") or pair.group("bare")
+            value = (pair.group("value") or pair.group("bare_value")).strip().strip('"')
+            yield number, f"{name} = {value}"
+            continue
+        yield number, _LIST_MARKER.sub("", line, count=1)
+
+
+def _block_chains(body: str, first_line: int):
+    """Chains of a display-math block: its rows, a row starting with ``=`` continuing the one above."""
+    body = _LATEX_COMMENT.sub("", body)
+    chains: list[list] = []
+    position = 0
+    for row in re.split(r"\\\\", body):
+        # The row's line is that of its first character after blanks and \begin{…}.
+        line = first_line + body.count("\n", 0, position + _ROW_START.match(row).end())
+        position += len(row) + 2
+        row = _ROW_NOISE.sub(" ", _ENVIRONMENT.sub(" ", row))
+        row = re.sub(r"\\q?quad\b", " ", row).strip()
+        if not row:
+            continue
+        continues = chains and (row.startswith("=") or (row[0] in "+-−" and "=" not in row))
+        if continues:
+            chains[-1][1] += " " + row
+        else:
+            chains.append([line, row])
+    yield from ((line, chain) for line, chain in chains)
+
+
+# --- normalising LaTeX and unicode ---------------------------------------------------
+
+_REPLACEMENTS = [
+    (re.compile(r"[\u2212\u2013\u2012]"), "-"),
+    (re.compile(r"[×·⋅∗]|\\(?:cdot|times|ast)(?![A-Za-z])"), "*"),
+    (re.compile(r"÷|\\div(?![A-Za-z])"), "/"),
+    (re.compile(r"≈|≃|\\(?:approx|simeq|doteq)(?![A-Za-z])|:="), "="),
+    (re.compile(r"∂"), r"\\partial "),
+    (re.compile(r"η"), r"\\eta "),
+    (re.compile(r"α"), r"\\alpha "),
+    (re.compile(r"½"), r"\\frac{1}{2}"),
+    (re.compile(r"⁺"), "^+"),
+    (re.compile(r"\\[dt]frac(?![A-Za-z])"), r"\\frac"),
+    (re.compile(r"\\(?:left|right|[bB]igg?[lr]?)(?![A-Za-z])\s*"), ""),
+    (re.compile(r"\\(?:displaystyle|textstyle)(?![A-Za-z])"), " "),
+    (re.compile(r"\\[,;:! ]|~|\\q?quad(?![A-Za-z])"), " "),
+]
+_WRAPPER = re.compile(r"\\(?:text|textrm|textit|mathrm|mathit|mathbf|mathsf|boldsymbol|operatorname)\s*\{([^{}]*)\}")
+_SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+
+
+def normalised(text: str) -> str:
+    """``text`` with unicode and LaTeX variants written one way: ``−`` → ``-``, ``\\cdot`` → ``*``, …"""
+    text = text.translate(_SUBSCRIPT_DIGITS)
+    for pattern, replacement in _REPLACEMENTS:
+        text = pattern.sub(replacement, text)
+    while (unwrapped := _WRAPPER.sub(lambda m: m.group(1).strip(), text)) != text:
+        text = unwrapped
+    return text.strip().rstrip(".,;").strip()
+
+
+# --- one chain ----------------------------------------------------------------------------
+
+
+def _claim(line: int, chain: str, names: Names) -> Claim | None:
+    sides = [side.strip() for side in normalised(chain).split("=")]
+    if len(sides) < 2 or not all(sides):
+        return None
+    lhs = _parsed(sides[0], names)
+    if not isinstance(lhs, (Sym, Partial)) or _is_euler(lhs):
+        return None
+    written = [_parsed(side, names) for side in sides[1:]]
+    given = _number_of(written[-1])
+    formulas = tuple(side for side in written if side is not None and _is_formula(side))
+    substituted = tuple(side for side in written[:-1] if side is not None and _is_numbers(side))
+    if given is None and not formulas:
+        return None
+    return Claim(line, sides[0], lhs.key, given, formulas, substituted)
+
+
+def _identify(text: str, names: Names) -> str | None:
+    node = _parsed(normalised(text), names)
+    return node.key if isinstance(node, (Sym, Partial)) else None
+
+
+def _number(text: str) -> Number | None:
+    node = _parsed(normalised(text), None)
+    return _number_of(node)
+
+
+def _number_of(node) -> Number | None:
+    if isinstance(node, Paren):
+        return _number_of(node.arg)
+    if isinstance(node, Num):
+        return Number(node.text, Decimal(node.text))
+    if isinstance(node, Neg) and isinstance(node.arg, Num):
+        text = _negated(node.arg.text)
+        return Number(text, Decimal(text))
+    return None
+
+
+def _is_formula(node) -> bool:
+    """Written with names only, each naming a quantity, and whole numbers: checkable exactly."""
+    parts = list(leaves(node))
+    named = [p for p in parts if not isinstance(p, Num)]
+    return bool(named) and all(p.key is not None for p in named) and all(
+        re.fullmatch(r"-?\d+", p.text) for p in parts if isinstance(p, Num))
+
+
+def _is_numbers(node) -> bool:
+    return all(isinstance(p, Num) for p in leaves(node))
+
+
+def _is_euler(node) -> bool:
+    return isinstance(node, Sym) and node.tex == "e" and node.key is None
+
+
+def _negated(text: str) -> str:
+    return text[1:] if text.startswith("-") else f"-{text}"
+
+
+# --- tokens and the expression parser ------------------------------------------------
+
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
+      (?P<power>\s*\*\s*10\s*\^\s*(?:\{\s*[-+]?\d+\s*\}|[-+]?\d))?
+  | (?P<command>\\(?:frac|partial|exp)(?![A-Za-z]))
+  | (?P<key>d[A-Za-z0-9_]+/d[A-Za-z0-9_]+\+?(?:@\d+)?)
+  | (?P<name>(?:\\[A-Za-z]+|[A-Za-z][A-Za-z0-9]*)
+        (?:_(?:\{[^{}]*\}|[A-Za-z0-9]+))*
+        (?:\^(?:\{\s*\+\s*\}|\+))?
+        (?:\+(?=\s*(?:[=),;*]|$)))?
+        (?:@\d+)?)
+  | (?P<op>[-+*/^(){}\[\]])
+    """,
+    re.X,
+)
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*")
+
+
+class _Unreadable(Exception):
+    """A side that is not a formula this reader understands."""
+
+
+def _tokens(text: str, names: Names | None) -> list[tuple[str, str]]:
+    tokens, position = [], 0
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if match is None:
+            raise _Unreadable(text[position:])
+        kind = match.lastgroup if match.lastgroup != "power" else "number"
+        if kind == "key" and (names is None or names.key(match.group()) is None):
+            # Not a key of this network: an ordinary name, then a division.
+            match, kind = _PLAIN_NAME.match(text, position), "name"
+        if kind == "name":
+            tokens.append(("name", match.group()))
+        elif kind == "number":
+            tokens.append(("number", _decimal_text(match.group("number"), match.group("power"))))
+        elif kind != "space":
+            tokens.append((kind, match.group()))
+        position = match.end()
+    return tokens
+
+
+def _decimal_text(mantissa: str, power: str | None) -> str:
+    """The number's text for ``Decimal``/``mpmath``: ``3.5 \\times 10^{-5}`` → ``0.000035``."""
+    value = Decimal(mantissa)
+    if power:
+        value = value.scaleb(int(re.search(r"[-+]?\d+\s*\}?\s*$", power).group().strip("} ")))
+    return str(value) if -7 <= value.adjusted() < 21 else f"{value:E}"
+
+
+def _parsed(text: str, names: Names | None):
+    """The side ``text`` as a notation record, or None when it cannot be read."""
+    try:
+        return _Parser(_tokens(text, names), names).whole()
+    except (_Unreadable, InvalidOperation, IndexError):
+        return None
+
+
+class _Parser:
+    """Recursive descent over LaTeX or plain arithmetic; juxtaposition multiplies."""
+
+    _STARTS = {"number", "name", "key", "command"}
+
+    def __init__(self, tokens: list[tuple[str, str]], names: Names | None) -> None:
+        self.tokens = tokens
+        self.names = names
+        self.position = 0
+
+    def whole(self):
+        node = self.expression()
+        if self.position != len(self.tokens):
+            raise _Unreadable(self.tokens[self.position][1])
+        return node
+
+    def peek(self) -> tuple[str, str]:
+        return self.tokens[self.position] if self.position < len(self.tokens) else ("end", "")
+
+    def take(self, text: str | None = None) -> tuple[str, str]:
+        token = self.peek()
+        if token[0] == "end" or (text is not None and token[1] != text):
+            raise _Unreadable(f"expected {text}")
+        self.position += 1
+        return token
+
+    def expression(self):
+        terms = [self.signed(self.term)]
+        while self.peek()[1] in ("+", "-"):
+            sign = self.take()[1]
+            term = self.term()
+            terms.append(term if sign == "+" else Neg(term))
+        return terms[0] if len(terms) == 1 else Add(tuple(terms))
+
+    def signed(self, parse):
+        sign = self.peek()[1]
+        if sign in ("+", "-"):
+            self.take()
+            node = self.signed(parse)
+            return _negate(node) if sign == "-" else node
+        return parse()
+
+    def term(self):
+        factors = [self.power()]
+        while True:
+            kind, text = self.peek()
+            if text == "*":
+                self.take()
+                factors.append(self.signed(self.power))
+            elif text == "/":
+                self.take()
+                factors = [Frac(_product(factors), self.signed(self.power))]
+            elif kind in self._STARTS or text in ("(", "{", "["):
+                factors.append(self.power())
+            else:
+                return _product(factors)
+
+    def power(self):
+        base = self.primary()
+        if self.peek()[1] != "^":
+            return base
+        self.take()
+        exponent = self.signed(self.primary)
+        return Exp(exponent) if _is_euler(base) else Pow(base, exponent)
+
+    def primary(self):
+        kind, text = self.take()
+        if kind == "number":
+            return Num(text)
+        if kind in ("name", "key"):
+            return self.name(text)
+        if text == "(" or text == "[":
+            node = Paren(self.expression())
+            self.take(")" if text == "(" else "]")
+            return node
+        if text == "{":
+            node = self.expression()
+            self.take("}")
+            return node
+        if text == r"\frac":
+            return self.fraction()
+        if text == r"\partial":
+            of = self.take()[1]
+            self.take("/")
+            self.take(r"\partial")
+            return self.partial(of, self.take()[1])
+        if text == r"\exp":
+            return Exp(self.power())
+        raise _Unreadable(text)
+
+    def fraction(self):
+        self.take("{")
+        if self.peek()[1] == r"\partial":
+            self.take()
+            of = self.take()[1]
+            self.take("}")
+            self.take("{")
+            self.take(r"\partial")
+            wrt = self.take()[1]
+            self.take("}")
+            return self.partial(of, wrt)
+        numerator = self.expression()
+        self.take("}")
+        self.take("{")
+        denominator = self.expression()
+        self.take("}")
+        return Frac(numerator, denominator)
+
+    def name(self, text: str) -> Sym:
+        return Sym(text, self.names.key(text) if self.names else None)
+
+    def partial(self, of: str, wrt: str) -> Partial:
+        key = self.names.partial(of, wrt) if self.names else None
+        return Partial(self.name(of), self.name(wrt), key)
+
+
+def _negate(node):
+    if isinstance(node, Num):
+        return Num(_negated(node.text))
+    return Neg(node)
+
+
+def _product(factors: list):
+    return factors[0] if len(factors) == 1 else Mul(tuple(factors))

@@ -1,0 +1,335 @@
+"""Grading an answer sheet against the derivation, claim by claim.
+
+Each claim gets one of five verdicts:
+
+- ``correct``: within half a unit of the last digit written (0.75136507 and
+  0.751365070 are both right); a number with more digits than a double holds
+  is held to a double's precision;
+- ``rounding``: further off, but by no more than rounding every earlier result
+  to the same digits can cause (the bound is worked out through the step's
+  own formula), or exactly what the user's own rounded numbers give;
+- ``carried forward``: wrong, but exactly what the step gives from the user's
+  own earlier wrong numbers: the step's formula evaluated with the numbers
+  they substituted in that line, else the ones they gave on earlier lines,
+  and what follows from those for quantities they did not write;
+- ``wrong``: none of the above, with a hint when a known slip explains it
+  (``explainer.hints``);
+- ``unknown``: the quantity is not one of this network's.
+
+A line's formulas (``net_{h1} = w_1 * i_1 + …``) are checked exactly, and the
+numbers it substitutes where they stand for quantities.  Both are listed only
+when they are not correct, unless the line claims nothing else.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import ChainMap
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+import mpmath
+
+from ..maths import numeric
+from ..maths.formulas import evaluate, latex
+from .alignment import same_shape, substituted_numbers
+from .answers import Claim, Number, parse_answers
+from .formula_parts import keys
+from .hints import Hint, Slips
+from .names import Names
+
+VERDICTS = ("correct", "rounding", "carried forward", "wrong", "unknown")
+PASSING = ("correct", "rounding")
+
+# A formula is right when it gives the quantity's value to this relative precision.
+FORMULA_TOLERANCE = mpmath.mpf("1e-30")
+# "A few units in the last digit": rounding never explains more than this.
+MAX_ROUNDING_UNITS = 5
+_STEP = mpmath.mpf("1e-20")  # for the sensitivity of a formula to one of its quantities
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The verdict on one number or formula of an answer sheet.
+
+    ``role`` is ``value`` (the number a line arrives at), ``formula`` or
+    ``substituted`` (a number put into a formula in place of a quantity).
+    ``given`` and ``expected`` are numbers (``Number``, mpf) for values and
+    LaTeX for formulas; ``expected`` is None when the quantity is unknown.
+    """
+
+    line: int
+    role: str
+    key: str  # as ``explainer values`` prints it; the name as written when unknown
+    given: Number | str
+    expected: object
+    verdict: str
+    hint: Hint | None = None
+
+
+@dataclass(frozen=True)
+class _Given:
+    """A number the user gave for a quantity, and its verdict."""
+
+    key: str
+    number: Number
+    value: mpmath.mpf
+    line: int
+    verdict: str
+    sources: tuple = ()  # the user's numbers it follows from: wrong ones (carried forward) or too coarse ones
+
+
+def check_answers(text: str, derivation, source: str = "<answers>") -> tuple[Verdict, ...]:
+    """The verdicts on the answer sheet ``text``; ``source`` names it in errors."""
+    return check(parse_answers(text, Names(derivation), source), derivation)
+
+
+def check(claims: tuple[Claim, ...], derivation) -> tuple[Verdict, ...]:
+    """The verdicts on ``claims`` (from ``answers.parse_answers``), in the order written."""
+    with mpmath.workdps(numeric.PRECISION):
+        grader = _Grader(derivation)
+        return tuple(verdict for claim in claims for verdict in grader.grade(claim))
+
+
+def passing_distance(derivation):
+    """``distance(key, unit)``: how far from ``key``'s exact value a number written to ``unit`` may be
+    and still pass, as correct or rounding (the farther of half a unit and the rounding bound)."""
+    grader = _Grader(derivation)
+
+    def distance(key: str, unit: Decimal) -> mpmath.mpf:
+        with mpmath.workdps(numeric.PRECISION):
+            return max(mpmath.mpf(str(unit)) / 2, grader.rounding_bound(key, unit))
+
+    return distance
+
+
+def passed(verdicts: tuple[Verdict, ...]) -> bool:
+    """Whether every verdict is correct or rounding."""
+    return all(v.verdict in PASSING for v in verdicts)
+
+
+class _Grader:
+    def __init__(self, derivation) -> None:
+        self.derivation = derivation
+        self.names = Names(derivation)
+        self.exact: dict[str, mpmath.mpf] = {**derivation.parameters, **derivation.values}
+        self.equations = derivation.equations
+        self.slips = Slips(derivation, self.names)
+        self.history: dict[str, _Given] = {}  # the latest number the user gave for each quantity
+        self._bounds: dict[tuple[str, mpmath.mpf], mpmath.mpf] = {}
+        self._sensitivities: dict[tuple[str, str], mpmath.mpf] = {}
+
+    def grade(self, claim: Claim) -> list[Verdict]:
+        """The verdicts on one line, in the order a reader meets them: formulas, substituted numbers, result."""
+        if claim.key is None:
+            given = claim.given if claim.given is not None else latex(claim.formulas[0])
+            return [Verdict(claim.line, "value", claim.name, given, None, "unknown", Hint("unknown", {"name": claim.name}))]
+        key = claim.key
+        listed: list[Verdict] = []
+        formulas = [self.formula(claim.line, key, formula) for formula in claim.formulas]
+        listed += [v for v in formulas if v.verdict != "correct" or claim.given is None]
+
+        numbers, substituted = self.substitutions(claim)
+        # A number the user repeats from an earlier line was judged there.
+        fresh = [g for g in substituted if g.line == claim.line]
+        listed += [self.verdict_of(g, "substituted") for g in fresh if g.verdict != "correct"]
+        self.history.update((g.key, g) for g in fresh)
+        if claim.given is not None:
+            given = self.value(claim.line, key, claim.given, numbers, substituted)
+            self.history[key] = given
+            listed.append(self.verdict_of(given, "value"))
+        return listed
+
+    # --- numbers ------------------------------------------------------------------
+
+    def value(self, line: int, key: str, number: Number, numbers=None, substituted: tuple = ()) -> _Given:
+        """The verdict on ``number`` as the value of ``key``.
+
+        ``numbers`` is the line's substituted form, if it has one, made of the
+        user's numbers ``substituted``; the step from them is that form's value.
+        """
+        exact = self.exact[key]
+        given = mpmath.mpf(str(number.value))
+        half = _half_unit(number, exact)
+        unit = mpmath.mpf(str(number.unit))
+        bound = self.rounding_bound(key, number.unit)
+        if abs(given - exact) <= half:
+            return _Given(key, number, given, line, "correct")
+        if abs(given - exact) <= bound:
+            return _Given(key, number, given, line, "rounding")
+        earlier = self.history.get(key)
+        if earlier is not None and earlier.verdict not in PASSING and abs(given - earlier.value) <= half:
+            return _Given(key, number, given, line, "carried forward", (earlier,))
+        if numbers is not None:
+            carried, used = evaluate(numbers, {}), substituted
+        elif key in self.equations or key in _after_one_round_keys(self.derivation):
+            world = _World(self)
+            carried, used = world.worked_out(key), tuple(world.used.values())
+        else:
+            return _Given(key, number, given, line, "wrong")
+        if used and abs(given - carried) <= max(half, bound):
+            slips = tuple(g for g in used if g.verdict not in PASSING)
+            if slips:
+                return _Given(key, number, given, line, "carried forward", slips)
+            if abs(given - exact) <= MAX_ROUNDING_UNITS * unit:
+                return _Given(key, number, given, line, "rounding")
+            # Right from the user's numbers, but those were rounded too far for the digits written here.
+            coarse = tuple(g for g in used if abs(g.value - self.exact[g.key]) > half)
+            return _Given(key, number, given, line, "wrong", coarse)
+        return _Given(key, number, given, line, "wrong")
+
+    def verdict_of(self, given: _Given, role: str) -> Verdict:
+        exact = self.exact[given.key]
+        return Verdict(given.line, role, given.key, given.number, exact, given.verdict, self.hint(given, exact))
+
+    def hint(self, given: _Given, exact) -> Hint | None:
+        unit = mpmath.mpf(str(given.number.unit))
+        if given.verdict == "rounding":
+            return Hint("rounding", {"units": int(mpmath.nint(abs(given.value - exact) / unit)), "exact": exact})
+        if given.verdict == "carried forward":
+            return Hint("carried", {"sources": tuple(sorted(given.sources, key=lambda g: (g.line, g.key)))})
+        if given.verdict == "wrong" and given.sources:
+            return Hint("coarse", {"sources": tuple(sorted(given.sources, key=lambda g: (g.line, g.key)))})
+        if given.verdict == "wrong":
+            tolerance = max(_half_unit(given.number, exact), self.rounding_bound(given.key, given.number.unit))
+            return self.slips.explain(given.key, given.value, tolerance)
+        return None
+
+    def rounding_bound(self, key: str, unit: Decimal) -> mpmath.mpf:
+        """How far from the exact value rounding every earlier result to ``unit`` can take ``key``.
+
+        Half a unit for the step's own rounding, plus, for each quantity its
+        formula uses, that quantity's own bound times how strongly the formula
+        depends on it.  Parameters are exact.  Never more than a few units.
+        """
+        size = mpmath.mpf(str(unit))
+        return min(self._bound(key, size), MAX_ROUNDING_UNITS * size)
+
+    def _bound(self, key: str, unit: mpmath.mpf) -> mpmath.mpf:
+        if (key, unit) in self._bounds:
+            return self._bounds[key, unit]
+        equation = self.equations.get(key)
+        if key in self.derivation.parameters:
+            bound = mpmath.mpf(0)
+        elif equation is None:
+            bound = unit / 2
+        else:
+            bound = unit / 2 + mpmath.fsum(
+                self._sensitivity(key, quantity) * self._bound(quantity, unit) for quantity in keys(equation.forms[-1])
+            )
+        self._bounds[key, unit] = bound
+        return bound
+
+    def _sensitivity(self, key: str, quantity: str) -> mpmath.mpf:
+        """|∂(key's formula)/∂quantity| at the exact values, by a central difference."""
+        if (key, quantity) not in self._sensitivities:
+            form, at = self.equations[key].forms[-1], self.exact[quantity]
+            up = evaluate(form, ChainMap({quantity: at + _STEP}, self.exact))
+            down = evaluate(form, ChainMap({quantity: at - _STEP}, self.exact))
+            self._sensitivities[key, quantity] = abs(up - down) / (2 * _STEP)
+        return self._sensitivities[key, quantity]
+
+    # --- substituted numbers ----------------------------------------------------------
+
+    def substitutions(self, claim: Claim) -> tuple[object | None, tuple[_Given, ...]]:
+        """The line's substituted form, and the user's number for each quantity in it.
+
+        The form is laid over the derivation's formulas for the quantity, then
+        over the user's own; the first that fits names the numbers.
+        """
+        equation = self.equations.get(claim.key)
+        forms = [*(equation.forms[1:] if equation else ()), *claim.formulas]
+        for numbers in claim.substituted:
+            for form in forms:
+                pairs = substituted_numbers(numbers, form)
+                if pairs:
+                    return numbers, tuple(self.substituted(claim.line, key, text) for key, text in dict.fromkeys(pairs))
+        return None, ()
+
+    def substituted(self, line: int, key: str, text: str) -> _Given:
+        """The verdict on a number substituted for ``key``; the earlier one when the user wrote it before."""
+        number = Number(text, Decimal(text))
+        earlier = self.history.get(key)
+        if earlier is not None and abs(mpmath.mpf(text) - earlier.value) <= _half_unit(number, earlier.value):
+            return earlier
+        return self.value(line, key, number)
+
+    # --- formulas -----------------------------------------------------------------
+
+    def formula(self, line: int, key: str, formula) -> Verdict:
+        exact = self.exact[key]
+        value = evaluate(formula, self.exact)
+        tolerance = FORMULA_TOLERANCE * max(1, abs(exact))
+        if abs(value - exact) <= tolerance:
+            return Verdict(line, "formula", key, latex(formula), latex(formula), "correct")
+        hint = self.slips.explain(key, value, tolerance, formula=formula)
+        return Verdict(line, "formula", key, latex(formula), self.expected_formula(key, formula), "wrong", hint)
+
+    def expected_formula(self, key: str, formula) -> str:
+        """The derivation's formula for ``key``, the one shaped like the user's if there is one."""
+        equation = self.equations.get(key)
+        if equation is None:
+            return str(self.derivation.parameters.get(key, self.exact[key]))
+        forms = equation.forms[1:]
+        alike = [form for form in forms if same_shape(form, formula)]
+        return latex(alike[0] if alike else forms[-1])
+
+
+class _World(Mapping):
+    """The user's own values: the numbers they gave, and what follows from them.
+
+    A quantity is the last number the user gave for it, else (a parameter)
+    the spec's value, else worked out in this same world: its formula, or for
+    a value after one round the forward pass with the user's updated weights.
+    ``used`` collects the user's numbers that were taken.
+    """
+
+    def __init__(self, grader: _Grader) -> None:
+        self.grader = grader
+        self.used: dict[str, _Given] = {}
+        self.computed: dict[str, mpmath.mpf] = {}
+
+    def __getitem__(self, key: str) -> mpmath.mpf:
+        given = self.grader.history.get(key)
+        if given is not None:
+            self.used[key] = given
+            return given.value
+        return self.worked_out(key)
+
+    def worked_out(self, key: str) -> mpmath.mpf:
+        """``key`` from the user's numbers, whatever the user said about ``key`` itself."""
+        grader = self.grader
+        if key in grader.derivation.parameters:
+            return grader.exact[key]
+        if key not in self.computed:
+            if key in grader.equations:
+                self.computed[key] = evaluate(grader.equations[key].forms[-1], self)
+            elif key in _after_one_round_keys(grader.derivation):
+                self.computed.update(self._after_one_round())
+            else:
+                return grader.exact[key]
+        return self.computed[key]
+
+    def _after_one_round(self) -> dict[str, mpmath.mpf]:
+        network = self.grader.derivation.network
+        point = {**self.grader.derivation.parameters, **{w.key: self[w.updated_key] for w in network.weights}}
+        error, outs = numeric.forward_error(network, point)
+        return dict(zip(_after_one_round_keys(self.grader.derivation), (error, *outs)))
+
+    def __iter__(self):
+        return iter(self.grader.exact)
+
+    def __len__(self) -> int:
+        return len(self.grader.exact)
+
+
+def _after_one_round_keys(derivation) -> tuple[str, ...]:
+    """The values after one round, which the derivation takes from a forward pass rather than a formula."""
+    return ("E_total@1", *(f"{o.out_key}@1" for o in derivation.network.outputs))
+
+
+def _half_unit(number: Number, exact) -> mpmath.mpf:
+    """Half a unit in the last digit written, and never less than half a double's last bit."""
+    ulps = [math.ulp(x) for x in (float(number.value), float(exact)) if math.isfinite(x)]
+    return mpmath.mpf(str(number.unit)) / 2 + mpmath.mpf(max(ulps, default=0)) / 2

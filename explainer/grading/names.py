@@ -1,0 +1,146 @@
+"""What a user may write for a quantity, and the key it names.
+
+People write ``out_h1`` as ``out_h1``, ``out_{h1}``, ``\\text{out}_{h1}`` or
+``out_{h_1}``, and ``dE_total/dw5`` as
+``\\frac{\\partial E_{total}}{\\partial w_5}``.  All of these are reduced to a
+canonical spelling (no spaces, braces, ``_``, ``^``, commas or backslashes)
+and looked up in a table built from the derivation itself: its neurons,
+weights and biases, every key of its values, and every partial derivative its
+equations print (so ``∂E_o1/∂out_o1``, which the document writes inside the
+error signal, names ``dE_total/dout_o1``).
+
+The table also knows which quantities a student may mix up: quantities of the
+same kind (the inputs, the weights into one layer, the outputs of one layer)
+and a neuron's net input and output.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections import defaultdict
+
+from ..maths.formulas import Partial
+
+_NOISE = re.compile(r"\\(?:text|textrm|textit|mathrm|mathit|mathbf|operatorname)\b|[\s{}_^,\\]")
+
+# The learning rate goes by several letters (the source names η, α and ϵ).
+_LEARNING_RATE = ("eta", "η", "alpha", "α", "epsilon", "ϵ", "varepsilon")
+
+
+def canonical(text: str) -> str:
+    """``out_{h1}`` → ``outh1``, ``\\text{out}_{h1}`` → ``outh1``, ``w_5^+`` → ``w5+``, ``\\eta`` → ``eta``."""
+    return _NOISE.sub("", text)
+
+
+class Names:
+    """The keys of one derivation's quantities, by the ways a user writes them."""
+
+    def __init__(self, derivation) -> None:
+        network = derivation.network
+        self.values = derivation.values
+        self.parameters = derivation.parameters
+        spellings: dict[str, set[str]] = defaultdict(set)
+        partials: dict[tuple[str, str], set[str]] = defaultdict(set)
+
+        def spell(key: str, *texts: str) -> None:
+            for text in (key, *texts):
+                spellings[canonical(text)].add(key)
+
+        for layer in network.layers:
+            for neuron in layer:
+                spell(neuron.out_key, neuron.out_tex, f"out_{neuron.name}")
+                if neuron.layer:
+                    spell(neuron.net_key, neuron.net_tex)
+        for parameter in (*network.weights, *network.biases):
+            spell(parameter.key, parameter.tex)
+            spell(parameter.updated_key, parameter.updated_tex)
+        for output in network.outputs:
+            spell(f"target_{output.name}", f"target_{{{output.tex}}}")
+            spell(f"E_{output.name}", f"E_{{{output.tex}}}")
+        spell("E_total", "E_{total}")
+        spell("eta", *_LEARNING_RATE)
+        for key in (*self.values, *self.parameters):
+            spell(key)
+            of, slash, wrt = key.partition("/")
+            if slash and of.startswith("d") and wrt.startswith("d"):
+                partials[canonical(of[1:]), canonical(wrt[1:])].add(key)
+        for equation in derivation.equations.values():
+            for node in _partials(equation.forms):
+                partials[canonical(node.of.tex), canonical(node.wrt.tex)].add(node.key)
+
+        # A spelling that could mean two quantities names neither.
+        self._keys = {text: keys.pop() for text, keys in spellings.items() if len(keys) == 1}
+        self._partials = {pair: keys.pop() for pair, keys in partials.items() if len(keys) == 1}
+        self._kinds = _kinds(network)
+        by_ends = {(w.source.layer, w.source.index, w.target.index): w for w in network.weights}
+        self._transposed = {}
+        for w in network.weights:
+            twin = by_ends.get((w.source.layer, w.target.index, w.source.index))
+            if twin is not None and twin != w:
+                self._transposed[w.key] = twin.key
+                self._transposed[w.updated_key] = twin.updated_key
+        self._counterparts = {}
+        for layer in network.layers[1:]:
+            for neuron in layer:
+                self._counterparts[neuron.out_key] = neuron.net_key
+                self._counterparts[neuron.net_key] = neuron.out_key
+
+    def key(self, text: str) -> str | None:
+        """The key ``text`` names (``out_{h1}`` → ``out_h1``), or None."""
+        key = self._keys.get(canonical(text))
+        if key is None and canonical(text).startswith("out"):
+            key = self._keys.get(canonical(text)[3:])  # out_{i1}: the input itself
+        return key if key in self.values or key in self.parameters else None
+
+    def partial(self, of: str, wrt: str) -> str | None:
+        """The key of ∂of/∂wrt (``E_{total}``, ``w_5`` → ``dE_total/dw5``), or None."""
+        key = self._partials.get((canonical(of), canonical(wrt)))
+        return key if key in self.values else None
+
+    def exists(self, key: str) -> bool:
+        return key in self.values or key in self.parameters
+
+    def partners(self, key: str) -> tuple[str, ...]:
+        """The other quantities of ``key``'s kind, the ones a slip of the pen puts in its place.
+
+        A weight's transposed twin (w3: i1→h2 for w2: i2→h1) comes first:
+        reading the weight matrix the wrong way round is the usual slip.
+        """
+        twin = self._transposed.get(key)
+        rest = [k for k in self._kinds.get(key, ()) if k not in (key, twin)]
+        return tuple([twin] + rest if twin else rest)
+
+    def counterpart(self, key: str) -> str | None:
+        """``net_h1`` for ``out_h1`` and back: the pair a student most often confuses."""
+        return self._counterparts.get(key)
+
+
+def _partials(forms):
+    """Every ``Partial`` record with a key inside the formulas ``forms``."""
+    stack = list(forms)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Partial):
+            if node.key is not None:
+                yield node
+        elif dataclasses.is_dataclass(node):
+            for field in dataclasses.fields(node):
+                value = getattr(node, field.name)
+                stack.extend(value if isinstance(value, tuple) else (value,))
+
+
+def _kinds(network) -> dict[str, tuple[str, ...]]:
+    """Each key's group of quantities of the same kind."""
+    groups = [
+        tuple(n.out_key for n in network.inputs),
+        tuple(f"target_{o.name}" for o in network.outputs),
+        tuple(b.key for b in network.biases),
+    ]
+    for layer in range(1, len(network.layers)):
+        weights = network.weights_into_layer(layer)
+        groups.append(tuple(w.key for w in weights))
+        groups.append(tuple(w.updated_key for w in weights))
+        groups.append(tuple(n.out_key for n in network.layers[layer]))
+        groups.append(tuple(n.net_key for n in network.layers[layer]))
+    return {key: group for group in groups for key in group}

@@ -1,0 +1,114 @@
+"""The verdicts of ``explainer check`` as a terminal table, Markdown or JSON.
+
+Grading happens in ``explainer.check``; this module only lays the verdicts
+out.  The words (verdicts, hints, the summary) live in the templates
+``check.j2`` (shared), ``check.txt.j2`` and ``check.md.j2``; numbers are
+formatted here.  The JSON is a list of objects with ``line``, ``key``,
+``role``, ``given``, ``expected``, ``verdict`` and ``hint``, for autograders.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+
+from ..outputs.formatting import NumberFormat, to_decimal
+from ..outputs.render import environment
+from .answers import Number
+from .check import VERDICTS, Verdict, passed
+
+FORMATS = ("text", "markdown", "json")
+
+# ANSI colours of the verdicts on a terminal.
+_COLOURS = {"correct": "32", "rounding": "36", "carried forward": "33", "wrong": "31", "unknown": "35"}
+_PRECISE = NumberFormat(digits=12)
+_WIDEST = 24  # characters of a column, beyond which a cell runs over
+_MOST_DIGITS = 20  # significant digits of an expected value, at most
+
+
+def exit_status(verdicts: tuple[Verdict, ...]) -> int:
+    """0 when every claim is correct or rounding, 1 otherwise."""
+    return 0 if passed(verdicts) else 1
+
+
+def report(verdicts: tuple[Verdict, ...], fmt: str = "text", *, answers: str, spec: str, color: bool = False) -> str:
+    """The verdicts in ``fmt``; ``answers`` and ``spec`` name what was checked against what."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    words = environment().get_template("check.j2").module
+    quote = (lambda key: f"`{key}`") if fmt == "markdown" else (lambda key: key)
+    rows = [_row(v, words, quote) for v in verdicts]
+    if fmt == "json":
+        return json.dumps([_json(v, row) for v, row in zip(verdicts, rows)], indent=2, ensure_ascii=False) + "\n"
+    counts = {verdict: sum(1 for v in verdicts if v.verdict == verdict) for verdict in VERDICTS}
+    template = environment().get_template("check.txt.j2" if fmt == "text" else "check.md.j2")
+    return template.render(
+        rows=rows, counts=counts, total=len(verdicts), answers=answers, spec=spec,
+        widths=_widths(rows), paint=_painter(color),
+    ).rstrip() + "\n"
+
+
+def _row(verdict: Verdict, words, quote) -> dict:
+    return {
+        "line": str(verdict.line),
+        "key": verdict.key,
+        "role": verdict.role,
+        "given": verdict.given.text if isinstance(verdict.given, Number) else verdict.given,
+        "expected": _expected(verdict),
+        "verdict": verdict.verdict,
+        "hint": str(words.hint(verdict.hint, _PRECISE, quote)).strip() if verdict.hint else "",
+        "formula": verdict.role == "formula" or not isinstance(verdict.given, Number),
+    }
+
+
+def _expected(verdict: Verdict) -> str:
+    """The right value, rounded to the digits the user wrote (a formula as it is)."""
+    if verdict.expected is None:
+        return ""
+    if not isinstance(verdict.given, Number):
+        return "" if verdict.verdict == "correct" else str(verdict.expected)
+    exact, unit = to_decimal(verdict.expected), verdict.given.unit
+    # No more digits than the exact value is known to (and a reader wants).
+    unit = max(unit, Decimal(1).scaleb(exact.adjusted() - _MOST_DIGITS + 1))
+    with localcontext() as context:
+        context.prec = max(60, exact.adjusted() - unit.adjusted() + 2)
+        shown = exact.quantize(unit, rounding=ROUND_HALF_UP)
+    if shown.is_zero():
+        return "0"
+    return f"{shown:f}" if -7 <= shown.adjusted() < 21 else f"{shown:E}"
+
+
+def _json(verdict: Verdict, row: dict) -> dict:
+    number = isinstance(verdict.given, Number)
+    expected = verdict.expected
+    if number and expected is not None:
+        expected = float(expected)
+    return {
+        "line": verdict.line,
+        "key": verdict.key,
+        "role": verdict.role,
+        "given": _json_number(verdict.given) if number else verdict.given,
+        "expected": expected,
+        "verdict": verdict.verdict,
+        "hint": row["hint"] or None,
+    }
+
+
+def _json_number(number: Number) -> float | str:
+    """The number for JSON: a float, or its text where no float holds it."""
+    value = float(number.value)
+    return value if math.isfinite(value) and (value != 0 or number.value.is_zero()) else number.text
+
+
+def _widths(rows: list[dict]) -> dict[str, int]:
+    """Each column as wide as its cells, except that a long formula runs over rather than widening all rows."""
+    headers = {"line": "line", "key": "quantity", "given": "given", "expected": "expected", "verdict": "verdict"}
+    return {column: max([len(header), *(len(row[column]) for row in rows if len(row[column]) <= _WIDEST)])
+            for column, header in headers.items()}
+
+
+def _painter(color: bool):
+    if not color:
+        return lambda text, verdict: text
+    return lambda text, verdict: f"\033[{_COLOURS[verdict]}m{text}\033[0m"

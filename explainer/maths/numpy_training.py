@@ -1,0 +1,106 @@
+"""The long training loop as numpy matrix operations, for networks too large
+for ``scalar_training``'s straight-line Python.
+
+A module of its own so that numpy is imported only when a network needs it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .functions import PAIRINGS
+from .network import Network
+from .numeric import (
+    Training,
+    activation_derivative,
+    activation_function,
+    bias_values,
+    history_rounds,
+    loss_derivative,
+    loss_term,
+    step_scale,
+)
+
+
+def _numpy_layer(name: str, slope, nets):
+    if name == "softmax":
+        exps = np.exp(nets - nets.max(axis=1, keepdims=True))
+        return exps / exps.sum(axis=1, keepdims=True)
+    return activation_function(name, slope, "numpy")(nets)
+
+
+def _numpy_output_signal(spec, target, out, net):
+    """∂E/∂net of every output neuron, one row per sample."""
+    name, slope = spec.activations[-1], spec.slopes[-1]
+    if (name, spec.loss) in PAIRINGS:
+        return out - target
+    gradient = loss_derivative(spec.loss, spec.layers[-1], "numpy")(target, out)
+    if name == "softmax":
+        return out * (gradient - (gradient * out).sum(axis=1, keepdims=True))
+    return gradient * activation_derivative(name, slope, "numpy")(out, net)
+
+
+@np.errstate(over="ignore", divide="ignore", invalid="ignore")  # saturated outputs, not errors
+def train_numpy(network: Network, iterations: int) -> Training:
+    """``train`` with one numpy matrix per layer and one row per sample."""
+    spec = network.spec
+    weights = [np.array(matrix, dtype=np.float64) for matrix in spec.weights]
+    biases = [
+        np.full(width, float(values[0])) if shared else np.array(values, dtype=np.float64)
+        for width, values, shared in zip(spec.layers[1:], spec.biases, spec.shared_biases)
+    ]
+    inputs = np.array([s.inputs for s in spec.samples], dtype=np.float64)
+    targets = np.array([s.targets for s in spec.samples], dtype=np.float64)
+    rate = float(spec.learning_rate) * step_scale(spec)
+    layers = list(zip(spec.activations, spec.slopes))
+    dact = [activation_derivative(name, slope, "numpy") for name, slope in layers[:-1]]
+    sequential = spec.update == "sequential"
+    depth = len(weights)
+
+    def forward(x):
+        outs, nets = [x], []
+        for W, b, (name, slope) in zip(weights, biases, layers):
+            nets.append(outs[-1] @ W.T + b)
+            outs.append(_numpy_layer(name, slope, nets[-1]))
+        return outs, nets
+
+    def step(x, target):
+        outs, nets = forward(x)
+        delta = _numpy_output_signal(spec, target, outs[-1], nets[-1])
+        for l in range(depth - 1, -1, -1):
+            gradient = delta.T @ outs[l]
+            bias_gradient = delta.sum(axis=0)
+            if l and not sequential:
+                below = (delta @ weights[l]) * dact[l - 1](outs[l], nets[l - 1])
+            weights[l] -= rate * gradient
+            if spec.train_biases:
+                biases[l] -= rate * (bias_gradient.sum() if spec.shared_biases[l] else bias_gradient)
+            if l and sequential:
+                below = (delta @ weights[l]) * dact[l - 1](outs[l], nets[l - 1])
+            if l:
+                delta = below
+
+    term = loss_term(spec.loss, spec.layers[-1], "numpy")
+
+    def total_error() -> tuple[float, np.ndarray]:
+        out = forward(inputs)[0][-1]
+        errors = term(targets, out).sum(axis=1)
+        return float(errors.mean() if spec.reduction == "mean" else errors.sum()), out
+
+    batches = [(inputs, targets)] if spec.mode == "batch" else [
+        (inputs[s:s + 1], targets[s:s + 1]) for s in range(len(spec.samples))]
+    marks = iter(history_rounds(iterations))
+    mark, history = next(marks, -1), []
+    for k in range(iterations):
+        if k == mark:  # the error of the weights after k rounds
+            history.append((k, total_error()[0]))
+            mark = next(marks, -1)
+        for x, target in batches:
+            step(x, target)
+
+    error, out = total_error()
+    if mark == iterations:
+        history.append((iterations, error))
+    return Training(iterations, error, tuple(tuple(map(float, row)) for row in out),
+                    tuple(float(v) for W in weights for v in W.ravel()),
+                    bias_values(network, biases), tuple(history))

@@ -1,0 +1,184 @@
+"""The long training loop as generated straight-line Python on floats, one
+variable per quantity: for small networks it beats numpy, whose per-call
+overhead costs more than the arithmetic itself.
+"""
+
+from __future__ import annotations
+
+from .formulas import Sym, python
+from .functions import LOSSES, PAIRINGS, activation
+from .network import Network
+from .numeric import LIBRARIES, Training, history_rounds, step_scale
+
+
+def train_scalar(network: Network, iterations: int) -> Training:
+    """``train`` as generated straight-line Python, one float variable per quantity."""
+    source = scalar_training_source(network)
+    namespace = {name: function for name, function in LIBRARIES["float"].items()}
+    exec(compile(source, "<training round>", "exec"), namespace)
+    spec = network.spec
+    shared = [float(v) for v in network.shared_values().values()]
+    rows = tuple(tuple(float(v) for v in (*s.inputs, *s.targets)) for s in spec.samples)
+    (weights, biases, outputs, error), history = namespace["run"](iterations, history_rounds(iterations), rows, *shared)
+    return Training(iterations, error, outputs, weights, biases, tuple(history))
+
+
+def scalar_training_source(network: Network) -> str:
+    """Python source of ``run(iterations, marks, samples, *parameters)``.
+
+    Returns (weights, biases, outputs per sample, E_total) after the rounds,
+    and the history: E_total after each round k in ``marks`` (increasing).
+    The formulas are the document's own (activation, loss and their
+    derivatives), printed as Python; variables stand for the quantities' keys.
+    """
+    return _ScalarSource(network).source()
+
+
+class _ScalarSource:
+    def __init__(self, network: Network) -> None:
+        self.network = network
+        self.spec = network.spec
+        self.var: dict[str, str] = {}
+
+    def name(self, key: str) -> str:
+        return self.var.setdefault(key, f"v{len(self.var)}")
+
+    def sym(self, key: str) -> Sym:
+        return Sym("", self.name(key))
+
+    def forward(self) -> list[str]:
+        n, lines = self.network, []
+        for layer in n.layers[1:]:
+            for neuron in layer:
+                terms = [f"{self.name(w.key)} * {self.name(w.source.out_key)}" for w in n.incoming(neuron)]
+                lines.append(f"{self.name(neuron.net_key)} = {' + '.join(terms)} + {self.name(n.bias(neuron).key)}")
+            name, slope = n.activation(layer[0]), n.slope(layer[0])
+            if name == "softmax":
+                nets = [self.name(x.net_key) for x in layer]
+                largest = self.name(f"max_{layer[0].layer}")
+                lines.append(f"{largest} = max({', '.join(nets)})")
+                exps = [self.name(f"exp_{x.name}") for x in layer]
+                lines += [f"{e} = exp({net} - {largest})" for e, net in zip(exps, nets)]
+                total = self.name(f"sum_{layer[0].layer}")
+                lines.append(f"{total} = {' + '.join(exps)}")
+                lines += [f"{self.name(x.out_key)} = {e} / {total}" for x, e in zip(layer, exps)]
+            else:
+                act = activation(name, slope)
+                lines += [f"{self.name(x.out_key)} = {python(act.float_form(self.sym(x.net_key)))}" for x in layer]
+        return lines
+
+    def output_signals(self) -> list[str]:
+        n, spec = self.network, self.spec
+        loss, outputs = LOSSES[spec.loss], len(n.outputs)
+        name, slope = spec.activations[-1], spec.slopes[-1]
+        target = {o: self.sym(f"target_{o.name}") for o in n.outputs}
+        out = {o: self.sym(o.out_key) for o in n.outputs}
+        signal = {o: self.name(f"d_{o.name}") for o in n.outputs}
+        if (name, spec.loss) in PAIRINGS:
+            return [f"{signal[o]} = {out[o].key} - {target[o].key}" for o in n.outputs]
+        gradient = {o: python(loss.derivative_steps(target[o], out[o], outputs)[-1]) for o in n.outputs}
+        if name == "softmax":
+            lines = [f"{self.name('g_' + o.name)} = {gradient[o]}" for o in n.outputs]
+            weighted = " + ".join(f"{self.name('g_' + o.name)} * {out[o].key}" for o in n.outputs)
+            lines.append(f"{self.name('g_dot_out')} = {weighted}")
+            lines += [f"{signal[o]} = {out[o].key} * ({self.name('g_' + o.name)} - {self.name('g_dot_out')})"
+                      for o in n.outputs]
+            return lines
+        act = activation(name, slope)
+        return [f"{signal[o]} = ({gradient[o]} * {python(act.derivative(out[o], self.sym(o.net_key)))})"
+                for o in n.outputs]
+
+    def hidden_signals(self, layer) -> list[str]:
+        n, lines = self.network, []
+        for h in layer:
+            act = activation(n.activation(h), n.slope(h))
+            signal = " + ".join(f"{self.name('d_' + w.target.name)} * {self.name(w.key)}" for w in n.outgoing(h))
+            derivative = python(act.derivative(self.sym(h.out_key), self.sym(h.net_key)))
+            lines.append(f"{self.name('d_' + h.name)} = ({signal}) * {derivative}")
+        return lines
+
+    def gradients(self, source_layer) -> list[tuple[str, str]]:
+        """(parameter variable, its gradient for one sample) for the weights out of ``source_layer``
+        and the biases of the layer they lead into."""
+        n, pairs = self.network, []
+        for w in (w for x in source_layer for w in n.outgoing(x)):
+            pairs.append((self.name(w.key), f"{self.name('d_' + w.target.name)} * {self.name(w.source.out_key)}"))
+        if self.spec.train_biases:
+            fed = n.layers[source_layer[0].layer + 1]
+            for b in (b for b in n.biases if b.layer == fed[0].layer):
+                signals = [self.name("d_" + x.name) for x in b.neurons]
+                pairs.append((self.name(b.key), signals[0] if len(signals) == 1 else f"({' + '.join(signals)})"))
+        return pairs
+
+    def source(self) -> str:
+        n, spec = self.network, self.spec
+        shared = [self.name(k) for k in n.shared_values()]
+        sample = [self.name(x.out_key) for x in n.inputs] + [self.name(f"target_{o.name}") for o in n.outputs]
+        eta = self.name("eta")
+        several = len(spec.samples) > 1
+        batch = several and spec.mode == "batch"
+        sequential = spec.update == "sequential"
+
+        backward, step_updates, accumulate, batch_updates = self.output_signals(), [], [], []
+        for layer in reversed(n.layers[:-1]):
+            pairs = self.gradients(layer)
+            if batch:
+                accumulate += [f"{self.name('g_' + p)} += {g}" for p, g in pairs]
+                batch_updates += [f"{p} = {p} - {self.name('eta_step')} * {self.name('g_' + p)}" for p, g in pairs]
+            else:
+                updates = [f"{p} = {p} - {eta} * {g}" for p, g in pairs]
+                if layer[0].layer > 0 and sequential:
+                    backward += updates
+                else:
+                    step_updates += updates
+            if layer[0].layer == 0:
+                break
+            backward += self.hidden_signals(layer)
+
+        forward = self.forward()
+        loss = LOSSES[spec.loss]
+        error = " + ".join(python(loss.term(self.sym(f"target_{o.name}"), self.sym(o.out_key), len(n.outputs)))
+                           for o in n.outputs)
+        outs = ", ".join(self.name(o.out_key) for o in n.outputs)
+        weights = ", ".join(self.name(w.key) for w in n.weights)
+        biases = ", ".join(self.name(b.key) for b in n.biases)
+        unpack = f"{', '.join(sample)}, = row"
+
+        total = "sum(errors) / len(errors)" if spec.reduction == "mean" else "sum(errors)"
+        # E_total of the current weights over every sample (a stochastic round changes
+        # the weights between samples, so the loss curve measures it apart).
+        measure = ["errors = []", "for row in samples:", f"    {unpack}", *(f"    {line}" for line in forward),
+                   f"    errors.append({error})"]
+        lines = [f"def run(iterations, marks, samples, {', '.join(shared)}):"]
+        if batch:
+            lines.append(f"    {self.name('eta_step')} = {eta} * {step_scale(spec)!r}")
+        if not several:  # one sample: its values are read once, outside the loop
+            lines.append(f"    {unpack.replace('row', 'samples[0]')}")
+        lines += ["    marks = iter(marks)", "    mark, history = next(marks, -1), []"]
+        lines.append("    for k in range(iterations):")
+        lines.append("        if k == mark:")
+        # A diverging run overflows a float power before it reaches inf: that error is infinite.
+        lines.append("            try:")
+        lines += [f"                {line}" for line in measure]
+        lines += [f"                history.append((k, {total}))", "            except OverflowError:",
+                  "                history.append((k, float('inf')))", "            mark = next(marks, -1)"]
+        body = forward + backward + (accumulate if batch else step_updates)
+        if batch:
+            lines += [f"        {p} = 0.0" for p in (self.name("g_" + p) for p, _ in self._all_gradients())]
+        if several:
+            lines.append("        for row in samples:")
+            lines.append(f"            {unpack}")
+            lines += [f"            {line}" for line in body]
+        else:
+            lines += [f"        {line}" for line in body]
+        lines += [f"        {line}" for line in batch_updates]
+        lines += ["    outputs, errors = [], []", "    for row in samples:", f"        {unpack}"]
+        lines += [f"        {line}" for line in forward]
+        lines += [f"        outputs.append(({outs},))", f"        errors.append({error})"]
+        lines += [f"    error = {total}", "    if mark == iterations:", "        history.append((iterations, error))"]
+        lines.append(f"    return (({weights},), ({biases}{',' if biases else ''}), tuple(outputs), error), history")
+        return "\n".join(lines) + "\n"
+
+    def _all_gradients(self):
+        n = self.network
+        return [pair for layer in reversed(n.layers[:-1]) for pair in self.gradients(layer)]

@@ -1,0 +1,102 @@
+"""What every format's markup shares: the values as the document prints them,
+equation chains cut into lines, and the figures' data.  Each format
+(``render.Markdown``, ``render.Latex``, ``html.Html``) is a subclass.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from functools import cached_property
+
+from ..maths.formulas import Num, Sym, chain_lines, latex, substitute
+from . import diagram, losscurve
+from .formatting import NumberFormat
+
+
+def shown_values(derivation, number_format: NumberFormat) -> dict[str, str]:
+    """Every quantity and parameter by key, as the document prints it (LaTeX math)."""
+    shown = {key: number_format(value) for key, value in derivation.values.items()}
+    shown.update({key: str(value) for key, value in derivation.spec_parameters().items()})
+    # A quantity that is just another one (∂net_o1/∂out_h1 = w_5) is printed as that one is.
+    for key, equation in derivation.equations.items():
+        last = equation.forms[-1]
+        if isinstance(last, Sym) and last.key in shown:
+            shown[key] = shown[last.key]
+    return shown
+
+
+def fingerprint(spec) -> str:
+    """Eight hex digits that tell one spec's document from another's (not where the spec was read from)."""
+    return hashlib.sha256(repr(dataclasses.replace(spec, source="")).encode()).hexdigest()[:8]
+
+
+class Markup:
+    """What both formats share: numbers, equation chains and the figures' data."""
+
+    width = 100
+
+    def __init__(self, derivation, number_format: NumberFormat, heading_offset: int = 0,
+                 standalone: bool = True) -> None:
+        self.derivation = derivation
+        self.format = number_format
+        # A fragment lives inside a page of someone else's: no files beside it, no preamble of its own.
+        self.standalone = standalone
+        # Embedded in a page that has headings of its own, the document's headings move down.
+        self.heading_offset = heading_offset
+        self.shown = shown_values(derivation, number_format)
+        self.footnotes: list[tuple[str, str]] = []
+        # A fragment shares its page with the host's text and maybe with other
+        # derivations: its footnote labels and ids carry the spec's fingerprint.
+        self.id_prefix = "" if standalone else f"{fingerprint(derivation.spec)}-"
+
+    @cached_property
+    def diagram(self) -> diagram.Diagram:
+        return diagram.layout(self.derivation.network, self.shown)
+
+    def loss_curve(self, first_words: str, last_words: str) -> losscurve.Curve | None:
+        """The loss curve of the training, marked after one round and after the last; None without training."""
+        training = self.derivation.section("training")
+        if training is None:
+            return None
+        history = training.facts["history"]
+        (k1, e1), (n, en) = history[0], history[-1]
+        first = losscurve.Mark(k1, e1, first_words, self.shown[f"E_total@{k1}"])
+        last = losscurve.Mark(n, en, last_words, self.shown[f"E_total@{n}"])
+        return losscurve.curve(history, first, last)
+
+    def value(self, key: str) -> str:
+        return self.shown[key]
+
+    def precise(self, key: str, digits: int) -> str:
+        return NumberFormat(digits=digits)(self.derivation.values[key])
+
+    def sides(self, equation, mode: str) -> list:
+        forms = list(equation.forms)
+        value = Num(self.shown[equation.key]) if equation.key else None
+        if mode == "symbolic" or value is None:
+            sides = forms
+        elif mode == "stated":
+            sides = [forms[0], value]
+        else:
+            shown_forms = {"full": forms, "brief": forms[:1] + forms[-1:], "numbers": forms[:1]}[mode]
+            sides = [*shown_forms, substitute(forms[-1], self.shown), value]
+        return _without_repeats(sides)
+
+    def lines(self, equations, mode: str) -> list[str]:
+        return [row for rows in self.line_groups(equations, mode) for row in rows]
+
+    def line_groups(self, equations, mode: str) -> list[list[str]]:
+        """The lines of each equation, one list per equation."""
+        if not isinstance(equations, (list, tuple)):
+            equations = [equations]
+        return [chain_lines(self.sides(equation, mode), self.width) for equation in equations]
+
+
+def _without_repeats(sides: list) -> list:
+    """Drop a side printed exactly like the one before it (``= 0.05 = 0.05``)."""
+    kept = [sides[0]]
+    for side in sides[1:]:
+        if latex(side) != latex(kept[-1]):
+            kept.append(side)
+    return kept

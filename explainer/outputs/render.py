@@ -1,0 +1,367 @@
+"""Turning a derivation into Markdown, LaTeX or HTML with the Jinja templates.
+
+The words live once, in ``templates/document.j2``; each output format wraps it
+(``document.md.j2``, ``document.tex.j2``, ``document.html.j2``) and supplies
+its markup through a small class (``Markdown``, ``Latex``, ``html.Html``):
+headings, display math, emphasis, footnotes, tables, figures and escaping of
+the user's text.  Markdown comes in flavors, one small subclass each, for the
+renderers that read it (GitHub, MkDocs, MyST, pandoc).  Numbers are formatted
+here, never in a template.
+
+The figures (``diagram``, ``losscurve``) are TikZ and pgfplots inside the
+LaTeX and inline SVG in HTML; the Markdown refers to SVG files beside it,
+``NAME-network.svg`` and ``NAME-loss.svg``, which ``render_with_figures``
+returns with the text.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from functools import cache
+from pathlib import Path
+
+import jinja2
+
+from ..spec.limits import check_size
+from . import diagram, losscurve
+from .formatting import NumberFormat
+from .markup import Markup
+
+FORMATS = ("markdown", "latex", "html")
+DETAILS = ("source", "full")
+FLAVORS = ("github", "mkdocs", "myst", "pandoc")
+SUFFIXES = {"markdown": ".md", "latex": ".tex", "html": ".html"}
+
+_NUMBER_WORDS = "zero one two three four five six seven eight nine ten".split()
+
+
+def template_directory() -> Path:
+    """The templates: inside the installed package, or beside it in a checkout."""
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "templates", package.parent / "templates"):
+        if (candidate / "document.j2").is_file():
+            return candidate
+    raise FileNotFoundError("explainer's templates are missing from the installation")
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Jinja's cache of compiled templates, so a run does not recompile them.
+
+    It lives in the user's cache directory and only holds what Jinja can
+    recompile at any time; where that directory cannot be made, no cache.
+    """
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "explainer" / "templates"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(root))
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(template_directory()),
+        bytecode_cache=_bytecode_cache(),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["count"] = count_words
+    env.filters["thousands"] = lambda n: f"{n:,}"
+    env.filters["join_words"] = join_words
+    # ``items|map("apply", f.m)``: map a markup method, which Jinja's map cannot name
+    env.filters["apply"] = lambda item, function: function(item)
+    return env
+
+
+def count_words(n: int, noun: str, plural: str | None = None) -> str:
+    """``two inputs``, ``one output neuron``: how the source counts."""
+    word = _NUMBER_WORDS[n] if n < len(_NUMBER_WORDS) else str(n)
+    return f"{word} {noun if n == 1 else plural or noun + 's'}"
+
+
+def join_words(items) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+class Markdown(Markup):
+    """The ``github`` flavor: CommonMark with ``$…$`` and ``$$…$$`` math, as GitHub,
+    markdown-it's dollarmath and most editors read it."""
+
+    width = 100
+
+    def __init__(self, derivation, number_format: NumberFormat, heading_offset: int = 0,
+                 standalone: bool = True, figure_prefix: str | None = None) -> None:
+        super().__init__(derivation, number_format, heading_offset, standalone)
+        self.figure_prefix = figure_prefix or derivation.spec.name
+        self.figures: dict[str, str] = {}  # file name → SVG, for the figures the document refers to
+
+    def _figure(self, suffix: str, svg: str, caption: str) -> str:
+        if not self.standalone:
+            # Embedded in a site or a notebook there is no file beside the text: the
+            # SVG goes inline, as an HTML block (which must hold no blank line).
+            inline = "\n".join(line for line in svg.splitlines() if line.strip())
+            return f'<figure class="explainer-figure">\n{inline}\n<figcaption>{html.escape(caption)}</figcaption>\n</figure>'
+        name = f"{self.figure_prefix}-{suffix}.svg"
+        self.figures[name] = svg
+        alt = re.sub(r"([\\\[\]])", r"\\\1", caption)
+        return f"![{alt}]({_link(name)})\n\n*{caption}*"
+
+    def network_figure(self, caption: str) -> str:
+        return self._figure("network", diagram.svg(self.diagram, caption), caption)
+
+    def loss_figure(self, curve: losscurve.Curve, caption: str, x_label: str) -> str:
+        return self._figure("loss", losscurve.svg(curve, x_label, caption), caption)
+
+    def heading(self, text: str, level: int) -> str:
+        return f"{'#' * min(level + self.heading_offset, 6)} {text}"
+
+    def show(self, equations, mode: str = "full") -> str:
+        rows = self.lines(equations, mode)
+        if len(rows) == 1:
+            return f"$${rows[0].replace(' &= ', ' = ')}$$"
+        return self.aligned(rows)
+
+    def aligned(self, rows: list[str]) -> str:
+        """A chain of several lines, aligned at its equals signs."""
+        # Each ``\\`` ends its line: GitHub protects a line break only there.
+        return "$$\n\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n$$"
+
+    def m(self, tex: str) -> str:
+        return f"${tex}$"
+
+    def num(self, key: str) -> str:
+        text = self.shown[key]
+        return f"${text}$" if "\\" in text else text
+
+    def em(self, text: str) -> str:
+        return f"*{text}*"
+
+    def strong(self, text: str) -> str:
+        return f"**{text}**"
+
+    def text(self, text: str) -> str:
+        """The user's own text, with Markdown's special characters taken literally."""
+        return re.sub(r"([\\`*_{}\[\]<>()#+!|~$&])", r"\\\1", text)
+
+    def footnote(self, name: str, text: str) -> str:
+        self.footnotes.append((self.id_prefix + name, text))
+        return f"[^{self.id_prefix}{name}]"
+
+    def footnote_list(self) -> str:
+        return "\n".join(f"[^{name}]: {text}" for name, text in self.footnotes)
+
+    def table(self, header, rows) -> str:
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        return "\n".join(lines)
+
+
+class MkDocsMarkdown(Markdown):
+    """The ``mkdocs`` flavor, for Python-Markdown with pymdownx.arithmatex, tables and footnotes.
+
+    Python-Markdown knows fewer backslash escapes than CommonMark (``\\<``,
+    ``\\~`` or ``\\&`` would print their backslash), so the user's text escapes
+    its special characters as character references, which every Markdown reads.
+    """
+
+    def text(self, text: str) -> str:
+        return re.sub(r"[\\`*_{}\[\]<>()#+!|~$&]", lambda match: f"&#{ord(match.group())};", text)
+
+
+class MystMarkdown(Markdown):
+    """The ``myst`` flavor, for MyST with its dollarmath and amsmath extensions.
+
+    A multi-line chain is a top-level ``align*``, which the amsmath extension
+    hands to the math renderer untouched; inside ``$$…$$`` Sphinx would wrap
+    it in a ``split`` of its own.
+    """
+
+    def aligned(self, rows: list[str]) -> str:
+        return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+
+
+class PandocMarkdown(Markdown):
+    """The ``pandoc`` flavor: pandoc's Markdown with tex_math_dollars.
+
+    The title goes into a YAML metadata block, where ``pandoc --standalone``
+    looks for it (and without which it warns); the sections keep their levels.
+    """
+
+    def heading(self, text: str, level: int) -> str:
+        if level + self.heading_offset > 1:
+            return super().heading(text, level)
+        # Pandoc reads a metadata string as Markdown: ``text`` is already escaped for
+        # that, and a single-quoted YAML scalar takes it as it is, quotes doubled.
+        quoted = text.replace("'", "''")
+        return f"---\ntitle: '{quoted}'\n---"
+
+
+MARKDOWN_FLAVORS = {"github": Markdown, "mkdocs": MkDocsMarkdown, "myst": MystMarkdown, "pandoc": PandocMarkdown}
+
+
+_LATEX_SPECIALS = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+}
+
+
+def _link(name: str) -> str:
+    """A file name as a Markdown link target, in which a space or a parenthesis would end it."""
+    return "".join(f"%{ord(c):02X}" if c in " ()<>%" else c for c in name)
+
+
+class Latex(Markup):
+    width = 62
+    two_column_width = 36
+    number_width = 5  # what an equation number takes from the line
+    table_rows = 25  # a longer table is cut into pieces of this many rows, each with the header
+
+    def __init__(self, derivation, number_format: NumberFormat, heading_offset: int = 0,
+                 standalone: bool = True) -> None:
+        super().__init__(derivation, number_format, heading_offset, standalone)
+        self.handout = derivation.spec.handout
+        self.width = self.two_column_width if self.handout.columns == 2 else type(self).width
+        if self.handout.equation_numbers:
+            self.width -= self.number_width
+
+    # Level 1 is the title: ``\\title`` in a document, a section in a fragment (shifted by one).
+    _HEADINGS = ("title", "section*", "subsection*", "subsubsection*", "paragraph*", "subparagraph*")
+
+    def heading(self, text: str, level: int) -> str:
+        command = self._HEADINGS[min(level + self.heading_offset, len(self._HEADINGS)) - 1]
+        return f"\\{command}{{{text}}}"
+
+    def show(self, equations, mode: str = "full") -> str:
+        groups = self.line_groups(equations, mode)
+        rows = [row for rows in groups for row in rows]
+        if not self.handout.equation_numbers:
+            if len(rows) == 1:
+                return f"\\[\n{rows[0].replace(' &= ', ' = ')}\n\\]"
+            return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+        if len(rows) == 1:
+            return f"\\begin{{equation}}\n{rows[0].replace(' &= ', ' = ')}\n\\end{{equation}}"
+        # One number per equation, on its last line.
+        numbered = [row if i == len(rows) - 1 else f"{row} \\notag" for rows in groups for i, row in enumerate(rows)]
+        return "\\begin{align}\n" + " \\\\\n".join(numbered) + "\n\\end{align}"
+
+    def network_figure(self, caption: str) -> str:
+        if not self.standalone:
+            return ""  # TikZ needs packages a host document may not load (and MathJax cannot draw)
+        # Across both columns in the two-column layout: shrunk to one, its labels would be too small to read.
+        return self._figure(diagram.tikz(self.diagram), caption, "network", wide=self.handout.columns == 2)
+
+    def loss_figure(self, curve: losscurve.Curve, caption: str, x_label: str) -> str:
+        if not self.standalone:
+            return ""
+        return self._figure(losscurve.pgfplots(curve, x_label), caption, "loss")
+
+    @staticmethod
+    def _figure(picture: str, caption: str, label: str, wide: bool = False) -> str:
+        # \fitwidth, defined in the preamble, shrinks a picture wider than the column and never enlarges one.
+        environment, placement = ("figure*", "t") if wide else ("figure", "!htbp")
+        return (f"\\begin{{{environment}}}[{placement}]\n\\centering\n\\fitwidth{{%\n{picture}}}\n"
+                f"\\caption{{{caption}}}\\label{{fig:{label}}}\n\\end{{{environment}}}")
+
+    def m(self, tex: str) -> str:
+        return f"${tex}$"
+
+    def num(self, key: str) -> str:
+        return f"${self.shown[key]}$"
+
+    def em(self, text: str) -> str:
+        return f"\\emph{{{text}}}"
+
+    def strong(self, text: str) -> str:
+        return f"\\textbf{{{text}}}"
+
+    def text(self, text: str) -> str:
+        return "".join(_LATEX_SPECIALS.get(c, c) for c in text)
+
+    def footnote(self, name: str, text: str) -> str:
+        return f"\\footnote{{{text}}}"
+
+    def footnote_list(self) -> str:
+        return ""
+
+    def table(self, header, rows) -> str:
+        # A tabular cannot break across pages (nor can longtable work in two columns): the
+        # page may break between the pieces, separate paragraphs.
+        spec = "l" * len(header)
+        pieces = []
+        for start in range(0, max(len(rows), 1), self.table_rows):
+            lines = [f"\\begin{{tabular}}{{{spec}}}", " & ".join(header) + r" \\ \hline"]
+            lines += [" & ".join(row) + r" \\" for row in rows[start:start + self.table_rows]]
+            pieces.append("\n".join(lines) + "\n\\end{tabular}")
+        return "\\begin{center}\n" + "\n\n".join(pieces) + "\n\\end{center}"
+
+
+def markup_class(fmt: str, flavor: str | None = None) -> type[Markup]:
+    """The markup of a format (and, for Markdown, of a flavor)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if fmt == "markdown":
+        if (flavor or "github") not in MARKDOWN_FLAVORS:
+            raise ValueError(f"unknown flavor {flavor!r}; expected one of {', '.join(FLAVORS)}")
+        return MARKDOWN_FLAVORS[flavor or "github"]
+    if flavor is not None:
+        raise ValueError(f"a flavor is a kind of Markdown; the {fmt} format has none")
+    if fmt == "latex":
+        return Latex
+    from .html import Html  # only HTML needs latex2mathml
+
+    return Html
+
+
+def render(derivation, fmt: str = "markdown", **options) -> str:
+    """The derivation as a Markdown, LaTeX or HTML document (options as ``render_with_figures``)."""
+    return render_with_figures(derivation, fmt, **options)[0]
+
+
+def render_with_figures(
+    derivation,
+    fmt: str = "markdown",
+    *,
+    decimals: int = 9,
+    digits: int | None = None,
+    detail: str = "source",
+    flavor: str | None = None,
+    standalone: bool = True,
+    heading_offset: int = 0,
+    figure_prefix: str | None = None,
+) -> tuple[str, dict[str, str]]:
+    """The document and the files it refers to: file name → SVG text (only Markdown has any).
+
+    ``flavor`` picks the Markdown dialect (default ``github``).  With
+    ``standalone=False`` the document is a fragment to put inside another one:
+    LaTeX and HTML without preamble or page, LaTeX without its figures (TikZ
+    needs the host's preamble), Markdown with its figures inline as HTML
+    instead of files beside it.  ``heading_offset`` moves every heading that
+    many levels down.  The Markdown names its figures ``PREFIX-network.svg`` and
+    ``PREFIX-loss.svg``, to be written beside it; PREFIX is the spec's name
+    unless given.
+    """
+    check_size(derivation.spec, "render")
+    markup_type = markup_class(fmt, flavor)
+    if detail not in DETAILS:
+        raise ValueError(f"unknown detail {detail!r}; expected one of {', '.join(DETAILS)}")
+    if heading_offset < 0:
+        raise ValueError(f"heading_offset must be 0 or more, got {heading_offset}")
+    if fmt == "latex" and not standalone:
+        heading_offset += 1  # a fragment has no \title: its title is a section
+    number_format = NumberFormat(decimals=decimals, digits=digits)
+    if fmt == "markdown":
+        markup = markup_type(derivation, number_format, heading_offset, standalone, figure_prefix=figure_prefix)
+    else:
+        markup = markup_type(derivation, number_format, heading_offset, standalone)
+    name = "fragment" if not standalone and fmt != "markdown" else "document"
+    template = environment().get_template(f"{name}{SUFFIXES[fmt]}.j2")
+    text = template.render(d=derivation, n=derivation.network, f=markup, detail=detail)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n", getattr(markup, "figures", {})
