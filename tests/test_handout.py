@@ -6,6 +6,7 @@ import re
 
 import explainer
 from explainer.spec.reading import with_overrides
+from conftest import ROOT
 from test_diagram import SHAPES
 from test_render import DEEP, parse_markdown
 
@@ -21,7 +22,8 @@ def handout(**overrides):
 
 def test_latex_title_block_escapes_the_users_text():
     latex = handout(**USER_TEXT).to_latex()
-    assert "\\title{{\\large CS\\textasciitilde{}101 \\$\\textbackslash{}}\\\\[0.5em]Back-prop \\& friends: 100\\% \\#1}" in latex
+    assert "\\course{CS\\textasciitilde{}101 \\$\\textbackslash{}}" in latex
+    assert "\\title{Back-prop \\& friends: 100\\% \\#1}" in latex
     assert "\\author{A. \\{Student\\}\\_x}" in latex
     assert "\\date{12 March <2025>}" in latex
 
@@ -85,3 +87,57 @@ def test_a_wide_network_leaves_its_weights_to_the_tables():
     latex = explainer.derive({**SHAPES["3-4-1"], "training": {"iterations": 3}}).to_latex()
     assert "its starting weights and biases are listed in the tables of this section" in latex
     assert "{$w_{1} = 0.1$}" not in latex
+
+
+def test_displays_belong_to_the_sentence_before_them():
+    latex = explainer.derive().to_latex(detail="full")
+    # No blank line (a new paragraph, holding an empty line) before a display after text or another display.
+    assert "bias:\n\\begin{align*}\nnet_{h1} &= w_1 * i_1" in latex
+    assert "\n\n\\[" not in latex and "\n\n\\begin{align*}" not in latex
+    assert "\\end{align*}\n\\begin{align*}" in latex  # two displays of one step, no paragraph between them
+    # After a heading or a table there is no paragraph to join.
+    assert explainer.derive().to_latex().count("\\allowdisplaybreaks") == 0
+
+
+def test_a_short_chain_never_breaks_and_a_long_one_not_in_its_first_two_rows():
+    from explainer.outputs.render import Latex
+
+    latex = explainer.derive().to_latex(detail="full")
+    assert "\\allowdisplaybreaks" not in latex.split("\\begin{document}")[0]  # no document-wide permission
+    for block in re.findall(r"\\begin\{align\*\}\n(.*?)\n\\end\{align\*\}", latex, re.S):
+        assert len(block.split("\\\\")) <= Latex.unbroken_rows or "\\\\*" in block
+    long = explainer.derive(str(ROOT / "examples" / "softmax-classifier.toml")).to_latex(detail="full")
+    chains = re.findall(r"\{\\allowdisplaybreaks\n\\begin\{align\*\}\n(.*?)\n\\end\{align\*\}\}", long, re.S)
+    assert chains
+    for chain in chains:
+        rows = chain.split("\n")
+        assert len(rows) > Latex.unbroken_rows
+        assert any(row.endswith(" \\\\") for row in rows)  # somewhere it may break
+        for i, row in enumerate(rows[:-1]):
+            # An equation's first row (however many lines it takes) holds on to the second.
+            if not rows[i + 1].startswith("&=") or any(r.startswith("&=") for r in rows[i::-1][:1]):
+                continue
+            first = max(j for j in range(i + 1) if not rows[j].startswith("&"))
+            if all(r.startswith("&\\quad") for r in rows[first + 1:i + 1]) and i + 1 - first < Latex.unbroken_rows:
+                assert row.endswith("\\\\*"), row
+
+
+def test_tables_have_booktabs_rules_and_no_vertical_ones():
+    latex = explainer.derive().to_latex()
+    table = re.search(r"\\begin\{longtable\}\{(l+)\}\n\\toprule\nweight & from & to & value \\\\\n\\midrule\n\\endhead", latex)
+    assert table and "|" not in table.group(1) and "\\hline" not in latex
+    assert "\\bottomrule" in latex
+    two = handout(columns=2).to_latex()
+    assert "longtable" not in two and "\\begin{tabular}{llll}\n\\toprule" in two
+
+
+def test_the_title_block_is_compact_and_in_order():
+    latex = handout(**USER_TEXT).to_latex()
+    block = latex[latex.index("\\renewcommand{\\@maketitle}"):latex.index("\\makeatother", latex.index("\\renewcommand{\\@maketitle}"))]
+    assert block.index("\\@course") < block.index("\\@title") < block.index("\\@author") < block.index("\\@date")
+    assert "2em" not in block and "1.5em" not in block  # article's own block leaves about 5 cm
+
+
+def test_figures_stay_where_the_text_refers_to_them():
+    latex = explainer.derive().to_latex()
+    assert latex.count("\\begin{figure}[!ht]") == 2 and "p]" not in latex and "htbp" not in latex

@@ -13,6 +13,7 @@ import pytest
 import explainer
 from explainer.outputs import pdf
 from explainer.spec.reading import with_overrides
+import pdf_layout
 from conftest import ROOT, require_tool, run_cli
 from test_diagram import SHAPES
 from test_render import DEEP
@@ -162,3 +163,59 @@ def test_pdf_to_standard_output(tex):
     result = subprocess.run([sys.executable, "-m", "explainer", "render", "--format", "pdf", "--output", "-"],
                             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, timeout=300)
     assert result.returncode == 0 and result.stdout.startswith(b"%PDF") and result.stdout.rstrip().endswith(b"%%EOF")
+
+
+# --- the layout, as the reader sees it -------------------------------------------------
+
+CM = 72 / 2.54
+TOLERANCE = 4  # points: two pixels at the 36 dpi the pages are read at
+DEPTH = 10  # points: the text area ends at the last line's baseline, and a fraction hangs below it
+
+
+def text_area(name: str, page: pdf_layout.Page) -> tuple[float, float, float, float]:
+    """The text area of a page of DOCUMENTS[name]: left, top, right, bottom in points (the margins of the preamble)."""
+    spec, overrides, _ = DOCUMENTS[name]
+    columns = with_overrides(explainer.load_spec(spec), overrides).handout.columns
+    margin = (1.8 if columns == 2 else 2.5) * CM
+    return margin, margin, page.width - margin, page.height - margin
+
+
+@pytest.fixture(scope="module")
+def pages(compiled):
+    return {name: pdf_layout.read_pages(document) for name, (document, _) in compiled.items()}
+
+
+@pytest.mark.parametrize("name", list(DOCUMENTS))
+def test_nothing_is_printed_outside_the_margins(pages, name):
+    for number, page in enumerate(pages[name], 1):
+        left, top, right, bottom = text_area(name, page)
+        outside = page.ink_outside(left - TOLERANCE, top - TOLERANCE, right + TOLERANCE, bottom + DEPTH)
+        # Only the page number lives below the text, in the middle.
+        stray = [(x, y) for x, y in outside if not (abs(x - page.width / 2) < 20 and bottom < y < bottom + 45)]
+        assert not stray, f"page {number}: ink outside the margins at {stray[:5]}"
+        words = [w for w in page.words if w.x_min < left - TOLERANCE or w.x_max > right + TOLERANCE
+                 or w.y_min < top - TOLERANCE or (w.y_max > bottom + DEPTH and not w.text.isdigit())]
+        assert not words, f"page {number}: words outside the margins: {words[:5]}"
+
+
+@pytest.mark.parametrize("name", list(DOCUMENTS))
+def test_no_page_but_the_last_is_more_than_a_third_empty(pages, name):
+    for number, page in enumerate(pages[name][:-1], 1):
+        _, top, _, bottom = text_area(name, page)
+        rows = page.ink_rows()
+        lowest = rows[rows <= bottom + TOLERANCE].max()
+        assert bottom - lowest <= (bottom - top) / 3, f"page {number}: {bottom - lowest:.0f} pt left empty at the bottom"
+
+
+@pytest.mark.parametrize("name", list(DOCUMENTS))
+def test_no_chain_breaks_across_pages_within_its_first_two_rows(pages, name):
+    document = pages[name]
+    for number, (page, following) in enumerate(zip(document, document[1:]), 1):
+        _, _, _, bottom = text_area(name, page)
+        if not pdf_layout.starts_with_equals(pdf_layout.first_band(following.words, top=True)):
+            continue  # the next page does not continue a chain
+        body = [w for w in page.words if w.y_max <= bottom + TOLERANCE]
+        last = pdf_layout.first_band(body, top=False)
+        assert pdf_layout.starts_with_equals(last), (
+            f"a chain breaks after its first row, from page {number} to {number + 1}: "
+            + " ".join(w.text for w in sorted(last, key=lambda w: w.x_min)))

@@ -185,7 +185,7 @@ def _block_chains(body: str, first_line: int):
     body = _LATEX_COMMENT.sub("", body)
     chains: list[list] = []
     position = 0
-    for row in re.split(r"\\\\", body):
+    for row in re.split(r"\\\\\*?", body):  # \\* is a row end that forbids a page break
         # The row's line is that of its first character after blanks and \begin{…}.
         line = first_line + body.count("\n", 0, position + _ROW_START.match(row).end())
         position += len(row) + 2

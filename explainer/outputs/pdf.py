@@ -1,11 +1,13 @@
 """Compiling the LaTeX document to PDF with the real TeX toolchain.
 
-``compile_pdf`` runs latexmk (pdfLaTeX) in a temporary directory of its own,
+``compile_pdf`` runs latexmk in a temporary directory of its own, with pdfLaTeX or,
+for a document whose first line asks for it (``% !TEX program = lualatex``, as
+editors read it too), LuaLaTeX,
 which it removes afterwards, and returns the PDF's bytes with a report on the
 LaTeX log: errors, overfull boxes, undefined references.  Writing the PDF is
 left to the caller.
 
-The same document always gives the same bytes: pdfTeX is told to leave out
+The same document always gives the same bytes: the engine is told to leave out
 the creation and modification dates, the random trailer id and its banner
 (``REPRODUCIBLE``), and ``SOURCE_DATE_EPOCH`` pins anything else that reads
 the clock.
@@ -28,8 +30,17 @@ DEBIAN_PACKAGES = ("latexmk", "texlive-latex-base", "texlive-latex-recommended",
 _PACKAGE_OF_FILE = {
     "tikz.sty": "texlive-pictures", "pgfplots.sty": "texlive-pictures", "pgf.sty": "texlive-pictures",
     "lmodern.sty": "lmodern", "t1lmr.fd": "lmodern", "xcolor.sty": "texlive-latex-recommended",
+    "fontspec.sty": "texlive-luatex", "luaotfload.sty": "texlive-luatex", "beamer.cls": "texlive-latex-recommended",
 }
-REPRODUCIBLE = r"\pdfinfoomitdate=1 \pdftrailerid{} \pdfsuppressptexinfo=-1 "
+# What each engine needs to leave out the dates, the trailer id and its banner.
+REPRODUCIBLE = {
+    "pdflatex": r"\pdfinfoomitdate=1 \pdftrailerid{} \pdfsuppressptexinfo=-1 ",
+    # LuaTeX's bits: banner, file name, page number, info dictionary, dates, trailer id.
+    "lualatex": r"\pdfvariable suppressoptionalinfo 623 ",
+}
+# LuaLaTeX, for a title in any script: the engine, and the fonts the LaTeX asks for.
+LUALATEX_PACKAGES = ("texlive-luatex", "fonts-noto-core", "fonts-noto-cjk", "fonts-symbola")
+PROGRAM = re.compile(r"\A% !TEX program = (\w+)\n")
 JOB = "document"
 TIMEOUT = 600  # seconds
 
@@ -51,10 +62,11 @@ class LogReport:
     underfull: tuple[str, ...] = ()
     undefined: tuple[str, ...] = ()  # references, citations
     floats: tuple[str, ...] = ()  # figures too large for the page
+    missing: tuple[str, ...] = ()  # characters no font had: "Missing character: There is no Ω (U+03A9) in font …"
 
     def problems(self) -> tuple[str, ...]:
         """Everything that makes the PDF wrong or worse than it should be (underfull boxes are only loose)."""
-        return self.errors + self.overfull + self.undefined + self.floats
+        return self.errors + self.overfull + self.undefined + self.floats + self.missing
 
 
 def check_log(log: str) -> LogReport:
@@ -67,18 +79,26 @@ def check_log(log: str) -> LogReport:
         undefined=tuple(line for line in lines if re.match(r"LaTeX Warning: (Reference|Citation) .* undefined", line)
                         or line.startswith("LaTeX Warning: There were undefined references")),
         floats=tuple(line for line in lines if line.startswith("LaTeX Warning: Float too large")),
+        missing=tuple(dict.fromkeys(line for line in lines if line.startswith("Missing character: There is no"))),
     )
+
+
+def engine(tex: str) -> str:
+    """The TeX engine the document asks for in its first line; pdflatex if it asks for none."""
+    found = PROGRAM.match(tex)
+    return found.group(1) if found and found.group(1) in REPRODUCIBLE else "pdflatex"
 
 
 def compile_pdf(tex: str) -> tuple[bytes, LogReport]:
     """The PDF of the LaTeX document ``tex``, and the report on its log."""
+    program = engine(tex)
     latexmk = _tool("latexmk")
-    _tool("pdflatex")
+    _tool(program, LUALATEX_PACKAGES if program == "lualatex" else DEBIAN_PACKAGES)
     with tempfile.TemporaryDirectory(prefix="explainer-pdf-") as directory:
         source = Path(directory) / f"{JOB}.tex"
         source.write_text(tex, encoding="utf-8")
-        command = [latexmk, "-pdf", "-norc", "-interaction=nonstopmode", "-halt-on-error",
-                   f"-usepretex={REPRODUCIBLE}", source.name]
+        command = [latexmk, "-pdflua" if program == "lualatex" else "-pdf", "-norc", "-interaction=nonstopmode",
+                   "-halt-on-error", f"-usepretex={REPRODUCIBLE[program]}", source.name]
         environment = {**os.environ, "FORCE_SOURCE_DATE": "1",
                        "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "0")}
         try:
@@ -86,7 +106,8 @@ def compile_pdf(tex: str) -> tuple[bytes, LogReport]:
         except subprocess.TimeoutExpired:
             raise LatexFailed(f"cannot make a PDF: LaTeX did not finish within {TIMEOUT} seconds") from None
         log_file = Path(directory) / f"{JOB}.log"
-        log = log_file.read_text(encoding="latin-1") if log_file.exists() else ""
+        # pdfTeX writes bytes, LuaTeX UTF-8: read both without failing on either.
+        log = log_file.read_bytes().decode("utf-8", errors="replace") if log_file.exists() else ""
         report = check_log(log)
         pdf = Path(directory) / f"{JOB}.pdf"
         if report.errors or not pdf.exists():
@@ -94,10 +115,10 @@ def compile_pdf(tex: str) -> tuple[bytes, LogReport]:
         return pdf.read_bytes(), report
 
 
-def _tool(name: str) -> str:
+def _tool(name: str, packages=DEBIAN_PACKAGES) -> str:
     path = shutil.which(name)
     if path is None:
-        raise TexMissing(f"cannot make a PDF: {name} is not installed; {install_hint(DEBIAN_PACKAGES)}")
+        raise TexMissing(f"cannot make a PDF: {name} is not installed; {install_hint(packages)}")
     return path
 
 

@@ -19,20 +19,20 @@ from __future__ import annotations
 import html
 import os
 import re
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import jinja2
 
 from ..spec.limits import check_size
-from . import diagram, losscurve
+from . import diagram, latex_text, losscurve
 from .formatting import NumberFormat
 from .markup import Markup
 
-FORMATS = ("markdown", "latex", "html")
+FORMATS = ("markdown", "latex", "html", "beamer")
 DETAILS = ("source", "full")
 FLAVORS = ("github", "mkdocs", "myst", "pandoc")
-SUFFIXES = {"markdown": ".md", "latex": ".tex", "html": ".html"}
+SUFFIXES = {"markdown": ".md", "latex": ".tex", "html": ".html", "beamer": ".tex"}
 
 _NUMBER_WORDS = "zero one two three four five six seven eight nine ten".split()
 
@@ -207,12 +207,6 @@ class PandocMarkdown(Markdown):
 MARKDOWN_FLAVORS = {"github": Markdown, "mkdocs": MkDocsMarkdown, "myst": MystMarkdown, "pandoc": PandocMarkdown}
 
 
-_LATEX_SPECIALS = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-}
-
-
 def _link(name: str) -> str:
     """A file name as a Markdown link target, in which a space or a parenthesis would end it."""
     return "".join(f"%{ord(c):02X}" if c in " ()<>%" else c for c in name)
@@ -239,18 +233,51 @@ class Latex(Markup):
         command = self._HEADINGS[min(level + self.heading_offset, len(self._HEADINGS)) - 1]
         return f"\\{command}{{{text}}}"
 
+    # A display of up to this many rows never breaks across pages; in a longer one no
+    # equation breaks after its first row or before its last (between equations it may).
+    unbroken_rows = 6
+
+    @cached_property
+    def engine(self) -> str:
+        """pdflatex, or lualatex where the title block has letters pdfLaTeX's fonts lack."""
+        return latex_text.engine(self._title_block())
+
+    @cached_property
+    def right_to_left(self) -> dict[str, bool]:
+        return latex_text.uses_right_to_left(self._title_block())
+
+    def _title_block(self) -> list[str]:
+        spec = self.derivation.spec
+        return [spec.title, spec.author, spec.course, spec.date]
+
     def show(self, equations, mode: str = "full") -> str:
         groups = self.line_groups(equations, mode)
         rows = [row for rows in groups for row in rows]
-        if not self.handout.equation_numbers:
-            if len(rows) == 1:
-                return f"\\[\n{rows[0].replace(' &= ', ' = ')}\n\\]"
-            return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+        numbered = self.handout.equation_numbers
         if len(rows) == 1:
-            return f"\\begin{{equation}}\n{rows[0].replace(' &= ', ' = ')}\n\\end{{equation}}"
-        # One number per equation, on its last line.
-        numbered = [row if i == len(rows) - 1 else f"{row} \\notag" for rows in groups for i, row in enumerate(rows)]
-        return "\\begin{align}\n" + " \\\\\n".join(numbered) + "\n\\end{align}"
+            row = rows[0].replace(' &= ', ' = ')
+            return f"\\begin{{equation}}\n{row}\n\\end{{equation}}" if numbered else f"\\[\n{row}\n\\]"
+        if numbered:
+            # One number per equation, on its last line.
+            rows = [row if i == len(lines) - 1 else f"{row} \\notag" for lines in groups for i, row in enumerate(lines)]
+        environment = "align" if numbered else "align*"
+        if len(rows) <= self.unbroken_rows:
+            return f"\\begin{{{environment}}}\n" + " \\\\\n".join(rows) + f"\n\\end{{{environment}}}"
+        # A long display may break, but no equation of it after its first row (\\*) nor before its last.
+        ends = []
+        for lines in groups:
+            ends += [self._row_end(lines, i) for i in range(len(lines) - 1)] + ["\\\\"]
+        body = "".join(f"{row} {end}\n" for row, end in zip(rows[:-1], ends)) + rows[-1]
+        return f"{{\\allowdisplaybreaks\n\\begin{{{environment}}}\n{body}\n\\end{{{environment}}}}}"
+
+    @classmethod
+    def _row_end(cls, lines: list[str], i: int) -> str:
+        """``\\\\*`` where the page must not break after line i of an equation: after its first line,
+        before its second row (when its first, wrapped over lines ``&\\quad …``, is short enough
+        to keep whole), and before its last line."""
+        second_row = next((j for j in range(1, len(lines)) if lines[j].startswith("&=")), len(lines))
+        keep = i == 0 or i == len(lines) - 2 or (i + 1 <= second_row < cls.unbroken_rows)
+        return "\\\\*" if keep else "\\\\"
 
     def network_figure(self, caption: str) -> str:
         if not self.standalone:
@@ -266,7 +293,9 @@ class Latex(Markup):
     @staticmethod
     def _figure(picture: str, caption: str, label: str, wide: bool = False) -> str:
         # \fitwidth, defined in the preamble, shrinks a picture wider than the column and never enlarges one.
-        environment, placement = ("figure*", "t") if wide else ("figure", "!htbp")
+        # Here, where the text refers to it, or at the top of the next page if it does not fit
+        # (never further, and no page left half empty for it); across both columns only the top of a page can hold it.
+        environment, placement = ("figure*", "t") if wide else ("figure", "!ht")
         return (f"\\begin{{{environment}}}[{placement}]\n\\centering\n\\fitwidth{{%\n{picture}}}\n"
                 f"\\caption{{{caption}}}\\label{{fig:{label}}}\n\\end{{{environment}}}")
 
@@ -283,7 +312,7 @@ class Latex(Markup):
         return f"\\textbf{{{text}}}"
 
     def text(self, text: str) -> str:
-        return "".join(_LATEX_SPECIALS.get(c, c) for c in text)
+        return latex_text.escape(text)
 
     def footnote(self, name: str, text: str) -> str:
         return f"\\footnote{{{text}}}"
@@ -292,14 +321,23 @@ class Latex(Markup):
         return ""
 
     def table(self, header, rows) -> str:
-        # A tabular cannot break across pages (nor can longtable work in two columns): the
-        # page may break between the pieces, separate paragraphs.
         spec = "l" * len(header)
+        head = " & ".join(header) + r" \\"
+        body = [" & ".join(row) + r" \\" for row in rows]
+        if not self.standalone:
+            # A host document may not load booktabs or longtable.
+            return ("\\begin{center}\n" + "\n".join([f"\\begin{{tabular}}{{{spec}}}", head + r" \hline", *body])
+                    + "\n\\end{tabular}\n\\end{center}")
+        if self.handout.columns == 1:
+            # A long table breaks across pages with its header repeated, rather than leave a page half empty.
+            return "\n".join([f"\\begin{{longtable}}{{{spec}}}", "\\toprule", head, "\\midrule", "\\endhead",
+                              "\\bottomrule", "\\endlastfoot", *body, "\\end{longtable}"])
+        # longtable cannot work in two columns: a tabular cannot break, so a long table is
+        # cut into pieces (separate paragraphs, each with the header) between which the column may break.
         pieces = []
         for start in range(0, max(len(rows), 1), self.table_rows):
-            lines = [f"\\begin{{tabular}}{{{spec}}}", " & ".join(header) + r" \\ \hline"]
-            lines += [" & ".join(row) + r" \\" for row in rows[start:start + self.table_rows]]
-            pieces.append("\n".join(lines) + "\n\\end{tabular}")
+            lines = [f"\\begin{{tabular}}{{{spec}}}", "\\toprule", head, "\\midrule", *body[start:start + self.table_rows]]
+            pieces.append("\n".join(lines) + "\n\\bottomrule\n\\end{tabular}")
         return "\\begin{center}\n" + "\n\n".join(pieces) + "\n\\end{center}"
 
 
@@ -315,6 +353,10 @@ def markup_class(fmt: str, flavor: str | None = None) -> type[Markup]:
         raise ValueError(f"a flavor is a kind of Markdown; the {fmt} format has none")
     if fmt == "latex":
         return Latex
+    if fmt == "beamer":
+        from .slides import Beamer
+
+        return Beamer
     from .html import Html  # only HTML needs latex2mathml
 
     return Html
@@ -336,6 +378,7 @@ def render_with_figures(
     standalone: bool = True,
     heading_offset: int = 0,
     figure_prefix: str | None = None,
+    aspect: str = "16:9",
 ) -> tuple[str, dict[str, str]]:
     """The document and the files it refers to: file name → SVG text (only Markdown has any).
 
@@ -346,7 +389,7 @@ def render_with_figures(
     instead of files beside it.  ``heading_offset`` moves every heading that
     many levels down.  The Markdown names its figures ``PREFIX-network.svg`` and
     ``PREFIX-loss.svg``, to be written beside it; PREFIX is the spec's name
-    unless given.
+    unless given.  ``aspect`` is the slides' (beamer): 16:9 or 4:3.
     """
     check_size(derivation.spec, "render")
     markup_type = markup_class(fmt, flavor)
@@ -362,6 +405,39 @@ def render_with_figures(
     else:
         markup = markup_type(derivation, number_format, heading_offset, standalone)
     name = "fragment" if not standalone and fmt != "markdown" else "document"
+    context = {}
+    if fmt == "beamer":
+        from .slides import ASPECTS, frames
+
+        if aspect not in ASPECTS:
+            raise ValueError(f"unknown aspect {aspect!r}; expected one of {', '.join(ASPECTS)}")
+        name, context = "slides", {"frames": frames, "aspect": ASPECTS[aspect]}
     template = environment().get_template(f"{name}{SUFFIXES[fmt]}.j2")
-    text = template.render(d=derivation, n=derivation.network, f=markup, detail=detail)
-    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n", getattr(markup, "figures", {})
+    text = template.render(d=derivation, n=derivation.network, f=markup, detail=detail, **context)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    if fmt in ("latex", "beamer"):
+        text = displays_in_their_paragraphs(text)
+    return text.strip() + "\n", getattr(markup, "figures", {})
+
+
+# A display ends here; a display starts here (a long chain's group opens before it).
+_DISPLAY_END = re.compile(r"(\\\]|\\end\{(?:align\*?|equation)\}\}?)$")
+_DISPLAY_START = re.compile(r"\n\n(?=(\\\[|\\begin\{(?:align\*?|equation)\}|\{\\allowdisplaybreaks)\n)")
+# Lines after which a display cannot join the paragraph: there is none (headings, figures, tables).
+_NOT_A_PARAGRAPH = re.compile(r"\\(?:(?:sub)*section\*?|paragraph\*?|title|maketitle)\b|\\end\{(?:center|figure\*?|longtable)\}")
+
+
+def displays_in_their_paragraphs(latex: str) -> str:
+    """The LaTeX with no blank line before a display that follows text or another display.
+
+    A blank line before ``\\[`` ends the paragraph: TeX then starts a new one
+    holding only an empty line above the display, so displays after a blank
+    line stand a paragraph's height further from their text than they should.
+    """
+    def join(match: re.Match) -> str:
+        before = latex[latex.rfind("\n", 0, match.start()) + 1:match.start()]
+        if _DISPLAY_END.search(before) or not _NOT_A_PARAGRAPH.search(before):
+            return "\n"
+        return match.group(0)
+
+    return _DISPLAY_START.sub(join, latex)
