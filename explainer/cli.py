@@ -18,13 +18,15 @@ from . import __version__
 from .spec.errors import ExplainerError
 from .spec.vocabulary import COLUMNS, PAPERS
 
-FORMATS = ("markdown", "latex", "html", "pdf", "values-tex")
+FORMATS = ("markdown", "latex", "html", "pdf", "values-tex", "beamer", "slides")
 # --format all: the cheap ones.  A PDF needs TeX, and HTML's MathML conversion
 # would make the default run noticeably slower: both are asked for by name.
 ALL = ("markdown", "latex")
 FLAVORS = ("github", "mkdocs", "myst", "pandoc")
 CHECK_FORMATS = ("text", "markdown", "json")
-SUFFIXES = {"markdown": ".md", "latex": ".tex", "html": ".html", "pdf": ".pdf", "values-tex": "-values.tex"}
+SUFFIXES = {"markdown": ".md", "latex": ".tex", "html": ".html", "pdf": ".pdf", "values-tex": "-values.tex",
+            "beamer": "-slides.tex", "slides": "-slides.pdf"}
+ASPECTS = ("16:9", "4:3")
 DEFAULT_OUTPUT = "output"
 EXERCISE_FORMATS = ("markdown", "latex")
 DEFAULT_EXERCISES = "exercises"
@@ -68,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--format", choices=(*FORMATS, "all"), default="all",
                         help="what to write (default: all, i.e. Markdown, with its figures as SVG files beside it, "
                              "and LaTeX); html is one self-contained page with MathML; pdf compiles the LaTeX "
-                             "with latexmk; values-tex writes \\expval macros")
+                             "with latexmk; values-tex writes \\expval macros; beamer writes Beamer slides "
+                             "(NAME-slides.tex), slides compiles them (NAME-slides.pdf)")
     render.add_argument("--flavor", choices=FLAVORS,
                         help="the Markdown's dialect: github (the default), mkdocs (pymdownx.arithmatex), "
                              "myst (dollarmath and amsmath) or pandoc")
@@ -91,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="number the displayed equations (default: no)")
     handout.add_argument("--columns", type=int, choices=COLUMNS,
                          help="2: the compact two-column layout for long derivations (default: 1)")
+
+    render.add_argument("--aspect", choices=ASPECTS, default="16:9",
+                        help="the slides' aspect ratio, with --format beamer or slides (default: 16:9)")
 
     values = commands.add_parser("values", help="print every quantity of the derivation as JSON")
     values.add_argument("spec", nargs="?", metavar="SPEC", help="a .toml or .json network spec")
@@ -183,7 +189,7 @@ def _render(args) -> int:
     documents = []
     for fmt in formats:
         path = None if to_stdout else _output_path(args.output, derivation.spec.name, fmt, len(formats) > 1)
-        documents.append((path, *_document(derivation, fmt, path, options, args.flavor)))
+        documents.append((path, *_document(derivation, fmt, path, options, args.flavor, args.aspect)))
     if to_stdout:
         # Only the documents: the figures a Markdown document refers to need a directory to live in.
         for _, content, _ in documents:
@@ -208,7 +214,8 @@ def _handout_options(args) -> dict:
     return {field: value for field, value in given.items() if value is not None}
 
 
-def _document(derivation, fmt: str, path, options: dict, flavor: str | None) -> tuple[str | bytes, dict]:
+def _document(derivation, fmt: str, path, options: dict, flavor: str | None,
+              aspect: str = "16:9") -> tuple[str | bytes, dict]:
     """One format's document, and the figures to write beside it (Markdown's SVG files, by path)."""
     from .outputs.render import render, render_with_figures
 
@@ -218,10 +225,13 @@ def _document(derivation, fmt: str, path, options: dict, flavor: str | None) -> 
         return text, {} if path is None else {path.parent / name: svg for name, svg in figures.items()}
     if fmt in ("latex", "html"):
         return render(derivation, fmt, **options), {}
-    if fmt == "pdf":
+    if fmt == "beamer":
+        return render(derivation, "beamer", aspect=aspect, **options), {}
+    if fmt in ("pdf", "slides"):
         from .outputs.pdf import compile_pdf
 
-        pdf, report = compile_pdf(derivation.to_latex(**options))
+        tex = derivation.to_latex(**options) if fmt == "pdf" else render(derivation, "beamer", aspect=aspect, **options)
+        pdf, report = compile_pdf(tex)
         name = path.name if path is not None else "the PDF"
         for problem in report.problems():
             print(f"explainer: warning: {name}: {problem}", file=sys.stderr)

@@ -1,0 +1,140 @@
+"""Beamer slides of the derivation: the document's own words, cut into frames.
+
+The words come from ``templates/document.j2``, as for every format; the
+``Beamer`` markup marks where a frame ends (after each display, table or
+figure: one step of the derivation a frame) and where a heading starts a new
+one, and ``frames`` cuts the text there.  Each chain is revealed one equals
+sign at a time (``\\pause`` before every side after the first); the network
+and the loss curve are scaled to the frame.  Footnotes (the source's errata)
+belong to the handout, not to the screen.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..maths.formulas import latex, visible_width
+from .render import Latex
+
+ASPECTS = {"16:9": "169", "4:3": "43"}
+_END = "\x00end-of-frame\x00"
+_HEADING = re.compile(r"\x00heading (\d) ([^\x00]*)\x00")
+
+
+class Beamer(Latex):
+    """LaTeX markup for Beamer frames."""
+
+    width = 52
+    two_column_width = 52
+    table_rows = 9  # rows of a table a frame holds
+    frame_rows = 7  # rows of a display a frame holds
+
+    def __init__(self, derivation, number_format, heading_offset: int = 0, standalone: bool = True) -> None:
+        super().__init__(derivation, number_format, heading_offset, standalone)
+        self.width = type(self).width
+
+    def heading(self, text: str, level: int) -> str:
+        if level == 1:
+            return ""  # the title frame
+        return f"\x00heading {level} {text}\x00"
+
+    def line_groups(self, equations, mode: str) -> list[list[str]]:
+        """One side of each chain a line, so that each can be revealed in turn."""
+        from ..maths.formulas import chain_lines
+
+        if not isinstance(equations, (list, tuple)):
+            equations = [equations]
+        groups = []
+        for equation in equations:
+            sides = self.sides(equation, mode)
+            texts = [latex(side) for side in sides]
+            one_line = f"{texts[0]} &= " + " = ".join(texts[1:])
+            width = min(self.width, visible_width(one_line) - 1) if len(sides) > 2 else self.width
+            groups.append(chain_lines(sides, width))
+        return groups
+
+    def show(self, equations, mode: str = "full") -> str:
+        # A display of more rows than a frame holds goes on over several frames, an equation whole where it fits.
+        chunks: list[list[list[str]]] = [[]]
+        for lines in self.line_groups(equations, mode):
+            for start in range(0, len(lines), self.frame_rows):
+                piece = lines[start:start + self.frame_rows]
+                if chunks[-1] and sum(map(len, chunks[-1])) + len(piece) > self.frame_rows:
+                    chunks.append([])
+                chunks[-1].append(piece)
+        return "\n".join(self._display(chunk) for chunk in chunks)
+
+    @staticmethod
+    def _display(groups: list[list[str]]) -> str:
+        rows = []
+        for g, lines in enumerate(groups):
+            for i, line in enumerate(lines):
+                # The next side of a chain, or the next equation, comes on the next slide.
+                reveal = (i > 0 and line.startswith("&=")) or (i == 0 and g > 0)
+                if i == 0 and line.startswith("&"):
+                    line = "\\phantom{=}" + line  # a chain continued from the frame before
+                rows.append(("\\pause " if reveal else "") + line)
+        if len(rows) == 1 and "&" in rows[0] and not rows[0].startswith("\\phantom"):
+            return f"\\[\n{rows[0].replace(' &= ', ' = ')}\n\\]{_END}"
+        return "\\begin{align*}\n" + " \\\\\n".join(rows) + f"\n\\end{{align*}}{_END}"
+
+    def footnote(self, name: str, text: str) -> str:
+        return ""
+
+    def table(self, header, rows) -> str:
+        head = " & ".join(header) + r" \\"
+        body = [" & ".join(row) + r" \\" for row in rows]
+        spec = "l" * len(header)
+        pieces = []
+        for start in range(0, max(len(rows), 1), self.table_rows):
+            lines = [f"\\begin{{tabular}}{{{spec}}}", "\\toprule", head, "\\midrule", *body[start:start + self.table_rows]]
+            pieces.append("\\begin{center}\\small\n" + "\n".join(lines) + "\n\\bottomrule\n\\end{tabular}\n\\end{center}" + _END)
+        return "\n".join(pieces)
+
+    def network_figure(self, caption: str) -> str:
+        from . import diagram
+
+        return self._slide_figure(diagram.tikz(self.diagram))
+
+    def loss_figure(self, curve, caption: str, x_label: str) -> str:
+        from . import losscurve
+
+        return self._slide_figure(losscurve.pgfplots(curve, x_label))
+
+    @staticmethod
+    def _slide_figure(picture: str) -> str:
+        # \fitframe, defined in the preamble, scales the picture to the room left on the frame.
+        return f"\\begin{{center}}\n\\fitframe{{%\n{picture}}}\n\\end{{center}}{_END}"
+
+
+def frames(body: str) -> str:
+    """The rendered words cut into Beamer frames: a frame ends after each display, table or figure,
+    and each heading starts a new one, titled with it (the section's title and the subsection's)."""
+    out = []
+    titles = {2: "", 3: ""}
+    pending = []
+
+    def title() -> str:
+        return titles[2] + (f": {titles[3]}" if titles[3] else "")
+
+    def close():
+        content = "\n".join(pending).strip()
+        pending.clear()
+        if content:
+            out.append(f"\\begin{{frame}}[t]{{{title()}}}\n{content}\n\\end{{frame}}")
+
+    for piece in re.split("(\x00[^\x00]*\x00)", body):
+        heading = _HEADING.fullmatch(piece)
+        if piece == _END:
+            close()
+        elif heading:
+            close()
+            level = int(heading.group(1))
+            if level == 2:
+                titles[2], titles[3] = heading.group(2), ""
+            elif level == 3:
+                titles[3] = heading.group(2)
+        else:
+            pending.append(piece)
+    close()
+    return "\n\n".join(out)
