@@ -14,10 +14,12 @@ from __future__ import annotations
 import re
 
 from ..maths.formulas import latex, visible_width
-from .render import Latex
+from .render import Latex, displays_in_their_paragraphs
 
 ASPECTS = {"16:9": "169", "4:3": "43"}
 _END = "\x00end-of-frame\x00"
+_DISPLAYS = ("\\[", "\\begin{align*}", "\\begin{center}\\small")  # displays and tables
+TEXT_PER_FRAME = 300  # characters of words a frame holds above a display
 _HEADING = re.compile(r"\x00heading (\d) ([^\x00]*)\x00")
 
 
@@ -27,7 +29,7 @@ class Beamer(Latex):
     width = 52
     two_column_width = 52
     table_rows = 9  # rows of a table a frame holds
-    frame_rows = 7  # rows of a display a frame holds
+    frame_rows = 6  # rows of a display a frame holds
 
     def __init__(self, derivation, number_format, heading_offset: int = 0, standalone: bool = True) -> None:
         super().__init__(derivation, number_format, heading_offset, standalone)
@@ -117,13 +119,23 @@ def frames(body: str) -> str:
     def title() -> str:
         return titles[2] + (f": {titles[3]}" if titles[3] else "")
 
-    def close():
-        content = "\n".join(pending).strip()
-        pending.clear()
-        if content:
-            out.append(f"\\begin{{frame}}[t]{{{title()}}}\n{content}\n\\end{{frame}}")
+    def frame(content: str) -> None:
+        if content.strip():
+            out.append(f"\\begin{{frame}}[t]{{{title()}}}\n{content.strip()}\n\\end{{frame}}")
 
-    for piece in re.split("(\x00[^\x00]*\x00)", body):
+    def close():
+        content = "".join(pending)
+        pending.clear()
+        # Long words before a display take a frame of their own, so that the display has the room.
+        start = min((content.find(m) for m in _DISPLAYS if m in content), default=-1)
+        if start > 0 and len(content[:start]) > TEXT_PER_FRAME:
+            cut = content.rfind("\n\n", 0, start)
+            if cut > 0:
+                frame(content[:cut])
+                content = content[cut:]
+        frame(content)
+
+    for piece in re.split("(\x00[^\x00]*\x00)", displays_in_their_paragraphs(re.sub(r"\n{3,}", "\n\n", body))):
         heading = _HEADING.fullmatch(piece)
         if piece == _END:
             close()
