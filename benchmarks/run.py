@@ -156,6 +156,9 @@ def main() -> None:
     render(args.runs)
     scaling(max(3, args.runs // 2))
     training(args.runs)
+    from tex import tex_ratios  # the PDF and the slides against a bare latexmk (benchmarks/tex.py)
+
+    tex_ratios(max(3, args.runs // 2), report)
 
 
 if __name__ == "__main__":
