@@ -226,11 +226,14 @@ def _document(derivation, fmt: str, path, options: dict, flavor: str | None,
     if fmt in ("latex", "html"):
         return render(derivation, fmt, **options), {}
     if fmt == "beamer":
-        return render(derivation, "beamer", aspect=aspect, **options), {}
+        from .outputs.slides import render_slides
+
+        return render_slides(derivation, aspect, **options), {}
     if fmt in ("pdf", "slides"):
         from .outputs.pdf import compile_pdf
+        from .outputs.slides import render_slides
 
-        tex = derivation.to_latex(**options) if fmt == "pdf" else render(derivation, "beamer", aspect=aspect, **options)
+        tex = derivation.to_latex(**options) if fmt == "pdf" else render_slides(derivation, aspect, **options)
         pdf, report = compile_pdf(tex)
         name = path.name if path is not None else "the PDF"
         for problem in report.problems():

@@ -221,7 +221,7 @@ def test_handout_options_on_the_command_line(tmp_path):
                      "--date", "May", "--paper", "letter", "--columns", "2", "--equation-numbers")
     assert result.returncode == 0, result.stderr
     assert "\\usepackage[letterpaper,margin=1.8cm,columnsep=0.7cm]{geometry}" in result.stdout
-    assert "\\author{Ada}" in result.stdout and "{\\large CS 101}" in result.stdout and "\\begin{align}" in result.stdout
+    assert "\\author{Ada}" in result.stdout and "\\course{CS 101}" in result.stdout and "\\begin{align}" in result.stdout
 
 
 def test_a_bad_handout_option_is_one_line_exit_2(tmp_path):

@@ -11,7 +11,7 @@ import pytest
 
 import explainer
 from explainer.outputs import pdf
-from explainer.outputs.render import render
+from explainer.outputs.slides import render_slides
 from conftest import ROOT, require_tool, run_cli
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.toml"))
@@ -22,7 +22,7 @@ def frames_of(tex: str) -> list[str]:
 
 
 def test_the_frames_of_the_default_example(default_derivation):
-    tex = render(default_derivation, "beamer")
+    tex = render_slides(default_derivation)
     assert tex.startswith("\\documentclass[aspectratio=169,11pt]{beamer}")
     frames = frames_of(tex)
     assert "\\titlepage" in frames[0]
@@ -43,7 +43,7 @@ def test_the_frames_of_the_default_example(default_derivation):
 def test_the_words_are_the_documents(default_derivation):
     """Every sentence of the slides is one of the document's (the words live once, in document.j2)."""
     document = default_derivation.to_latex()
-    slides = render(default_derivation, "beamer")
+    slides = render_slides(default_derivation)
     body = slides[slides.index("\\titlepage"):]
     sentences = [line for line in body.splitlines() if line and line[0].isupper() and line.endswith((".", ":"))]
     assert len(sentences) > 30
@@ -52,15 +52,15 @@ def test_the_words_are_the_documents(default_derivation):
 
 
 def test_aspect_and_detail(default_derivation):
-    assert render(default_derivation, "beamer", aspect="4:3").startswith("\\documentclass[aspectratio=43,11pt]{beamer}")
-    full = render(default_derivation, "beamer", detail="full")
-    assert len(frames_of(full)) > len(frames_of(render(default_derivation, "beamer")))
+    assert render_slides(default_derivation, aspect="4:3").startswith("\\documentclass[aspectratio=43,11pt]{beamer}")
+    full = render_slides(default_derivation, detail="full")
+    assert len(frames_of(full)) > len(frames_of(render_slides(default_derivation)))
     with pytest.raises(ValueError, match="aspect"):
-        render(default_derivation, "beamer", aspect="21:9")
+        render_slides(default_derivation, aspect="21:9")
 
 
 def test_a_long_display_goes_on_over_several_frames():
-    tex = render(explainer.derive(str(ROOT / "examples" / "softmax-classifier.toml")), "beamer")
+    tex = render_slides(explainer.derive(str(ROOT / "examples" / "softmax-classifier.toml")))
     for frame in frames_of(tex):
         for display in re.findall(r"\\begin\{align\*\}(.*?)\\end\{align\*\}", frame, re.S):
             assert display.count("\\\\") < 6
@@ -70,7 +70,7 @@ def test_a_long_display_goes_on_over_several_frames():
 def compiled_slides():
     require_tool("latexmk")
     require_tool("pdflatex")
-    texts = {path.stem: render(explainer.derive(str(path)), "beamer") for path in EXAMPLES}
+    texts = {path.stem: render_slides(explainer.derive(str(path))) for path in EXAMPLES}
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         return dict(zip(texts, pool.map(pdf.compile_pdf, texts.values()))), texts
 
@@ -94,7 +94,7 @@ def test_each_pause_is_a_page(compiled_slides, tmp_path):
 
 def test_committed_slides_are_what_the_code_renders(default_derivation):
     committed = (ROOT / "output" / "backpropagation-example-slides.tex").read_text(encoding="utf-8")
-    assert render(default_derivation, "beamer") == committed, "output/ is stale: run `explainer render --format beamer`"
+    assert render_slides(default_derivation) == committed, "output/ is stale: run `explainer render --format beamer`"
 
 
 def test_the_slides_pdf_is_the_same_bytes_every_time(tmp_path):

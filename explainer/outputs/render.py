@@ -29,10 +29,10 @@ from . import diagram, latex_text, losscurve
 from .formatting import NumberFormat
 from .markup import Markup
 
-FORMATS = ("markdown", "latex", "html", "beamer")
+FORMATS = ("markdown", "latex", "html")
 DETAILS = ("source", "full")
 FLAVORS = ("github", "mkdocs", "myst", "pandoc")
-SUFFIXES = {"markdown": ".md", "latex": ".tex", "html": ".html", "beamer": ".tex"}
+SUFFIXES = {"markdown": ".md", "latex": ".tex", "html": ".html"}
 
 _NUMBER_WORDS = "zero one two three four five six seven eight nine ten".split()
 
@@ -353,10 +353,6 @@ def markup_class(fmt: str, flavor: str | None = None) -> type[Markup]:
         raise ValueError(f"a flavor is a kind of Markdown; the {fmt} format has none")
     if fmt == "latex":
         return Latex
-    if fmt == "beamer":
-        from .slides import Beamer
-
-        return Beamer
     from .html import Html  # only HTML needs latex2mathml
 
     return Html
@@ -378,7 +374,9 @@ def render_with_figures(
     standalone: bool = True,
     heading_offset: int = 0,
     figure_prefix: str | None = None,
-    aspect: str = "16:9",
+    markup: type[Markup] | None = None,
+    template: str | None = None,
+    context: dict | None = None,
 ) -> tuple[str, dict[str, str]]:
     """The document and the files it refers to: file name → SVG text (only Markdown has any).
 
@@ -389,10 +387,12 @@ def render_with_figures(
     instead of files beside it.  ``heading_offset`` moves every heading that
     many levels down.  The Markdown names its figures ``PREFIX-network.svg`` and
     ``PREFIX-loss.svg``, to be written beside it; PREFIX is the spec's name
-    unless given.  ``aspect`` is the slides' (beamer): 16:9 or 4:3.
+    unless given.  ``markup``, ``template`` and ``context`` replace the
+    format's markup class, its template and add to what the template sees
+    (the slides are LaTeX with markup and a template of their own).
     """
     check_size(derivation.spec, "render")
-    markup_type = markup_class(fmt, flavor)
+    markup_type = markup or markup_class(fmt, flavor)
     if detail not in DETAILS:
         raise ValueError(f"unknown detail {detail!r}; expected one of {', '.join(DETAILS)}")
     if heading_offset < 0:
@@ -405,17 +405,10 @@ def render_with_figures(
     else:
         markup = markup_type(derivation, number_format, heading_offset, standalone)
     name = "fragment" if not standalone and fmt != "markdown" else "document"
-    context = {}
-    if fmt == "beamer":
-        from .slides import ASPECTS, frames
-
-        if aspect not in ASPECTS:
-            raise ValueError(f"unknown aspect {aspect!r}; expected one of {', '.join(ASPECTS)}")
-        name, context = "slides", {"frames": frames, "aspect": ASPECTS[aspect]}
-    template = environment().get_template(f"{name}{SUFFIXES[fmt]}.j2")
-    text = template.render(d=derivation, n=derivation.network, f=markup, detail=detail, **context)
+    template = environment().get_template(template or f"{name}{SUFFIXES[fmt]}.j2")
+    text = template.render(d=derivation, n=derivation.network, f=markup, detail=detail, **(context or {}))
     text = re.sub(r"\n{3,}", "\n\n", text)
-    if fmt in ("latex", "beamer"):
+    if fmt == "latex":
         text = displays_in_their_paragraphs(text)
     return text.strip() + "\n", getattr(markup, "figures", {})
 

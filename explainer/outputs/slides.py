@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from ..maths.formulas import latex, visible_width
-from .render import Latex, displays_in_their_paragraphs
+from .render import Latex, displays_in_their_paragraphs, render_with_figures
 
 ASPECTS = {"16:9": "169", "4:3": "43"}
 _END = "\x00end-of-frame\x00"
@@ -107,6 +107,14 @@ class Beamer(Latex):
     def _slide_figure(picture: str) -> str:
         # \fitframe, defined in the preamble, scales the picture to the room left on the frame.
         return f"\\begin{{center}}\n\\fitframe{{%\n{picture}}}\n\\end{{center}}{_END}"
+
+
+def render_slides(derivation, aspect: str = "16:9", **options) -> str:
+    """The derivation as Beamer slides (options as ``render.render_with_figures``: decimals, digits, detail)."""
+    if aspect not in ASPECTS:
+        raise ValueError(f"unknown aspect {aspect!r}; expected one of {', '.join(ASPECTS)}")
+    return render_with_figures(derivation, "latex", markup=Beamer, template="slides.tex.j2",
+                               context={"frames": frames, "aspect": ASPECTS[aspect]}, **options)[0]
 
 
 def frames(body: str) -> str:
