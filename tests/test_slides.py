@@ -51,6 +51,10 @@ def test_the_words_are_the_documents(default_derivation):
         assert sentence in document, sentence
 
 
+def test_a_derivation_writes_its_own_slides(default_derivation):
+    assert default_derivation.to_beamer(aspect="4:3") == render_slides(default_derivation, "4:3")
+
+
 def test_aspect_and_detail(default_derivation):
     assert render_slides(default_derivation, aspect="4:3").startswith("\\documentclass[aspectratio=43,11pt]{beamer}")
     full = render_slides(default_derivation, detail="full")

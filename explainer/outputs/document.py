@@ -22,6 +22,12 @@ class Document(Derivation):
         """One self-contained page, math as MathML; ``standalone=False`` for a fragment."""
         return render(self, "html", **options)
 
+    def to_beamer(self, aspect: str = "16:9", **options) -> str:
+        """Beamer slides: the document's words in frames, each chain revealed one side at a time."""
+        from .slides import render_slides
+
+        return render_slides(self, aspect, **options)
+
     def to_pdf(self, **options) -> bytes:
         """The LaTeX document compiled with latexmk (which must be installed)."""
         from .pdf import compile_pdf
