@@ -95,20 +95,20 @@ def updated_sym(p: Parameter) -> Sym:
 
 
 def target_sym(o: Neuron) -> Sym:
-    return Sym(f"target_{{{o.tex}}}", f"target_{o.name}")
+    return Sym(o.names.target if o.names else f"target_{{{o.tex}}}", f"target_{o.name}")
 
 
 def error_sym(o: Neuron) -> Sym:
-    return Sym(f"E_{{{o.tex}}}", f"E_{o.name}")
+    return Sym(o.names.error if o.names else f"E_{{{o.tex}}}", f"E_{o.name}")
 
 
 TOTAL = Sym("E_{total}", "E_total")
 ETA = Sym(r"\eta", "eta")
 
 
-def sample_total_sym(s: int) -> Sym:
+def sample_total_sym(s: int, naming=None) -> Sym:
     """E_total of sample ``s`` alone: ``E_total[s]``, printed with the sample as a superscript."""
-    return Sym(f"E_{{total}}^{{({s})}}", f"E_total[{s}]")
+    return Sym(naming.sample_total(s) if naming else f"E_{{total}}^{{({s})}}", f"E_total[{s}]")
 
 
 def partial(of: Sym, wrt: Sym, key: str | None = None) -> Partial:
@@ -145,6 +145,9 @@ class _Builder:
         n = network
         syms = [out_sym(x) for layer in n.layers for x in layer] + [param_sym(p) for p in (*n.weights, *n.biases)]
         self.names = {s.key: s for s in syms}
+        # E_total and η in the notation's symbols (the keys stay canonical).
+        self.total = Sym(n.naming.total, TOTAL.key)
+        self.eta = Sym(n.naming.eta, ETA.key)
 
     def define(self, key: str, *forms) -> Equation:
         try:
@@ -239,20 +242,28 @@ def _forward(b: _Builder) -> Section:
 def _error(b: _Builder) -> Section:
     n = b.network
     loss, count = LOSSES[n.spec.loss], len(n.outputs)
-    steps = [Step("loss_formula", "E_total", {"formula": Equation(None, (TOTAL, Sym(loss.total_tex(count))))}, True,
+    steps = [Step("loss_formula", "E_total", {"formula": Equation(None, (b.total, Sym(_general_loss(n, loss.total_tex(count)))))}, True,
                   {"loss": loss.name})]
     for o in n.outputs:
         e = b.define(f"E_{o.name}", error_sym(o), loss.term(target_sym(o), out_sym(o), count))
         steps.append(Step("output_error", o.name, {"error": e}, o.index == 0))
-    total = b.define("E_total", TOTAL, Add(tuple(error_sym(o) for o in n.outputs)))
+    total = b.define("E_total", b.total, Add(tuple(error_sym(o) for o in n.outputs)))
     steps.append(Step("total_error", "E_total", {"total": total}, True))
     return Section("error", tuple(steps))
+
+
+def _general_loss(n: Network, tex: str) -> str:
+    """The loss's general formula (``\\sum \\frac{1}{2}(target - output)^{2}``) in the notation's letters."""
+    if n.naming.by_name:
+        return tex
+    return tex.replace("target", n.notation.target + " ").replace("output", n.notation.prediction + " ") \
+        .replace(" )", ")").replace(" -", " -")
 
 
 def _update(b: _Builder, p: Parameter) -> dict[str, Equation]:
     if not b.updates:
         return {}
-    update = b.define(p.updated_key, updated_sym(p), Add((param_sym(p), Neg(Mul((ETA, partial(TOTAL, param_sym(p))))))))
+    update = b.define(p.updated_key, updated_sym(p), Add((param_sym(p), Neg(Mul((b.eta, partial(b.total, param_sym(p))))))))
     return {"new_weight": update}
 
 
@@ -263,7 +274,7 @@ def _weight_gradient(b: _Builder, w: Weight, chain_head: tuple) -> dict[str, Equ
     others = [Num("0") for x in n.incoming(dest) if x != w] + [Num("0")]
     rule = Add((Mul((Num("1"), out_sym(w.source), Pow(param_sym(w), Paren(Add((Num("1"), Neg(Num("1")))))))), *others))
     dnet = b.define(f"d{dest.net_key}/d{w.key}", partial(net_sym(dest), param_sym(w)), rule, b.local_factor(dest, w.key))
-    gradient = b.define(f"dE_total/d{w.key}", partial(TOTAL, param_sym(w)),
+    gradient = b.define(f"dE_total/d{w.key}", partial(b.total, param_sym(w)),
                         Mul((*chain_head, partial(net_sym(dest), param_sym(w)))))
     return {"dnet_dw": dnet, "gradient": gradient, **_update(b, w)}
 
@@ -284,8 +295,8 @@ def _signal(b: _Builder, k: Neuron) -> Equation:
         return b.once(key, lambda: b.define(key, partial(error_sym(k), net_sym(k), key),
                                             Mul((factor, partial(out_sym(k), net_sym(k))))))
     key = f"dE_total/d{k.net_key}"
-    return b.once(key, lambda: b.define(key, partial(TOTAL, net_sym(k), key),
-                                        Mul((partial(TOTAL, out_sym(k)), partial(out_sym(k), net_sym(k))))))
+    return b.once(key, lambda: b.define(key, partial(b.total, net_sym(k), key),
+                                        Mul((partial(b.total, out_sym(k)), partial(out_sym(k), net_sym(k))))))
 
 
 def _bias_steps(b: _Builder, layer: int) -> list[Step]:
@@ -300,7 +311,7 @@ def _bias_steps(b: _Builder, layer: int) -> list[Step]:
                                   rule, b.local_factor(neuron, bias.key)))
         signals = tuple(_signal(b, neuron) for neuron in bias.neurons)
         terms = tuple(Mul((s.forms[0], partial(net_sym(x), param_sym(bias)))) for s, x in zip(signals, bias.neurons))
-        gradient = b.define(f"dE_total/d{bias.key}", partial(TOTAL, param_sym(bias)), Add(terms))
+        gradient = b.define(f"dE_total/d{bias.key}", partial(b.total, param_sym(bias)), Add(terms))
         eqs = {"dnet_db": tuple(dnets), "signals": signals, "gradient": gradient, **_update(b, bias)}
         steps.append(Step("bias", bias.key, eqs, not steps, {"bias": bias, "shared": len(bias.neurons) > 1}))
     return steps
@@ -311,14 +322,14 @@ def _loss_derivative(b: _Builder, o: Neuron) -> Equation:
     loss = LOSSES[n.spec.loss]
     first, *simpler = loss.derivative_steps(target_sym(o), out_sym(o), len(n.outputs))
     zeros = [Num("0") for _ in n.outputs[1:]]
-    return b.define(f"dE_total/d{o.out_key}", partial(TOTAL, out_sym(o)), Add((first, *zeros)), *simpler)
+    return b.define(f"dE_total/d{o.out_key}", partial(b.total, out_sym(o)), Add((first, *zeros)), *simpler)
 
 
 def _output_layer(b: _Builder, forward: Section) -> Section:
     n = b.network
     loss = LOSSES[n.spec.loss]
     count = len(n.outputs)
-    expanded = Equation(None, (TOTAL, Add(tuple(loss.term(target_sym(o), out_sym(o), count) for o in n.outputs))))
+    expanded = Equation(None, (b.total, Add(tuple(loss.term(target_sym(o), out_sym(o), count) for o in n.outputs))))
     by_name = {s.subject: s for s in forward.steps}
     coupled = _coupled_outputs(n)
     d_outs = {o: _loss_derivative(b, o) for o in n.outputs} if coupled else {}
@@ -334,7 +345,7 @@ def _output_layer(b: _Builder, forward: Section) -> Section:
             d_net = b.define(f"d{o.out_key}/d{o.net_key}", partial(out_sym(o), net_sym(o)),
                              act.derivative(out_sym(o), net_sym(o)))
             neuron_eqs |= {"dE_dout": d_out, "dout_dnet": d_net}
-            head = (partial(TOTAL, out_sym(o)), partial(out_sym(o), net_sym(o)))
+            head = (partial(b.total, out_sym(o)), partial(out_sym(o), net_sym(o)))
         for i, w in enumerate(n.incoming(o)):
             eqs = {**neuron_eqs, **_weight_gradient(b, w, head)}
             steps.append(Step("output_weight", w.key, eqs, o.index == 0 and i == 0,
@@ -357,14 +368,14 @@ def _coupled_signal(b: _Builder, o: Neuron, d_outs: dict) -> dict[str, object]:
         b.define(f"d{k.out_key}/d{o.net_key}", partial(out_sym(k), net_sym(o)), act.jacobian(out_sym(k), out_sym(o), k == o))
         for k in n.outputs
     )
-    terms = tuple(Mul((partial(TOTAL, out_sym(k)), partial(out_sym(k), net_sym(o)))) for k in n.outputs)
+    terms = tuple(Mul((partial(b.total, out_sym(k)), partial(out_sym(k), net_sym(o)))) for k in n.outputs)
     key = f"dE_total/d{o.net_key}"
-    signal = b.define(key, partial(TOTAL, net_sym(o), key), Add(terms))
+    signal = b.define(key, partial(b.total, net_sym(o), key), Add(terms))
     pairing = PAIRINGS.get((act.name, n.spec.loss))
     simplified = None
     if pairing:
         steps = pairing.steps([target_sym(k) for k in n.outputs], [out_sym(k) for k in n.outputs], o.index)
-        simplified = b.also(key, partial(TOTAL, net_sym(o), key), *steps)
+        simplified = b.also(key, partial(b.total, net_sym(o), key), *steps)
     return {"dE_douts": tuple(d_outs[k] for k in n.outputs), "jacobian": jacobian, "signal": signal,
             "simplified": simplified}
 
@@ -396,14 +407,14 @@ def _hidden_layer(b: _Builder, layer: int, forward: Section) -> Section:
                 terms.append(partial(error_sym(k), out_sym(h)))
             else:
                 terms.append(product)
-        total = b.define(f"dE_total/d{h.out_key}", partial(TOTAL, out_sym(h)), Add(tuple(terms)))
+        total = b.define(f"dE_total/d{h.out_key}", partial(b.total, out_sym(h)), Add(tuple(terms)))
         act = _activation(n, h)
         d_net = b.define(f"d{h.out_key}/d{h.net_key}", partial(out_sym(h), net_sym(h)), act.derivative(out_sym(h), net_sym(h)))
         neuron_eqs = {"signals": tuple(signals.values()), "links": tuple(links), "contributions": tuple(contributions),
                       "above_nets": tuple(by_name[k.name].eq["net"] for k in above),
                       "total": total, "activation": by_name[h.name].eq["out"], "dout_dnet": d_net,
                       "net": by_name[h.name].eq["net"]}
-        head = (partial(TOTAL, out_sym(h)), partial(out_sym(h), net_sym(h)))
+        head = (partial(b.total, out_sym(h)), partial(out_sym(h), net_sym(h)))
         for i, w in enumerate(n.incoming(h)):
             eqs = {**neuron_eqs, **_weight_gradient(b, w, head)}
             steps.append(Step("hidden_weight", w.key, eqs, h.index == 0 and i == 0,
@@ -516,16 +527,17 @@ def _combine_section(n: Network, values: Mapping[str, mpmath.mpf], parameters: M
         return Mul((Frac(Num("1"), Num(str(count))), Paren(body)), juxtapose=True) if mean else body
 
     b = _Builder(n, {**parameters, **values})
-    error = b.define("E_total", TOTAL, combined(sample_total_sym(s) for s in range(1, count + 1)))
+    b.total = Sym(n.naming.batch_total, TOTAL.key)  # the batch's error may have a name of its own (Ng's J)
+    error = b.define("E_total", b.total, combined(sample_total_sym(s, n.naming) for s in range(1, count + 1)))
     steps = [Step("batch_error", "E_total", {"error": error}, True)]
     # The parameter worked in full: the first weight of the output layer, as in the sample's derivation.
     featured = n.incoming(n.outputs[0])[0]
     for p in n.trained_parameters():
-        parts = [partial(sample_total_sym(s), param_sym(p), sample_key(f"dE_total/d{p.key}", s))
+        parts = [partial(sample_total_sym(s, n.naming), param_sym(p), sample_key(f"dE_total/d{p.key}", s))
                  for s in range(1, count + 1)]
-        gradient = b.define(f"dE_total/d{p.key}", partial(TOTAL, param_sym(p)), combined(parts))
+        gradient = b.define(f"dE_total/d{p.key}", partial(b.total, param_sym(p)), combined(parts))
         update = b.define(p.updated_key, updated_sym(p),
-                          Add((param_sym(p), Neg(Mul((ETA, partial(TOTAL, param_sym(p))))))))
+                          Add((param_sym(p), Neg(Mul((b.eta, partial(b.total, param_sym(p))))))))
         steps.append(Step("batch_gradient", p.key, {"gradient": gradient, "new_weight": update}, p == featured,
                           {"parameter": p}))
     b.section = Section("combine", tuple(steps), {"samples": count, "mean": mean})
