@@ -214,7 +214,9 @@ def _coupled_outputs(n: Network) -> bool:
 
 def _net_form(network: Network, neuron: Neuron):
     terms = [Mul((param_sym(w), out_sym(w.source))) for w in network.incoming(neuron)]
-    return Add((*terms, Mul((param_sym(network.bias(neuron)), Num("1")))))
+    bias = param_sym(network.bias(neuron))
+    # The source writes the bias times the constant 1 it multiplies; the books write the bias alone.
+    return Add((*terms, Mul((bias, Num("1"))) if network.naming.by_name else bias))
 
 
 def _forward(b: _Builder) -> Section:
@@ -256,8 +258,7 @@ def _general_loss(n: Network, tex: str) -> str:
     """The loss's general formula (``\\sum \\frac{1}{2}(target - output)^{2}``) in the notation's letters."""
     if n.naming.by_name:
         return tex
-    return tex.replace("target", n.notation.target + " ").replace("output", n.notation.prediction + " ") \
-        .replace(" )", ")").replace(" -", " -")
+    return tex.replace("target", n.notation.target).replace("output", n.notation.prediction)
 
 
 def _update(b: _Builder, p: Parameter) -> dict[str, Equation]:
@@ -426,12 +427,72 @@ def _hidden_layer(b: _Builder, layer: int, forward: Section) -> Section:
 
 
 def _sample_sections(b: _Builder) -> list[Section]:
-    """The forward pass, the error and the backwards pass of one sample."""
+    """The forward pass, the error and the backwards pass of one sample, then the same by the delta rule."""
     n = b.network
     forward = _forward(b)
     sections = [forward, _error(b), _output_layer(b, forward)]
     sections += [_hidden_layer(b, layer, forward) for layer in range(len(n.layers) - 2, 0, -1)]
+    sections.append(_delta_rule(b))
     return sections
+
+
+def signal_sym(k: Neuron) -> Sym:
+    """The error signal δ of neuron ``k``: ∂E_total/∂net_k, under the key ``dE_total/dnet_k``."""
+    return Sym(k.signal_tex, f"dE_total/d{k.net_key}")
+
+
+def _derivative_sym(n: Network, k: Neuron):
+    """f'(net_k) as the notation writes it (Nielsen's σ'(z^l_j)), or ∂out_k/∂net_k."""
+    template = n.notation.derivative
+    if not template or (n.activation(k) != "sigmoid" and "\\sigma" in template):
+        template = "" if not template or n.naming.by_name else "f'({net})"
+    if not template:
+        return partial(out_sym(k), net_sym(k))
+    mark = "" if n.naming.by_name else n.naming.layer_mark(k.layer)
+    return Sym(template.replace("{l}", mark).replace("{net}", k.net_tex), f"d{k.out_key}/d{k.net_key}")
+
+
+def _delta_rule(b: _Builder) -> Section:
+    """The backwards pass again in error signals: δ of each neuron, then each gradient as δ times its input.
+
+    An output's δ is ∂E_total/∂out times the activation's derivative (softmax:
+    the signal found through the Jacobian); a hidden neuron's is the sum of the
+    δs above times the weights that join them, times its activation's
+    derivative; ∂E_total/∂w is the δ of the neuron w leads into times the
+    output w multiplies, and ∂E_total/∂b the sum of the δs of the neurons b feeds.
+    """
+    n = b.network
+    coupled = _coupled_outputs(n)
+    steps = []
+    for layer in range(len(n.layers) - 1, 0, -1):
+        for k in n.layers[layer]:
+            key = signal_sym(k).key
+            if layer == len(n.layers) - 1:
+                if coupled:
+                    forms = (signal_sym(k), partial(b.total, net_sym(k), key))
+                else:
+                    forms = (signal_sym(k), Mul((partial(b.total, out_sym(k)), _derivative_sym(n, k))))
+            else:
+                above = n.layers[layer + 1]
+                terms = []
+                for j in above:
+                    weight = b.equations[f"d{j.net_key}/d{k.out_key}"].forms[-1]  # w, or w+ when sequential
+                    terms.append(Mul((weight, signal_sym(j))))
+                forms = (signal_sym(k), Mul((Paren(Add(tuple(terms))), _derivative_sym(n, k))))
+            equation = b.also(key, *forms) if key in b.equations else b.define(key, *forms)
+            steps.append(Step("signal", k.name, {"signal": equation}, k.index == 0,
+                              {"layer": layer, "output": layer == len(n.layers) - 1, "coupled": coupled}))
+    for p in n.trained_parameters():
+        if isinstance(p, Weight):
+            product = Mul((signal_sym(p.target), out_sym(p.source)))
+            subject = p.target
+        else:
+            product = Add(tuple(signal_sym(x) for x in p.neurons)) if len(p.neurons) > 1 else signal_sym(p.neurons[0])
+            subject = p.neurons[0]
+        gradient = b.also(f"dE_total/d{p.key}", partial(b.total, param_sym(p)), product)
+        steps.append(Step("delta_gradient", p.key, {"gradient": gradient}, False,
+                          {"parameter": p, "layer": subject.layer, "weight": isinstance(p, Weight)}))
+    return Section("delta", tuple(steps), {"coupled": coupled})
 
 
 def _updated_point(n: Network, values: Mapping[str, mpmath.mpf], updated: Callable[[Parameter], str]) -> dict:

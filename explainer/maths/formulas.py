@@ -44,6 +44,8 @@ class Mul:
 
     factors: tuple
     juxtapose: bool = False
+    # The sign between factors, as the notation writes it: "*", "\\cdot", "\\times" or "juxtapose".
+    sign: str = "*"
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,18 @@ def rekey(node, rename: Callable[[str], str]):
     return node
 
 
+def with_sign(node, sign: str):
+    """The same formula with every product written with ``sign`` (see ``Mul.sign``)."""
+    if isinstance(node, tuple):
+        return tuple(with_sign(item, sign) for item in node)
+    if isinstance(node, Mul):
+        return Mul(with_sign(node.factors, sign), node.juxtapose, sign)
+    if dataclasses.is_dataclass(node) and not isinstance(node, (Sym, Num, Partial, Arrow)):
+        return dataclasses.replace(node, **{f.name: with_sign(getattr(node, f.name), sign)
+                                            for f in dataclasses.fields(node)})
+    return node
+
+
 # Two values closer than this (relative) are equal at the working precision:
 # a net input that is exactly 0 in decimal arithmetic may come out of binary
 # mpmath as 1e-51, and a kink's convention must be decided on the exact value.
@@ -345,13 +359,25 @@ def _latex_mul(node: Mul, first_in_sum: bool = True) -> str:
         if _needs_parens_in_product(factor, i == 0 and first_in_sum) and not isinstance(factor, Paren):
             text = f"({text})"
         parts.append(text)
-    return "".join(parts) if node.juxtapose else " * ".join(parts)
+    if node.juxtapose:
+        return "".join(parts)
+    if node.sign != "juxtapose":
+        return f" {node.sign} ".join(parts)
+    # Side by side, as the books write symbols; a centred dot where a number follows, which would merge.
+    out = parts[0]
+    for part in parts[1:]:
+        number_follows = part[:1].isdigit() or (part[:1] in ".(" and (out[-1:].isdigit() or out.endswith(")")))
+        out += " \\cdot " if number_follows else " "
+        out += part
+    return out
 
 
 def _latex_pow(node: Pow) -> str:
     base = latex(node.base)
     if not isinstance(node.base, (Sym, Paren)) or _is_negative_number(node.base):
         base = f"({base})"
+    elif isinstance(node.base, Sym) and "^" in base:  # a name with a superscript of its own (w^2_{11}): braced, or ^ would be doubled
+        base = f"{{{base}}}"
     return f"{base}^{{{latex(node.exp)}}}"
 
 

@@ -176,9 +176,18 @@ class Naming:
     def error(self, neuron: Neuron) -> str:
         return self.numbered(self.n.error, neuron)
 
-    def general(self, base: str, index: str) -> str:
+    def letter(self, kind: str) -> str:
+        """The bare letter of ``net``, ``out`` (of an output neuron), ``target``, for general formulas."""
+        return {"net": self.n.net, "out": self.n.prediction, "target": self.n.target}[kind]
+
+    def general(self, kind: str, index: str) -> str:
         """A quantity of any neuron ``index`` (``out_{k}``), for general formulas."""
-        return f"{_braced(base)}_{{{index}}}"
+        return f"{_braced(self.letter(kind))}_{{{index}}}"
+
+    @property
+    def words(self) -> dict[str, str]:
+        """The words that name the quantities in the prose: ``net``, ``out``, ``total``, ``target``, ``signal``."""
+        return {key: getattr(self.n, f"words_{key}") for key in ("net", "out", "total", "target", "signal")}
 
     def weight(self, number: int, source: Neuron, target: Neuron) -> str:
         if self.n.weights == "numbered":

@@ -9,7 +9,7 @@ import dataclasses
 import hashlib
 from functools import cached_property
 
-from ..maths.formulas import Num, Sym, chain_lines, latex, substitute
+from ..maths.formulas import Num, Sym, chain_lines, latex, substitute, with_sign
 from . import diagram, losscurve
 from .formatting import NumberFormat
 
@@ -65,6 +65,12 @@ class Markup:
         last = losscurve.Mark(n, en, last_words, self.shown[f"E_total@{n}"])
         return losscurve.curve(history, first, last)
 
+    @property
+    def times(self) -> str:
+        """The multiplication sign between two symbols in the notation, spaced: `` * ``, `` \\cdot ``, `` ``."""
+        sign = self.derivation.spec.notation.times
+        return " " if sign == "juxtapose" else f" {sign} "
+
     def value(self, key: str) -> str:
         return self.shown[key]
 
@@ -81,6 +87,9 @@ class Markup:
         else:
             shown_forms = {"full": forms, "brief": forms[:1] + forms[-1:], "numbers": forms[:1]}[mode]
             sides = [*shown_forms, substitute(forms[-1], self.shown), value]
+        sign = self.derivation.spec.notation.times
+        if sign != "*":
+            sides = [with_sign(side, sign) for side in sides]
         return _without_repeats(sides)
 
     def lines(self, equations, mode: str) -> list[str]:

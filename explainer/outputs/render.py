@@ -363,5 +363,6 @@ def render_with_figures(
         markup = markup_type(derivation, number_format, heading_offset, standalone)
     name = "fragment" if not standalone and fmt != "markdown" else "document"
     template = environment().get_template(f"{name}{SUFFIXES[fmt]}.j2")
-    text = template.render(d=derivation, n=derivation.network, f=markup, detail=detail)
+    naming = derivation.network.naming
+    text = template.render(d=derivation, n=derivation.network, f=markup, detail=detail, sym=naming, term=naming.words)
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n", getattr(markup, "figures", {})

@@ -53,6 +53,8 @@ class Notation:
     input: str = "i"
     learning_rate: str = "\\eta"
     signal: str = "\\delta"
+    # f'(net) in the delta rule, {net} the net input and {l} the layer's mark; "": ∂out/∂net.
+    derivative: str = ""
     layers: str = "names"
     weights: str = "numbered"
     weight_order: str = "to_from"
@@ -73,14 +75,16 @@ PRESETS: dict[str, Notation] = {
     # the input layer is layer 1 (a^1 = x).
     "nielsen": Notation(
         preset="nielsen", net="z", out="a", prediction="a", error="C", total="C", target="y", input="a",
-        learning_rate="\\eta", signal="\\delta", layers="l", weights="indexed", times="juxtapose", first_layer=1,
+        learning_rate="\\eta", signal="\\delta", derivative="\\sigma'({net})", layers="l", weights="indexed",
+        times="juxtapose", first_layer=1,
         words_net="weighted input", words_out="activation", words_total="cost", words_target="desired output",
         words_signal="error"),
     # Ng's deeplearning.ai: z^[l] = W^[l] a^[l-1] + b^[l], a^[0] = x, loss L of an example, cost J of a batch,
     # learning rate α, dz^[l] for ∂L/∂z^[l].
     "deeplearning-ai": Notation(
         preset="deeplearning-ai", net="z", out="a", prediction="a", error="\\mathcal{L}", total="\\mathcal{L}",
-        target="y", input="x", learning_rate="\\alpha", signal="dz", layers="[l]", weights="indexed",
+        target="y", input="x", learning_rate="\\alpha", signal="dz", derivative="g^{{l}\\prime}({net})",
+        layers="[l]", weights="indexed",
         times="\\cdot", batch_total="J",
         words_net="linear output", words_out="activation", words_total="loss", words_target="label",
         words_signal="gradient of the loss with respect to z"),
@@ -88,8 +92,8 @@ PRESETS: dict[str, Notation] = {
     # targets t_k, error E, δ_j = ∂E/∂a_j; layers in parentheses, w^(1)_ji.
     "bishop": Notation(
         preset="bishop", net="a", out="z", prediction="y", error="E", total="E", target="t", input="x",
-        learning_rate="\\eta", signal="\\delta", layers="(l)", weights="indexed", times="juxtapose",
-        words_net="activation", words_out="output", words_total="error", words_target="target",
+        learning_rate="\\eta", signal="\\delta", derivative="h'({net})", layers="(l)", weights="indexed",
+        times="juxtapose", words_net="activation", words_out="output", words_total="error", words_target="target",
         words_signal="error"),
 }
 PRESET_NAMES = tuple(PRESETS)
