@@ -472,6 +472,10 @@ def _delta_rule(b: _Builder) -> Section:
                     forms = (signal_sym(k), partial(b.total, net_sym(k), key))
                 else:
                     forms = (signal_sym(k), Mul((partial(b.total, out_sym(k)), _derivative_sym(n, k))))
+                    pairing = PAIRINGS.get((n.activation(k), n.spec.loss))
+                    if pairing:  # sigmoid with binary cross-entropy: δ = out - target
+                        forms += pairing.steps([target_sym(x) for x in n.outputs], [out_sym(x) for x in n.outputs],
+                                               k.index)
             else:
                 above = n.layers[layer + 1]
                 terms = []

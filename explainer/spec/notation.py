@@ -99,6 +99,10 @@ PRESETS: dict[str, Notation] = {
 PRESET_NAMES = tuple(PRESETS)
 
 
+_KINDS = {"layers": "layer indexing", "weights": "weight naming", "weight_order": "weight index order",
+          "times": "multiplication sign"}
+
+
 class NotationError(ValueError):
     """A bad notation setting; ``field`` is its key in the notation table."""
 
@@ -117,7 +121,7 @@ def notation(preset: str = "source", **overrides) -> Notation:
         if key in SYMBOLS:
             changes[key] = check_tex(value, key)
         elif key in SETTINGS:
-            changes[key] = _one_of(value, key, SETTINGS[key], key.replace("_", " "))
+            changes[key] = _one_of(value, key, SETTINGS[key], _KINDS[key])
         elif key == "form":
             changes[key] = _one_of(value, key, FORMS, "form")
         else:
@@ -126,8 +130,10 @@ def notation(preset: str = "source", **overrides) -> Notation:
             hint = f"did you mean '{close[0]}'?" if close else f"expected one of: {', '.join(known)}"
             raise NotationError(key, f"unknown symbol; {hint}")
     base = PRESETS[preset]
-    if "out" in changes and "prediction" not in changes and base.prediction == base.out:
-        changes["prediction"] = changes["out"]
+    # Symbols the preset writes with the output's letter follow it (Nielsen's inputs are a^1_j).
+    for follower in ("prediction", "input"):
+        if "out" in changes and follower not in changes and getattr(base, follower) == base.out:
+            changes[follower] = changes["out"]
     return dataclasses.replace(base, **changes)
 
 
@@ -170,19 +176,19 @@ def check_tex(value, field: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise NotationError(field, "expected a symbol in TeX such as 'z' or '\\\\mathcal{L}'")
     if any(c in value for c in "$%#&~\n\r\t") or "\\\\" in value:
-        raise NotationError(field, f"expected a symbol in TeX without $ % # & ~ or line breaks, got {value!r}")
+        raise NotationError(field, f"expected a symbol in TeX without $ % # & ~ or line breaks, got '{value}'")
     depth = 0
     for c in value:
         depth += {"{": 1, "}": -1}.get(c, 0)
         if depth < 0:
             break
     if depth != 0:
-        raise NotationError(field, f"expected balanced braces in {value!r}")
+        raise NotationError(field, f"expected balanced braces in '{value}'")
     if value.rstrip().endswith(("^", "_")) or re.search(r"[_^]\s*[_^]", value):
-        raise NotationError(field, f"expected each ^ and _ to be followed by its script in {value!r}")
+        raise NotationError(field, f"expected each ^ and _ to be followed by its script in '{value}'")
     for command in _COMMAND.findall(value):
         if command not in _COMMANDS and command not in "{}, ;!":
             close = difflib.get_close_matches(command, sorted(_COMMANDS), n=1)
             hint = f"; did you mean '\\{close[0]}'?" if close else ""
-            raise NotationError(field, f"unknown TeX command '\\{command}' in {value!r}{hint}")
+            raise NotationError(field, f"unknown TeX command '\\{command}' in '{value}'{hint}")
     return value
