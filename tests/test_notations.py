@@ -214,3 +214,26 @@ def test_committed_renders_of_each_preset():
         assert path.read_text() == text, f"{path} is stale: python -m explainer render --notation {preset} --form all"
         for name, svg in figures.items():
             assert (path.parent / name).read_text() == svg
+
+
+# Each preset on the built-in example in full, and on a network of another shape.
+COMPILED = [("nielsen", None), ("deeplearning-ai", None), ("bishop", None), ("source", None),
+            ("nielsen", "two-hidden-layers-tanh.toml"), ("deeplearning-ai", "softmax-classifier.toml"),
+            ("bishop", "xor.toml")]
+
+
+def test_every_preset_compiles_with_pdflatex_without_overfull_boxes():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from conftest import require_tool
+    from explainer.outputs import pdf
+    from test_pdf import assert_clean
+
+    require_tool("latexmk")
+    require_tool("pdflatex")
+    texts = [in_notation(example and ROOT / "examples" / example, preset, form="all").to_latex(detail="full")
+             for preset, example in COMPILED]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for (document, report), job in zip(pool.map(pdf.compile_pdf, texts), COMPILED):
+            assert document.startswith(b"%PDF"), job
+            assert_clean(report)
