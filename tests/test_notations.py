@@ -237,3 +237,41 @@ def test_every_preset_compiles_with_pdflatex_without_overfull_boxes():
         for (document, report), job in zip(pool.map(pdf.compile_pdf, texts), COMPILED):
             assert document.startswith(b"%PDF"), job
             assert_clean(report)
+
+
+# --- the matrix form ---------------------------------------------------------------------------
+
+
+def test_the_matrix_form_in_each_notation():
+    assert_lines(in_notation(None, form="matrix").to_markdown(),
+                 r"z^{(1)} = W^{(1)}x + b^{(1)}",
+                 r"\delta^{(2)} = \nabla_{a^{(2)}} E_{total} \odot \sigma'(z^{(2)})",
+                 r"\delta^{(1)} = ((W^{(2)})^T\delta^{(2)}) \odot \sigma'(z^{(1)})",
+                 r"\frac{\partial E_{total}}{\partial W^{(1)}} = \delta^{(1)}x^T",
+                 # δ^(2) of the source's network, entry by entry
+                 r"= \begin{bmatrix} 0.138498562 -0.038098237 \end{bmatrix}")
+    nielsen = in_notation(None, "nielsen", form="matrix").to_markdown()
+    # Nielsen's (BP1), (BP2) and (BP4) in matrix form, with his layers 1 (the input) to 3.
+    assert_lines(nielsen, r"z^2 = W^2a^1 + b^2", r"\delta^3 = \nabla_{a^3} C \odot \sigma'(z^3)",
+                 r"\delta^2 = ((W^3)^T\delta^3) \odot \sigma'(z^2)", r"\frac{\partial C}{\partial W^3} = \delta^3(a^2)^T")
+    assert_lines(in_notation(None, "deeplearning-ai", form="matrix").to_markdown(),
+                 r"z^{[1]} = W^{[1]}x + b^{[1]}", r"dz^{[1]} = ((W^{[2]})^Tdz^{[2]}) \odot g^{[1]\prime}(z^{[1]})")
+
+
+def test_each_matrix_entry_is_the_scalar_derivations_value():
+    d = in_notation(ROOT / "examples" / "two-hidden-layers-tanh.toml", "bishop", form="matrix")
+    gradients = [step.eq["gradient"].forms[-1] for step in d.section("matrix").steps if step.kind == "matrix_backward"]
+    keys = [entry.key for matrix in gradients for row in matrix.rows for entry in row]
+    assert sorted(keys) == sorted(f"dE_total/d{w.key}" for w in d.network.weights)
+
+
+def test_matrices_too_wide_for_the_page_are_given_by_their_shapes():
+    spec = {"network": {"layers": [7, 1], "weights": [[[0.1] * 7]], "biases": [0.5]},
+            "data": {"inputs": [0.1] * 7, "targets": [1]}, "training": {"iterations": 1}}
+    document = in_notation(spec, form="matrix").to_markdown()
+    assert "$W^{(1)}$ has one row and seven columns" in document
+    assert "bmatrix" not in document
+
+
+def test_the_matrix_form_changes_no_value():
+    assert in_notation(None, form="matrix").float_values() == explainer.derive().float_values()

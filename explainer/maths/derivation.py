@@ -25,6 +25,9 @@ from ..spec.reading import Spec, load_spec
 from . import checks, numeric
 from .checks import composed_error  # noqa: F401  (part of the module's interface, used by the tests)
 from .formulas import (
+    Hadamard,
+    Matrix,
+    Transpose,
     Add,
     Frac,
     Mul,
@@ -433,6 +436,7 @@ def _sample_sections(b: _Builder) -> list[Section]:
     sections = [forward, _error(b), _output_layer(b, forward)]
     sections += [_hidden_layer(b, layer, forward) for layer in range(len(n.layers) - 2, 0, -1)]
     sections.append(_delta_rule(b))
+    sections.append(_matrix_form(b))
     return sections
 
 
@@ -450,6 +454,111 @@ def _derivative_sym(n: Network, k: Neuron):
         return partial(out_sym(k), net_sym(k))
     mark = "" if n.naming.by_name else n.naming.layer_mark(k.layer)
     return Sym(template.replace("{l}", mark).replace("{net}", k.net_tex), f"d{k.out_key}/d{k.net_key}")
+
+
+# A matrix wider than this many columns (or taller than this many rows) is named by its shape, not printed.
+MATRIX_SIZE = 6
+
+
+def _column(syms) -> Matrix:
+    return Matrix(tuple((x,) for x in syms))
+
+
+def _matrix_form(b: _Builder) -> Section:
+    """The round with vectors and matrices, layer by layer; each entry is the scalar derivation's value.
+
+    z = W a + b and a = f(z) forwards; δ^(L) = ∇_a E ⊙ f'(z^(L)) (through the
+    Jacobian for softmax), δ^(l) = ((W^(l+1))^T δ^(l+1)) ⊙ f'(z^(l)),
+    ∂E/∂W^(l) = δ^(l) (a^(l-1))^T and W^(l)+ = W^(l) - η ∂E/∂W^(l) backwards.
+    Every product is computed here from its matrices' entries and checked
+    against the scalar values it gathers.
+    """
+    n = b.network
+    v = n.naming
+    last = len(n.layers) - 1
+    coupled = _coupled_outputs(n)
+
+    def W(layer):  # rows: the neurons of ``layer``; columns: those of the layer below
+        return Matrix(tuple(tuple(param_sym(next(w for w in n.incoming(j) if w.source == i)) for i in n.layers[layer - 1])
+                            for j in n.layers[layer]))
+
+    def vec(layer, kind):
+        neurons = n.layers[layer]
+        syms = {"net": net_sym, "out": out_sym, "signal": signal_sym}
+        if kind == "derivative":
+            return _column(Sym("", f"d{k.out_key}/d{k.net_key}") for k in neurons)
+        return _column(syms[kind](k) for k in neurons)
+
+    def named(kind, layer):
+        return Sym(v.vector(kind, layer, n.activation(n.layers[max(layer, 1)][0])))
+
+    def check(name, matrix, expected: Matrix):
+        for row, want in zip(matrix, expected.rows):
+            for got, sym in zip(row, want):
+                b.agree(name, got, b.values[sym.key], "the matrix form")
+
+    def value(sym):
+        return b.values[sym.key]
+
+    steps = []
+    for layer in range(1, last + 1):
+        weights = W(layer)
+        below, nets, outs = vec(layer - 1, "out"), vec(layer, "net"), vec(layer, "out")
+        bias = _column(param_sym(n.bias(k)) for k in n.layers[layer])
+        check(f"z({layer})", [[mpmath.fsum(value(w) * value(a[0]) for w, a in zip(row, below.rows)) + value(bb[0])]
+                              for row, bb in zip(weights.rows, bias.rows)], nets)
+        forward = Equation(None, (named("net", layer), Add((Mul((named("W", layer), named("out", layer - 1)), juxtapose=True),
+                                                              named("b", layer))),
+                                  Add((Mul((weights, below), juxtapose=True), bias)), nets))
+        activation = Equation(None, (named("out", layer), named("activation", layer), outs))
+        steps.append(Step("matrix_forward", str(layer), {"net": forward, "out": activation}, layer == 1,
+                          {"layer": layer, "shape": (len(n.layers[layer]), len(n.layers[layer - 1]))}))
+    for layer in range(last, 0, -1):
+        signals, derivative = vec(layer, "signal"), vec(layer, "derivative")
+        if layer == last and coupled:
+            jacobian = Matrix(tuple(tuple(partial(out_sym(k), net_sym(j)) for j in n.outputs) for k in n.outputs))
+            gradient = _column(partial(b.total, out_sym(k)) for k in n.outputs)
+            entries = Matrix(tuple(tuple(Sym("", f"d{k.out_key}/d{j.net_key}") for j in n.outputs) for k in n.outputs))
+            check("delta(L)", [[mpmath.fsum(value(entries.rows[k][j]) * value(Sym("", f"dE_total/d{o.out_key}"))
+                                            for k, o in enumerate(n.outputs))] for j in range(len(n.outputs))], signals)
+            grad_values = _column(Sym("", f"dE_total/d{k.out_key}") for k in n.outputs)
+            forms = (named("signal", layer), Mul((Transpose(named("jacobian", layer)), named("gradient", layer)),
+                                                 juxtapose=True),
+                     Mul((Transpose(entries), grad_values), juxtapose=True), signals)
+            del jacobian, gradient
+        elif layer == last:
+            grad_values = _column(Sym("", f"dE_total/d{k.out_key}") for k in n.outputs)
+            check("delta(L)", [[value(g[0]) * value(d[0])] for g, d in zip(grad_values.rows, derivative.rows)], signals)
+            forms = (named("signal", layer), Hadamard((named("gradient", layer), named("derivative", layer))),
+                     Hadamard((grad_values, derivative)), signals)
+        else:
+            above, weights = vec(layer + 1, "signal"), W(layer + 1)
+            transposed = Matrix(tuple(zip(*weights.rows)))
+            check(f"delta({layer})", [[mpmath.fsum(value(w) * value(d[0]) for w, d in zip(row, above.rows)) * value(f[0])]
+                                      for row, f in zip(transposed.rows, derivative.rows)], signals)
+            forms = (named("signal", layer),
+                     Hadamard((Paren(Mul((Transpose(named("W", layer + 1)), named("signal", layer + 1)), juxtapose=True)),
+                               named("derivative", layer))),
+                     Hadamard((Paren(Mul((transposed, above), juxtapose=True)), derivative)), signals)
+        below = vec(layer - 1, "out")
+        gradients = Matrix(tuple(tuple(partial(b.total, param_sym(next(w for w in n.incoming(j) if w.source == i)))
+                                       for i in n.layers[layer - 1]) for j in n.layers[layer]))
+        check(f"dE/dW({layer})", [[value(d[0]) * value(a[0]) for a in below.rows] for d in signals.rows], gradients)
+        row = Matrix((tuple(x[0] for x in below.rows),))
+        eqs = {"signal": Equation(None, forms),
+               "gradient": Equation(None, (Partial(b.total, named("W", layer)),
+                                           Mul((named("signal", layer), Transpose(named("out", layer - 1))), juxtapose=True),
+                                           Mul((signals, row), juxtapose=True), gradients))}
+        if b.updates:
+            updated = Matrix(tuple(tuple(updated_sym(next(w for w in n.incoming(j) if w.source == i))
+                                         for i in n.layers[layer - 1]) for j in n.layers[layer]))
+            eqs["new_weights"] = Equation(None, (
+                named("updated", layer), Add((named("W", layer), Neg(Mul((b.eta, Partial(b.total, named("W", layer))))))),
+                Add((W(layer), Neg(Mul((b.eta, gradients))))), updated))
+        steps.append(Step("matrix_backward", str(layer), eqs, layer == last,
+                          {"layer": layer, "output": layer == last, "coupled": coupled and layer == last}))
+    fits = all(len(layer) <= MATRIX_SIZE for layer in n.layers)
+    return Section("matrix", tuple(steps), {"fits": fits, "last": last})
 
 
 def _delta_rule(b: _Builder) -> Section:

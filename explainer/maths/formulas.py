@@ -129,6 +129,25 @@ class Partial:
 
 
 @dataclass(frozen=True)
+class Matrix:
+    """A matrix (a column vector has one entry a row), its entries formulas; written as a ``bmatrix``."""
+
+    rows: tuple
+
+
+@dataclass(frozen=True)
+class Transpose:
+    arg: object
+
+
+@dataclass(frozen=True)
+class Hadamard:
+    """The element-wise product ``a ⊙ b``."""
+
+    factors: tuple
+
+
+@dataclass(frozen=True)
 class Arrow:
     """A downward arrow, the source's way of saying "this splits further"."""
 
@@ -175,6 +194,12 @@ def substitute(node, shown: Mapping[str, str]):
     if isinstance(node, Cases):
         branches = tuple((substitute(v, shown), substitute(c, shown)) for v, c in node.branches)
         return Cases(branches, substitute(node.otherwise, shown))
+    if isinstance(node, Matrix):
+        return Matrix(tuple(tuple(substitute(x, shown) for x in row) for row in node.rows))
+    if isinstance(node, Transpose):
+        return Transpose(substitute(node.arg, shown))
+    if isinstance(node, Hadamard):
+        return Hadamard(tuple(substitute(f, shown) for f in node.factors))
     raise TypeError(f"not a formula: {node!r}")
 
 
@@ -410,6 +435,11 @@ _LATEX: dict[type, Callable] = {
     Cases: _latex_cases,
     Partial: lambda n: f"\\frac{{\\partial {n.of.tex}}}{{\\partial {n.wrt.tex}}}",
     Arrow: lambda n: "\\downarrow",
+    # Each row on a line of its own: GitHub keeps a "\\\\" only at the end of a line.
+    Matrix: lambda n: "\\begin{bmatrix} " + " \\\\\n".join(" & ".join(map(latex, row)) for row in n.rows)
+    + " \\end{bmatrix}",
+    Transpose: lambda n: (f"({latex(n.arg)})^T" if "^" in latex(n.arg) else f"{latex(n.arg)}^T"),
+    Hadamard: lambda n: " \\odot ".join(map(latex, n.factors)),
 }
 
 
@@ -418,7 +448,7 @@ def latex(node) -> str:
     return _LATEX[type(node)](node)
 
 
-_INVISIBLE = re.compile(r"\\(?:begin|end)\{cases\}|\\(?:frac|partial|left|right|text|mathrm)|[{}^_\\]")
+_INVISIBLE = re.compile(r"\\(?:begin|end)\{(?:cases|bmatrix)\}|\\(?:frac|partial|left|right|text|mathrm)|[{}^_\\]")
 
 
 def visible_width(tex: str) -> int:

@@ -203,6 +203,49 @@ class Naming:
         mark = f"b^{_subscript(self.layer_mark(layer))}"
         return mark if index is None else f"{mark}_{_subscript(str(index + 1))}"
 
+    # The activation functions by name, for the matrix form of a notation that has no letter of its own.
+    FUNCTIONS = {"sigmoid": "\\sigma", "tanh": "\\tanh", "relu": "\\mathrm{ReLU}", "leaky_relu": "\\mathrm{LReLU}",
+                 "linear": "\\mathrm{id}", "softplus": "\\mathrm{softplus}", "softmax": "\\mathrm{softmax}"}
+
+    def vector(self, kind: str, layer: int, activation: str = "sigmoid") -> str:
+        """A whole layer's quantity in the matrix form: ``z^{(1)}``, ``W^{[2]}``, ``\\delta^3``, ``x``.
+
+        A notation that names quantities by neuron (the source's) takes the
+        textbooks' letters here, z, a, x, W, b, with the layer in parentheses.
+        """
+        n = self.n
+        mark = _subscript(self.layer_mark(layer) if not self.by_name else f"({layer})")
+        letters = {"net": n.net, "out": n.out} if not self.by_name else {"net": "z", "out": "a"}
+        if kind == "out" and layer == 0:
+            if not self.by_name and n.input == n.out:
+                return f"{_braced(n.out)}^{mark}"
+            return "x" if self.by_name else n.input
+        if kind == "out" and layer == self.depth - 1 and n.prediction != n.out:
+            return n.prediction
+        if kind in letters:
+            return f"{_braced(letters[kind])}^{mark}"
+        if kind in ("W", "b"):
+            return f"{kind}^{mark}"
+        if kind == "signal":
+            return f"{_braced(n.signal)}^{mark}"
+        if kind == "updated":
+            return f"{{W^{mark}}}^+"
+        if kind == "gradient":
+            return f"\\nabla_{{{self.vector('out', layer)}}} {n.total}"
+        if kind == "jacobian":
+            return f"\\frac{{\\partial {self.vector('out', layer)}}}{{\\partial {self.vector('net', layer)}}}"
+        template = n.derivative if n.derivative and not ("\\sigma" in n.derivative and activation != "sigmoid") else ""
+        net = self.vector("net", layer)
+        if kind == "derivative":
+            return (template.replace("{l}", mark.strip("{}")).replace("{net}", net) if template
+                    else f"{self.FUNCTIONS[activation]}'({net})")
+        if kind == "activation":
+            if template:
+                plain = template.replace("\\prime", "").replace("'", "").replace("^{{l}}", "^{{l}}")
+                return plain.replace("{l}", mark.strip("{}")).replace("{net}", net)
+            return f"{self.FUNCTIONS[activation]}({net})"
+        raise ValueError(f"no vector {kind!r}")
+
     @property
     def total(self) -> str:
         return self.n.total

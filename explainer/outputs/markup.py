@@ -80,7 +80,9 @@ class Markup:
     def sides(self, equation, mode: str) -> list:
         forms = list(equation.forms)
         value = Num(self.shown[equation.key]) if equation.key else None
-        if mode == "symbolic" or value is None:
+        if mode == "matrices":  # the symbolic forms, then the matrices with their numbers
+            sides = [*forms[:2], *(substitute(form, self.shown) for form in forms[2:])]
+        elif mode == "symbolic" or value is None:
             sides = forms
         elif mode == "stated":
             sides = [forms[0], value]
