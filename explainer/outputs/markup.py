@@ -82,6 +82,8 @@ class Markup:
         value = Num(self.shown[equation.key]) if equation.key else None
         if mode == "matrices":  # the symbolic forms, then the matrices with their numbers
             sides = [*forms[:2], *(substitute(form, self.shown) for form in forms[2:])]
+        elif mode == "general":  # the first two forms alone: a matrix equation without its matrices
+            sides = forms[:2]
         elif mode == "symbolic" or value is None:
             sides = forms
         elif mode == "stated":
