@@ -27,8 +27,10 @@ import pytest
 
 import explainer
 from conftest import ROOT, katex_failures, run_cli
+from explainer.outputs.render import render_with_figures
 from explainer.spec.errors import SpecError
 from explainer.spec.notation import PRESET_NAMES, notation
+from explainer.spec.reading import parse_spec_text, spec_from_mapping, spec_mapping
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.toml"))
 FORMS = ("chain", "delta", "all")
@@ -145,12 +147,12 @@ def test_weights_indexed_from_to():
 
 def test_the_spec_names_a_preset_or_a_table():
     text = 'notation = "bishop"\n' + (ROOT / "examples/backpropagation-example.toml").read_text()
-    assert explainer.spec.reading.parse_spec_text(text, "n.toml", "toml").notation.preset == "bishop"
+    assert parse_spec_text(text, "n.toml", "toml").notation.preset == "bishop"
     table = {**PER_NEURON, "notation": {"preset": "nielsen", "net": "s", "form": "delta"}}
     spec = explainer.load_spec(table)
     assert (spec.notation.net, spec.notation.form, spec.notation.out) == ("s", "delta", "a")
     # What spec_mapping writes, spec_from_mapping reads back.
-    again = explainer.spec.reading.spec_from_mapping(explainer.spec.reading.spec_mapping(spec), "x", "x")
+    again = spec_from_mapping(spec_mapping(spec), "x", "x")
     assert again.notation == spec.notation
 
 
@@ -209,7 +211,7 @@ def test_every_formula_of_every_preset_and_form_parses_in_katex():
 def test_committed_renders_of_each_preset():
     for preset in PRESET_NAMES:
         path = ROOT / "output" / "notations" / f"{preset}.md"
-        text, figures = explainer.outputs.render.render_with_figures(in_notation(None, preset, form="all"),
+        text, figures = render_with_figures(in_notation(None, preset, form="all"),
                                                                       figure_prefix=preset)
         assert path.read_text() == text, f"{path} is stale: python -m explainer render --notation {preset} --form all"
         for name, svg in figures.items():
