@@ -129,7 +129,6 @@ def build_parser() -> argparse.ArgumentParser:
                             "or a folder of sheets named after the students (alice.txt, …) for a class summary as CSV")
     check.add_argument("--spec", metavar="SPEC", help="the network spec the answers are for (default: the built-in example); "
                                                       "with --seed, the spec the exercise was made from")
-    check.add_argument("--notation", metavar="NAME", help=_NOTATION_HELP)
     check.add_argument("--format", choices=CHECK_FORMATS,
                        help="text: a table for the terminal (default); markdown: for feedback; json: for autograders")
     variant = check.add_argument_group("exercises", "grade against a student's own variant (see explainer exercise)")

@@ -277,3 +277,12 @@ def test_matrices_too_wide_for_the_page_are_given_by_their_shapes():
 
 def test_the_matrix_form_changes_no_value():
     assert in_notation(None, form="matrix").float_values() == explainer.derive().float_values()
+
+
+def test_the_delta_and_matrix_forms_follow_a_sequential_update():
+    """Above a hidden layer the sequential update uses the updated weights, in every form."""
+    spec = {**PER_NEURON, "training": {"update": "sequential", "iterations": 1}}
+    d = in_notation(spec, "nielsen", form="all")
+    assert d.float_values() == explainer.derive(spec).float_values()
+    assert_lines(d.to_markdown(), r"\delta^2_1 = ({w^3_{11}}^+ \delta^3_1 + {w^3_{21}}^+ \delta^3_2) \sigma'(z^2_1)",
+                 r"\delta^2 = (({W^3}^+)^T\delta^3) \odot \sigma'(z^2)")

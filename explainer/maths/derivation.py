@@ -532,12 +532,15 @@ def _matrix_form(b: _Builder) -> Section:
             forms = (named("signal", layer), Hadamard((named("gradient", layer), named("derivative", layer))),
                      Hadamard((grad_values, derivative)), signals)
         else:
-            above, weights = vec(layer + 1, "signal"), W(layer + 1)
-            transposed = Matrix(tuple(zip(*weights.rows)))
+            above = vec(layer + 1, "signal")
+            # The weights the scalar derivation used: the updated ones above a hidden layer when sequential.
+            transposed = Matrix(tuple(tuple(b.equations[f"d{j.net_key}/d{k.out_key}"].forms[-1] for j in n.layers[layer + 1])
+                                      for k in n.layers[layer]))
+            upper = named("updated", layer + 1) if n.spec.update == "sequential" else named("W", layer + 1)
             check(f"delta({layer})", [[mpmath.fsum(value(w) * value(d[0]) for w, d in zip(row, above.rows)) * value(f[0])]
                                       for row, f in zip(transposed.rows, derivative.rows)], signals)
             forms = (named("signal", layer),
-                     Hadamard((Paren(Mul((Transpose(named("W", layer + 1)), named("signal", layer + 1)), juxtapose=True)),
+                     Hadamard((Paren(Mul((Transpose(upper), named("signal", layer + 1)), juxtapose=True)),
                                named("derivative", layer))),
                      Hadamard((Paren(Mul((transposed, above), juxtapose=True)), derivative)), signals)
         below = vec(layer - 1, "out")
