@@ -68,6 +68,11 @@ class Notation:
     words_signal: str = "error signal"
     form: str = "chain"
 
+    @property
+    def is_source(self) -> bool:
+        """Whether the symbols are the source's own (whatever the form)."""
+        return dataclasses.replace(self, form="chain") == Notation()
+
 
 PRESETS: dict[str, Notation] = {
     "source": Notation(),
