@@ -92,7 +92,7 @@ PRESETS: dict[str, Notation] = {
         layers="[l]", weights="indexed",
         times="\\cdot", batch_total="J",
         words_net="linear output", words_out="activation", words_total="loss", words_target="label",
-        words_signal="gradient of the loss with respect to z"),
+        words_signal="error signal"),
     # Bishop, PRML §5.3: a_j = Σ_i w_ji z_i (the "activation" is the net input), z_j = h(a_j), outputs y_k,
     # targets t_k, error E, δ_j = ∂E/∂a_j; layers in parentheses, w^(1)_ji.
     "bishop": Notation(
