@@ -99,12 +99,14 @@ def test_nielsen():
 def test_deeplearning_ai():
     spec = copy.deepcopy(PER_NEURON)
     spec["network"]["loss"] = "binary_cross_entropy"
-    document = in_notation(spec, "deeplearning-ai", form="delta").to_markdown()
+    document = in_notation(spec, "deeplearning-ai", form="all").to_markdown()
     assert_lines(document,
                  r"z^{[1]}_1 = w^{[1]}_{11} \cdot x_1 + w^{[1]}_{12} \cdot x_2 + b^{[1]}_1",
                  r"z^{[2]}_1 = w^{[2]}_{11} \cdot a^{[1]}_1 + w^{[2]}_{12} \cdot a^{[1]}_2 + b^{[2]}_1",
                  r"dz^{[2]}_1 = \frac{\partial \mathcal{L}}{\partial a^{[2]}_1} \cdot g^{[2]\prime}(z^{[2]}_1) = a^{[2]}_1 - y_1",
-                 r"- \alpha \cdot \frac{\partial \mathcal{L}}{\partial w^{[2]}_{11}}")
+                 r"- \alpha \cdot \frac{\partial \mathcal{L}}{\partial w^{[2]}_{11}}",
+                 # Ng's dZ^[2] = A^[2] - Y, for the one example here
+                 r"dz^{[2]} = \nabla_{a^{[2]}} \mathcal{L} \odot g^{[2]\prime}(z^{[2]}) = a^{[2]} - y")
 
 
 def test_bishop():

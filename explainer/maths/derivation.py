@@ -529,8 +529,14 @@ def _matrix_form(b: _Builder) -> Section:
         elif layer == last:
             grad_values = _column(Sym("", f"dE_total/d{k.out_key}") for k in n.outputs)
             check("delta(L)", [[value(g[0]) * value(d[0])] for g, d in zip(grad_values.rows, derivative.rows)], signals)
+            # Sigmoid with binary cross-entropy: the derivatives cancel to out - target (Ng's dz = a - y).
             forms = (named("signal", layer), Hadamard((named("gradient", layer), named("derivative", layer))),
                      Hadamard((grad_values, derivative)), signals)
+            if PAIRINGS.get((n.activation(n.outputs[0]), n.spec.loss)):
+                outs, targets = vec(layer, "out"), _column(target_sym(k) for k in n.outputs)
+                check("delta(L)", [[value(o[0]) - value(t[0])] for o, t in zip(outs.rows, targets.rows)], signals)
+                forms = (*forms[:2], Sym(f"{v.vector('out', layer)} - {v.vector('target', layer)}"),
+                         Add((outs, Neg(targets))), signals)
         else:
             above = vec(layer + 1, "signal")
             # The weights the scalar derivation used: the updated ones above a hidden layer when sequential.

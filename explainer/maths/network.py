@@ -226,6 +226,8 @@ class Naming:
             return f"{_braced(letters[kind])}^{mark}"
         if kind in ("W", "b"):
             return f"{kind}^{mark}"
+        if kind == "target":
+            return "y" if self.by_name else n.target
         if kind == "signal":
             return f"{_braced(n.signal)}^{mark}"
         if kind == "updated":
