@@ -150,6 +150,7 @@ class _Builder:
         self.names = {s.key: s for s in syms}
         # E_total and η in the notation's symbols (the keys stay canonical).
         self.total = Sym(n.naming.total, TOTAL.key)
+        self.delta_keys: set[str] = set()  # the error signals only the delta rule defines
         self.eta = Sym(n.naming.eta, ETA.key)
 
     def define(self, key: str, *forms) -> Equation:
@@ -601,7 +602,11 @@ def _delta_rule(b: _Builder) -> Section:
                     weight = b.equations[f"d{j.net_key}/d{k.out_key}"].forms[-1]  # w, or w+ when sequential
                     terms.append(Mul((weight, signal_sym(j))))
                 forms = (signal_sym(k), Mul((Paren(Add(tuple(terms))), _derivative_sym(n, k))))
-            equation = b.also(key, *forms) if key in b.equations else b.define(key, *forms)
+            if key in b.equations:
+                equation = b.also(key, *forms)
+            else:
+                equation = b.define(key, *forms)
+                b.delta_keys.add(key)
             steps.append(Step("signal", k.name, {"signal": equation}, k.index == 0,
                               {"layer": layer, "output": layer == len(n.layers) - 1, "coupled": coupled}))
     for p in n.trained_parameters():
@@ -762,6 +767,7 @@ class Derivation:
         if self.spec.iterations > 1:
             sections.append(_training_section(b.values, training))
         self.sections: tuple[Section, ...] = tuple(sections)
+        self.delta_keys: frozenset[str] = frozenset(b.delta_keys)
         self.equations: dict[str, Equation] = b.equations
         self.parameters: dict[str, mpmath.mpf] = {k: v for k, v in b.values.items() if k in b.parameters}
         self.values: dict[str, mpmath.mpf] = {k: v for k, v in b.values.items() if k not in b.parameters}
@@ -788,6 +794,7 @@ class Derivation:
             worked = _sample_sections(b)
             _check_gradients(b, composed)
             if index == 0:
+                self.delta_keys = frozenset(b.delta_keys)
                 sections += _suffixed_sections(worked, rename)
                 equations.update({rename(k): Equation(rename(k), rekey(eq.forms, rename)) for k, eq in b.equations.items()})
             parameters.update({rename(k): v for k, v in data.items()})
