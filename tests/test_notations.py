@@ -288,3 +288,14 @@ def test_the_delta_and_matrix_forms_follow_a_sequential_update():
     assert d.float_values() == explainer.derive(spec).float_values()
     assert_lines(d.to_markdown(), r"\delta^2_1 = ({w^3_{11}}^+ \delta^3_1 + {w^3_{21}}^+ \delta^3_2) \sigma'(z^2_1)",
                  r"\delta^2 = (({W^3}^+)^T\delta^3) \odot \sigma'(z^2)")
+
+
+def test_exercises_ask_for_the_error_signals_in_the_delta_form(tmp_path):
+    result = run_cli("exercise", "--count", "1", "--seed", "s", "--notation", "nielsen", "--form", "delta",
+                     "--output", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    sheet = (tmp_path / "questions" / "1.md").read_text()
+    assert "### The Delta Rule" in sheet and r"| `dE_total/dnet_h1` | $\delta^2_1$ |" in sheet
+    assert "$z^2_1$" in sheet
+    key = tmp_path / "keys" / "1.json"
+    assert run_cli("check", str(key), "--key", str(key)).stdout.splitlines()[-1] == "60 checked: 60 correct."
