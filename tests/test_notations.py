@@ -27,6 +27,8 @@ import pytest
 
 import explainer
 from conftest import ROOT, katex_failures, run_cli
+import explainer.outputs.formatting
+import explainer.outputs.markup
 from explainer.outputs.render import render_with_figures
 from explainer.spec.errors import SpecError
 from explainer.spec.notation import PRESET_NAMES, notation
@@ -299,3 +301,14 @@ def test_exercises_ask_for_the_error_signals_in_the_delta_form(tmp_path):
     assert "$z^2_1$" in sheet
     key = tmp_path / "keys" / "1.json"
     assert run_cli("check", str(key), "--key", str(key)).stdout.splitlines()[-1] == "60 checked: 60 correct."
+
+
+def test_the_delta_forms_equations_are_the_documents():
+    """Every equation of the derivation ends, in the full document, with its value (as test_macros asks of
+    the chain form); the δs are equations of the document in the delta form."""
+    d = in_notation(None, "nielsen", form="delta")
+    document = d.to_latex(detail="full")
+    shown = explainer.outputs.markup.shown_values(d, explainer.outputs.formatting.NumberFormat())
+    assert {"dE_total/dnet_o1", "dE_total/dnet_h1"} <= set(d.equations)
+    for key in d.equations:
+        assert re.search(rf"= {re.escape(shown[key])}(\n| \\\\)", document), key

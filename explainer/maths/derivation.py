@@ -607,6 +607,9 @@ def _delta_rule(b: _Builder) -> Section:
             else:
                 equation = b.define(key, *forms)
                 b.delta_keys.add(key)
+                if n.notation.form not in ("delta", "all"):
+                    # Its value is one of the derivation's; its equation is the document's only in the delta form.
+                    del b.equations[key]
             steps.append(Step("signal", k.name, {"signal": equation}, k.index == 0,
                               {"layer": layer, "output": layer == len(n.layers) - 1, "coupled": coupled}))
     for p in n.trained_parameters():
