@@ -35,8 +35,29 @@ DEFAULT_EXERCISES = "exercises"
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (and status 2, as argparse has it)."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        # No abbreviations: argparse would otherwise take --form for --format, and --not for --notation.
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+_NOTATION_HELP = ("the course's notation: source (the default), nielsen, deeplearning-ai or bishop; "
+                  "replaces the spec's preset, its own overrides kept")
+_FORM_HELP = ("how the backwards pass is written: chain (the chain rule, the default), delta (then each error "
+              "signal and gradient by the delta rule), matrix (then the round with vectors and matrices) or all")
+
+
+def _notated(spec, args):
+    """``spec`` in the notation and form given on the command line, if any."""
+    notation, form = getattr(args, "notation", None), getattr(args, "form", None)
+    if notation is None and form is None:
+        return spec
+    from .spec.reading import with_notation
+
+    return with_notation(spec, notation, form)
 
 
 def _non_negative(text: str) -> int:
@@ -85,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--detail", choices=("source", "full"), default="source",
                         help="source: the first neuron and weight of each kind in full, the rest stated "
                              "(as the source does); full: every one in full")
+    render.add_argument("--notation", metavar="NAME", help=_NOTATION_HELP)
+    render.add_argument("--form", metavar="FORM", help=_FORM_HELP)
     handout = render.add_argument_group("handout", "the title block and the LaTeX/PDF layout; "
                                         "each replaces the spec's own setting")
     for field in ("title", "author", "course", "date"):
@@ -149,6 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     digits.add_argument("--digits", type=_positive, metavar="N", help="ask for results to N significant digits")
     exercise.add_argument("--detail", choices=("source", "full"), default="full",
                           help="of the worked solutions: full (the default), every step in full; source: as the source")
+    exercise.add_argument("--notation", metavar="NAME", help=_NOTATION_HELP)
+    exercise.add_argument("--form", metavar="FORM", help=_FORM_HELP + " (of the worked solutions)")
     return parser
 
 
@@ -182,7 +207,7 @@ def _render(args) -> int:
     formats = ALL if args.format == "all" else (args.format,)
     if args.flavor and "markdown" not in formats:
         raise ExplainerError(f"--flavor applies to Markdown, and --format {args.format} writes none")
-    derivation = derive(with_overrides(load_spec(args.spec), _handout_options(args)))
+    derivation = derive(_notated(with_overrides(load_spec(args.spec), _handout_options(args)), args))
     options = {"decimals": args.decimals, "digits": args.digits, "detail": args.detail}
     to_stdout = args.output == "-"
     # Render everything before writing anything, so a failure leaves no partial output.
@@ -293,17 +318,17 @@ def _graded_against(args):
                                                         "give --key, or --student and --seed (with --spec)")
         _refuse_precision(args, "--key holds the precision")
         key = _answer_key(args.key)
-        return _derived(key.spec), f"{args.key} (student {key.student})"
+        return _derived(_notated(key.spec, args)), f"{args.key} (student {key.student})"
     if args.student or args.seed:
         _refuse(not (args.student and args.seed), "--student and --seed go together: the variant of that student")
         from .exercises.roster import checked_id
         from .exercises.variants import nice_variant
 
         student = checked_id(args.student, "--student")
-        variant = nice_variant(load_spec(args.spec), args.seed, student, _number_format(args))
+        variant = nice_variant(_notated(load_spec(args.spec), args), args.seed, student, _number_format(args))
         return variant.derivation, f"student {student}'s variant of {spec_name} (seed {args.seed})"
     _refuse_precision(args, "they pick a variant's precision, with --seed")
-    return _derived(load_spec(args.spec)), spec_name
+    return _derived(_notated(load_spec(args.spec), args)), spec_name
 
 
 def _derived(spec):
@@ -390,7 +415,7 @@ def _seed_derivations(args, sheets: dict) -> dict:
     from .exercises.variants import nice_variant
     from .spec.reading import load_spec
 
-    spec, number_format = load_spec(args.spec), _number_format(args)
+    spec, number_format = _notated(load_spec(args.spec), args), _number_format(args)
     return {student: nice_variant(spec, args.seed, student, number_format).derivation for student in sheets}
 
 
@@ -423,7 +448,7 @@ def _exercise(args) -> int:
     from .exercises.roster import numbered, read_roster
     from .spec.reading import load_spec
 
-    spec = load_spec(args.spec)
+    spec = _notated(load_spec(args.spec), args)
     if args.students is not None:
         students = read_roster(_answers_text(args.students, args.students), args.students)
     else:

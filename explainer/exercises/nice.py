@@ -33,8 +33,10 @@ THROUGHOUT = ("update", "swapped")
 
 
 def worked_by_hand(derivation) -> tuple[str, ...]:
-    """The quantities an exercise asks for, in document order: all but the values after many rounds."""
-    return tuple(key for key in derivation.values if _rounds(key) <= 1)
+    """The quantities an exercise asks for, in document order: all but the values after many rounds,
+    and the error signals δ only when the document's form writes the delta rule."""
+    skipped = frozenset() if derivation.spec.notation.form in ("delta", "all") else derivation.delta_keys
+    return tuple(key for key in derivation.values if _rounds(key) <= 1 and key.partition("[")[0] not in skipped)
 
 
 def _rounds(key: str) -> int:

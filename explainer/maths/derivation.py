@@ -25,6 +25,9 @@ from ..spec.reading import Spec, load_spec
 from . import checks, numeric
 from .checks import composed_error  # noqa: F401  (part of the module's interface, used by the tests)
 from .formulas import (
+    Hadamard,
+    Matrix,
+    Transpose,
     Add,
     Frac,
     Mul,
@@ -95,20 +98,20 @@ def updated_sym(p: Parameter) -> Sym:
 
 
 def target_sym(o: Neuron) -> Sym:
-    return Sym(f"target_{{{o.tex}}}", f"target_{o.name}")
+    return Sym(o.names.target if o.names else f"target_{{{o.tex}}}", f"target_{o.name}")
 
 
 def error_sym(o: Neuron) -> Sym:
-    return Sym(f"E_{{{o.tex}}}", f"E_{o.name}")
+    return Sym(o.names.error if o.names else f"E_{{{o.tex}}}", f"E_{o.name}")
 
 
 TOTAL = Sym("E_{total}", "E_total")
 ETA = Sym(r"\eta", "eta")
 
 
-def sample_total_sym(s: int) -> Sym:
+def sample_total_sym(s: int, naming=None) -> Sym:
     """E_total of sample ``s`` alone: ``E_total[s]``, printed with the sample as a superscript."""
-    return Sym(f"E_{{total}}^{{({s})}}", f"E_total[{s}]")
+    return Sym(naming.sample_total(s) if naming else f"E_{{total}}^{{({s})}}", f"E_total[{s}]")
 
 
 def partial(of: Sym, wrt: Sym, key: str | None = None) -> Partial:
@@ -145,6 +148,10 @@ class _Builder:
         n = network
         syms = [out_sym(x) for layer in n.layers for x in layer] + [param_sym(p) for p in (*n.weights, *n.biases)]
         self.names = {s.key: s for s in syms}
+        # E_total and η in the notation's symbols (the keys stay canonical).
+        self.total = Sym(n.naming.total, TOTAL.key)
+        self.delta_keys: set[str] = set()  # the error signals only the delta rule defines
+        self.eta = Sym(n.naming.eta, ETA.key)
 
     def define(self, key: str, *forms) -> Equation:
         try:
@@ -211,7 +218,9 @@ def _coupled_outputs(n: Network) -> bool:
 
 def _net_form(network: Network, neuron: Neuron):
     terms = [Mul((param_sym(w), out_sym(w.source))) for w in network.incoming(neuron)]
-    return Add((*terms, Mul((param_sym(network.bias(neuron)), Num("1")))))
+    bias = param_sym(network.bias(neuron))
+    # The source writes the bias times the constant 1 it multiplies; the books write the bias alone.
+    return Add((*terms, Mul((bias, Num("1"))) if network.naming.by_name else bias))
 
 
 def _forward(b: _Builder) -> Section:
@@ -239,20 +248,27 @@ def _forward(b: _Builder) -> Section:
 def _error(b: _Builder) -> Section:
     n = b.network
     loss, count = LOSSES[n.spec.loss], len(n.outputs)
-    steps = [Step("loss_formula", "E_total", {"formula": Equation(None, (TOTAL, Sym(loss.total_tex(count))))}, True,
+    steps = [Step("loss_formula", "E_total", {"formula": Equation(None, (b.total, Sym(_general_loss(n, loss.total_tex(count)))))}, True,
                   {"loss": loss.name})]
     for o in n.outputs:
         e = b.define(f"E_{o.name}", error_sym(o), loss.term(target_sym(o), out_sym(o), count))
         steps.append(Step("output_error", o.name, {"error": e}, o.index == 0))
-    total = b.define("E_total", TOTAL, Add(tuple(error_sym(o) for o in n.outputs)))
+    total = b.define("E_total", b.total, Add(tuple(error_sym(o) for o in n.outputs)))
     steps.append(Step("total_error", "E_total", {"total": total}, True))
     return Section("error", tuple(steps))
+
+
+def _general_loss(n: Network, tex: str) -> str:
+    """The loss's general formula (``\\sum \\frac{1}{2}(target - output)^{2}``) in the notation's letters."""
+    if n.naming.by_name:
+        return tex
+    return tex.replace("target", n.notation.target).replace("output", n.notation.prediction)
 
 
 def _update(b: _Builder, p: Parameter) -> dict[str, Equation]:
     if not b.updates:
         return {}
-    update = b.define(p.updated_key, updated_sym(p), Add((param_sym(p), Neg(Mul((ETA, partial(TOTAL, param_sym(p))))))))
+    update = b.define(p.updated_key, updated_sym(p), Add((param_sym(p), Neg(Mul((b.eta, partial(b.total, param_sym(p))))))))
     return {"new_weight": update}
 
 
@@ -263,7 +279,7 @@ def _weight_gradient(b: _Builder, w: Weight, chain_head: tuple) -> dict[str, Equ
     others = [Num("0") for x in n.incoming(dest) if x != w] + [Num("0")]
     rule = Add((Mul((Num("1"), out_sym(w.source), Pow(param_sym(w), Paren(Add((Num("1"), Neg(Num("1")))))))), *others))
     dnet = b.define(f"d{dest.net_key}/d{w.key}", partial(net_sym(dest), param_sym(w)), rule, b.local_factor(dest, w.key))
-    gradient = b.define(f"dE_total/d{w.key}", partial(TOTAL, param_sym(w)),
+    gradient = b.define(f"dE_total/d{w.key}", partial(b.total, param_sym(w)),
                         Mul((*chain_head, partial(net_sym(dest), param_sym(w)))))
     return {"dnet_dw": dnet, "gradient": gradient, **_update(b, w)}
 
@@ -284,8 +300,8 @@ def _signal(b: _Builder, k: Neuron) -> Equation:
         return b.once(key, lambda: b.define(key, partial(error_sym(k), net_sym(k), key),
                                             Mul((factor, partial(out_sym(k), net_sym(k))))))
     key = f"dE_total/d{k.net_key}"
-    return b.once(key, lambda: b.define(key, partial(TOTAL, net_sym(k), key),
-                                        Mul((partial(TOTAL, out_sym(k)), partial(out_sym(k), net_sym(k))))))
+    return b.once(key, lambda: b.define(key, partial(b.total, net_sym(k), key),
+                                        Mul((partial(b.total, out_sym(k)), partial(out_sym(k), net_sym(k))))))
 
 
 def _bias_steps(b: _Builder, layer: int) -> list[Step]:
@@ -300,7 +316,7 @@ def _bias_steps(b: _Builder, layer: int) -> list[Step]:
                                   rule, b.local_factor(neuron, bias.key)))
         signals = tuple(_signal(b, neuron) for neuron in bias.neurons)
         terms = tuple(Mul((s.forms[0], partial(net_sym(x), param_sym(bias)))) for s, x in zip(signals, bias.neurons))
-        gradient = b.define(f"dE_total/d{bias.key}", partial(TOTAL, param_sym(bias)), Add(terms))
+        gradient = b.define(f"dE_total/d{bias.key}", partial(b.total, param_sym(bias)), Add(terms))
         eqs = {"dnet_db": tuple(dnets), "signals": signals, "gradient": gradient, **_update(b, bias)}
         steps.append(Step("bias", bias.key, eqs, not steps, {"bias": bias, "shared": len(bias.neurons) > 1}))
     return steps
@@ -311,14 +327,14 @@ def _loss_derivative(b: _Builder, o: Neuron) -> Equation:
     loss = LOSSES[n.spec.loss]
     first, *simpler = loss.derivative_steps(target_sym(o), out_sym(o), len(n.outputs))
     zeros = [Num("0") for _ in n.outputs[1:]]
-    return b.define(f"dE_total/d{o.out_key}", partial(TOTAL, out_sym(o)), Add((first, *zeros)), *simpler)
+    return b.define(f"dE_total/d{o.out_key}", partial(b.total, out_sym(o)), Add((first, *zeros)), *simpler)
 
 
 def _output_layer(b: _Builder, forward: Section) -> Section:
     n = b.network
     loss = LOSSES[n.spec.loss]
     count = len(n.outputs)
-    expanded = Equation(None, (TOTAL, Add(tuple(loss.term(target_sym(o), out_sym(o), count) for o in n.outputs))))
+    expanded = Equation(None, (b.total, Add(tuple(loss.term(target_sym(o), out_sym(o), count) for o in n.outputs))))
     by_name = {s.subject: s for s in forward.steps}
     coupled = _coupled_outputs(n)
     d_outs = {o: _loss_derivative(b, o) for o in n.outputs} if coupled else {}
@@ -334,7 +350,7 @@ def _output_layer(b: _Builder, forward: Section) -> Section:
             d_net = b.define(f"d{o.out_key}/d{o.net_key}", partial(out_sym(o), net_sym(o)),
                              act.derivative(out_sym(o), net_sym(o)))
             neuron_eqs |= {"dE_dout": d_out, "dout_dnet": d_net}
-            head = (partial(TOTAL, out_sym(o)), partial(out_sym(o), net_sym(o)))
+            head = (partial(b.total, out_sym(o)), partial(out_sym(o), net_sym(o)))
         for i, w in enumerate(n.incoming(o)):
             eqs = {**neuron_eqs, **_weight_gradient(b, w, head)}
             steps.append(Step("output_weight", w.key, eqs, o.index == 0 and i == 0,
@@ -357,14 +373,14 @@ def _coupled_signal(b: _Builder, o: Neuron, d_outs: dict) -> dict[str, object]:
         b.define(f"d{k.out_key}/d{o.net_key}", partial(out_sym(k), net_sym(o)), act.jacobian(out_sym(k), out_sym(o), k == o))
         for k in n.outputs
     )
-    terms = tuple(Mul((partial(TOTAL, out_sym(k)), partial(out_sym(k), net_sym(o)))) for k in n.outputs)
+    terms = tuple(Mul((partial(b.total, out_sym(k)), partial(out_sym(k), net_sym(o)))) for k in n.outputs)
     key = f"dE_total/d{o.net_key}"
-    signal = b.define(key, partial(TOTAL, net_sym(o), key), Add(terms))
+    signal = b.define(key, partial(b.total, net_sym(o), key), Add(terms))
     pairing = PAIRINGS.get((act.name, n.spec.loss))
     simplified = None
     if pairing:
         steps = pairing.steps([target_sym(k) for k in n.outputs], [out_sym(k) for k in n.outputs], o.index)
-        simplified = b.also(key, partial(TOTAL, net_sym(o), key), *steps)
+        simplified = b.also(key, partial(b.total, net_sym(o), key), *steps)
     return {"dE_douts": tuple(d_outs[k] for k in n.outputs), "jacobian": jacobian, "signal": signal,
             "simplified": simplified}
 
@@ -396,14 +412,14 @@ def _hidden_layer(b: _Builder, layer: int, forward: Section) -> Section:
                 terms.append(partial(error_sym(k), out_sym(h)))
             else:
                 terms.append(product)
-        total = b.define(f"dE_total/d{h.out_key}", partial(TOTAL, out_sym(h)), Add(tuple(terms)))
+        total = b.define(f"dE_total/d{h.out_key}", partial(b.total, out_sym(h)), Add(tuple(terms)))
         act = _activation(n, h)
         d_net = b.define(f"d{h.out_key}/d{h.net_key}", partial(out_sym(h), net_sym(h)), act.derivative(out_sym(h), net_sym(h)))
         neuron_eqs = {"signals": tuple(signals.values()), "links": tuple(links), "contributions": tuple(contributions),
                       "above_nets": tuple(by_name[k.name].eq["net"] for k in above),
                       "total": total, "activation": by_name[h.name].eq["out"], "dout_dnet": d_net,
                       "net": by_name[h.name].eq["net"]}
-        head = (partial(TOTAL, out_sym(h)), partial(out_sym(h), net_sym(h)))
+        head = (partial(b.total, out_sym(h)), partial(out_sym(h), net_sym(h)))
         for i, w in enumerate(n.incoming(h)):
             eqs = {**neuron_eqs, **_weight_gradient(b, w, head)}
             steps.append(Step("hidden_weight", w.key, eqs, h.index == 0 and i == 0,
@@ -415,12 +431,198 @@ def _hidden_layer(b: _Builder, layer: int, forward: Section) -> Section:
 
 
 def _sample_sections(b: _Builder) -> list[Section]:
-    """The forward pass, the error and the backwards pass of one sample."""
+    """The forward pass, the error and the backwards pass of one sample, then the same by the delta rule."""
     n = b.network
     forward = _forward(b)
     sections = [forward, _error(b), _output_layer(b, forward)]
     sections += [_hidden_layer(b, layer, forward) for layer in range(len(n.layers) - 2, 0, -1)]
+    sections.append(_delta_rule(b))
+    sections.append(_matrix_form(b))
     return sections
+
+
+def signal_sym(k: Neuron) -> Sym:
+    """The error signal δ of neuron ``k``: ∂E_total/∂net_k, under the key ``dE_total/dnet_k``."""
+    return Sym(k.signal_tex, f"dE_total/d{k.net_key}")
+
+
+def _derivative_sym(n: Network, k: Neuron):
+    """f'(net_k) as the notation writes it (Nielsen's σ'(z^l_j)), or ∂out_k/∂net_k."""
+    template = n.notation.derivative
+    if not template or (n.activation(k) != "sigmoid" and "\\sigma" in template):
+        template = "" if not template or n.naming.by_name else "f'({net})"
+    if not template:
+        return partial(out_sym(k), net_sym(k))
+    mark = "" if n.naming.by_name else n.naming.layer_mark(k.layer)
+    return Sym(template.replace("{l}", mark).replace("{net}", k.net_tex), f"d{k.out_key}/d{k.net_key}")
+
+
+# A matrix wider than this many columns (or taller than this many rows) is named by its shape, not printed.
+MATRIX_SIZE = 6
+
+
+def _column(syms) -> Matrix:
+    return Matrix(tuple((x,) for x in syms))
+
+
+def _matrix_form(b: _Builder) -> Section:
+    """The round with vectors and matrices, layer by layer; each entry is the scalar derivation's value.
+
+    z = W a + b and a = f(z) forwards; δ^(L) = ∇_a E ⊙ f'(z^(L)) (through the
+    Jacobian for softmax), δ^(l) = ((W^(l+1))^T δ^(l+1)) ⊙ f'(z^(l)),
+    ∂E/∂W^(l) = δ^(l) (a^(l-1))^T and W^(l)+ = W^(l) - η ∂E/∂W^(l) backwards.
+    Every product is computed here from its matrices' entries and checked
+    against the scalar values it gathers.
+    """
+    n = b.network
+    v = n.naming
+    last = len(n.layers) - 1
+    coupled = _coupled_outputs(n)
+
+    def W(layer):  # rows: the neurons of ``layer``; columns: those of the layer below
+        return Matrix(tuple(tuple(param_sym(next(w for w in n.incoming(j) if w.source == i)) for i in n.layers[layer - 1])
+                            for j in n.layers[layer]))
+
+    def vec(layer, kind):
+        neurons = n.layers[layer]
+        syms = {"net": net_sym, "out": out_sym, "signal": signal_sym}
+        if kind == "derivative":
+            return _column(Sym("", f"d{k.out_key}/d{k.net_key}") for k in neurons)
+        return _column(syms[kind](k) for k in neurons)
+
+    def named(kind, layer):
+        return Sym(v.vector(kind, layer, n.activation(n.layers[max(layer, 1)][0])))
+
+    def check(name, matrix, expected: Matrix):
+        for row, want in zip(matrix, expected.rows):
+            for got, sym in zip(row, want):
+                b.agree(name, got, b.values[sym.key], "the matrix form")
+
+    def value(sym):
+        return b.values[sym.key]
+
+    steps = []
+    for layer in range(1, last + 1):
+        weights = W(layer)
+        below, nets, outs = vec(layer - 1, "out"), vec(layer, "net"), vec(layer, "out")
+        bias = _column(param_sym(n.bias(k)) for k in n.layers[layer])
+        check(f"z({layer})", [[mpmath.fsum(value(w) * value(a[0]) for w, a in zip(row, below.rows)) + value(bb[0])]
+                              for row, bb in zip(weights.rows, bias.rows)], nets)
+        forward = Equation(None, (named("net", layer), Add((Mul((named("W", layer), named("out", layer - 1)), juxtapose=True),
+                                                              named("b", layer))),
+                                  Add((Mul((weights, below), juxtapose=True), bias)), nets))
+        activation = Equation(None, (named("out", layer), named("activation", layer), outs))
+        steps.append(Step("matrix_forward", str(layer), {"net": forward, "out": activation}, layer == 1,
+                          {"layer": layer, "shape": (len(n.layers[layer]), len(n.layers[layer - 1]))}))
+    for layer in range(last, 0, -1):
+        signals, derivative = vec(layer, "signal"), vec(layer, "derivative")
+        if layer == last and coupled:
+            jacobian = Matrix(tuple(tuple(partial(out_sym(k), net_sym(j)) for j in n.outputs) for k in n.outputs))
+            gradient = _column(partial(b.total, out_sym(k)) for k in n.outputs)
+            entries = Matrix(tuple(tuple(Sym("", f"d{k.out_key}/d{j.net_key}") for j in n.outputs) for k in n.outputs))
+            check("delta(L)", [[mpmath.fsum(value(entries.rows[k][j]) * value(Sym("", f"dE_total/d{o.out_key}"))
+                                            for k, o in enumerate(n.outputs))] for j in range(len(n.outputs))], signals)
+            grad_values = _column(Sym("", f"dE_total/d{k.out_key}") for k in n.outputs)
+            forms = (named("signal", layer), Mul((Transpose(named("jacobian", layer)), named("gradient", layer)),
+                                                 juxtapose=True),
+                     Mul((Transpose(entries), grad_values), juxtapose=True), signals)
+            del jacobian, gradient
+        elif layer == last:
+            grad_values = _column(Sym("", f"dE_total/d{k.out_key}") for k in n.outputs)
+            check("delta(L)", [[value(g[0]) * value(d[0])] for g, d in zip(grad_values.rows, derivative.rows)], signals)
+            # Sigmoid with binary cross-entropy: the derivatives cancel to out - target (Ng's dz = a - y).
+            forms = (named("signal", layer), Hadamard((named("gradient", layer), named("derivative", layer))),
+                     Hadamard((grad_values, derivative)), signals)
+            if PAIRINGS.get((n.activation(n.outputs[0]), n.spec.loss)):
+                outs, targets = vec(layer, "out"), _column(target_sym(k) for k in n.outputs)
+                check("delta(L)", [[value(o[0]) - value(t[0])] for o, t in zip(outs.rows, targets.rows)], signals)
+                forms = (*forms[:2], Sym(f"{v.vector('out', layer)} - {v.vector('target', layer)}"),
+                         Add((outs, Neg(targets))), signals)
+        else:
+            above = vec(layer + 1, "signal")
+            # The weights the scalar derivation used: the updated ones above a hidden layer when sequential.
+            transposed = Matrix(tuple(tuple(b.equations[f"d{j.net_key}/d{k.out_key}"].forms[-1] for j in n.layers[layer + 1])
+                                      for k in n.layers[layer]))
+            upper = named("updated", layer + 1) if n.spec.update == "sequential" else named("W", layer + 1)
+            check(f"delta({layer})", [[mpmath.fsum(value(w) * value(d[0]) for w, d in zip(row, above.rows)) * value(f[0])]
+                                      for row, f in zip(transposed.rows, derivative.rows)], signals)
+            forms = (named("signal", layer),
+                     Hadamard((Paren(Mul((Transpose(upper), named("signal", layer + 1)), juxtapose=True)),
+                               named("derivative", layer))),
+                     Hadamard((Paren(Mul((transposed, above), juxtapose=True)), derivative)), signals)
+        below = vec(layer - 1, "out")
+        gradients = Matrix(tuple(tuple(partial(b.total, param_sym(next(w for w in n.incoming(j) if w.source == i)))
+                                       for i in n.layers[layer - 1]) for j in n.layers[layer]))
+        check(f"dE/dW({layer})", [[value(d[0]) * value(a[0]) for a in below.rows] for d in signals.rows], gradients)
+        row = Matrix((tuple(x[0] for x in below.rows),))
+        eqs = {"signal": Equation(None, forms),
+               "gradient": Equation(None, (Partial(b.total, named("W", layer)),
+                                           Mul((named("signal", layer), Transpose(named("out", layer - 1))), juxtapose=True),
+                                           Mul((signals, row), juxtapose=True), gradients))}
+        if b.updates:
+            updated = Matrix(tuple(tuple(updated_sym(next(w for w in n.incoming(j) if w.source == i))
+                                         for i in n.layers[layer - 1]) for j in n.layers[layer]))
+            eqs["new_weights"] = Equation(None, (
+                named("updated", layer), Add((named("W", layer), Neg(Mul((b.eta, Partial(b.total, named("W", layer))))))),
+                Add((W(layer), Neg(Mul((b.eta, gradients))))), updated))
+        steps.append(Step("matrix_backward", str(layer), eqs, layer == last,
+                          {"layer": layer, "output": layer == last, "coupled": coupled and layer == last}))
+    fits = all(len(layer) <= MATRIX_SIZE for layer in n.layers)
+    return Section("matrix", tuple(steps), {"fits": fits, "last": last})
+
+
+def _delta_rule(b: _Builder) -> Section:
+    """The backwards pass again in error signals: δ of each neuron, then each gradient as δ times its input.
+
+    An output's δ is ∂E_total/∂out times the activation's derivative (softmax:
+    the signal found through the Jacobian); a hidden neuron's is the sum of the
+    δs above times the weights that join them, times its activation's
+    derivative; ∂E_total/∂w is the δ of the neuron w leads into times the
+    output w multiplies, and ∂E_total/∂b the sum of the δs of the neurons b feeds.
+    """
+    n = b.network
+    coupled = _coupled_outputs(n)
+    steps = []
+    for layer in range(len(n.layers) - 1, 0, -1):
+        for k in n.layers[layer]:
+            key = signal_sym(k).key
+            if layer == len(n.layers) - 1:
+                if coupled:
+                    forms = (signal_sym(k), partial(b.total, net_sym(k), key))
+                else:
+                    forms = (signal_sym(k), Mul((partial(b.total, out_sym(k)), _derivative_sym(n, k))))
+                    pairing = PAIRINGS.get((n.activation(k), n.spec.loss))
+                    if pairing:  # sigmoid with binary cross-entropy: δ = out - target
+                        forms += pairing.steps([target_sym(x) for x in n.outputs], [out_sym(x) for x in n.outputs],
+                                               k.index)
+            else:
+                above = n.layers[layer + 1]
+                terms = []
+                for j in above:
+                    weight = b.equations[f"d{j.net_key}/d{k.out_key}"].forms[-1]  # w, or w+ when sequential
+                    terms.append(Mul((weight, signal_sym(j))))
+                forms = (signal_sym(k), Mul((Paren(Add(tuple(terms))), _derivative_sym(n, k))))
+            if key in b.equations:
+                equation = b.also(key, *forms)
+            else:
+                equation = b.define(key, *forms)
+                b.delta_keys.add(key)
+                if n.notation.form not in ("delta", "all"):
+                    # Its value is one of the derivation's; its equation is the document's only in the delta form.
+                    del b.equations[key]
+            steps.append(Step("signal", k.name, {"signal": equation}, k.index == 0,
+                              {"layer": layer, "output": layer == len(n.layers) - 1, "coupled": coupled}))
+    for p in n.trained_parameters():
+        if isinstance(p, Weight):
+            product = Mul((signal_sym(p.target), out_sym(p.source)))
+            subject = p.target
+        else:
+            product = Add(tuple(signal_sym(x) for x in p.neurons)) if len(p.neurons) > 1 else signal_sym(p.neurons[0])
+            subject = p.neurons[0]
+        gradient = b.also(f"dE_total/d{p.key}", partial(b.total, param_sym(p)), product)
+        steps.append(Step("delta_gradient", p.key, {"gradient": gradient}, False,
+                          {"parameter": p, "layer": subject.layer, "weight": isinstance(p, Weight)}))
+    return Section("delta", tuple(steps), {"coupled": coupled})
 
 
 def _updated_point(n: Network, values: Mapping[str, mpmath.mpf], updated: Callable[[Parameter], str]) -> dict:
@@ -516,16 +718,17 @@ def _combine_section(n: Network, values: Mapping[str, mpmath.mpf], parameters: M
         return Mul((Frac(Num("1"), Num(str(count))), Paren(body)), juxtapose=True) if mean else body
 
     b = _Builder(n, {**parameters, **values})
-    error = b.define("E_total", TOTAL, combined(sample_total_sym(s) for s in range(1, count + 1)))
+    b.total = Sym(n.naming.batch_total, TOTAL.key)  # the batch's error may have a name of its own (Ng's J)
+    error = b.define("E_total", b.total, combined(sample_total_sym(s, n.naming) for s in range(1, count + 1)))
     steps = [Step("batch_error", "E_total", {"error": error}, True)]
     # The parameter worked in full: the first weight of the output layer, as in the sample's derivation.
     featured = n.incoming(n.outputs[0])[0]
     for p in n.trained_parameters():
-        parts = [partial(sample_total_sym(s), param_sym(p), sample_key(f"dE_total/d{p.key}", s))
+        parts = [partial(sample_total_sym(s, n.naming), param_sym(p), sample_key(f"dE_total/d{p.key}", s))
                  for s in range(1, count + 1)]
-        gradient = b.define(f"dE_total/d{p.key}", partial(TOTAL, param_sym(p)), combined(parts))
+        gradient = b.define(f"dE_total/d{p.key}", partial(b.total, param_sym(p)), combined(parts))
         update = b.define(p.updated_key, updated_sym(p),
-                          Add((param_sym(p), Neg(Mul((ETA, partial(TOTAL, param_sym(p))))))))
+                          Add((param_sym(p), Neg(Mul((b.eta, partial(b.total, param_sym(p))))))))
         steps.append(Step("batch_gradient", p.key, {"gradient": gradient, "new_weight": update}, p == featured,
                           {"parameter": p}))
     b.section = Section("combine", tuple(steps), {"samples": count, "mean": mean})
@@ -567,6 +770,7 @@ class Derivation:
         if self.spec.iterations > 1:
             sections.append(_training_section(b.values, training))
         self.sections: tuple[Section, ...] = tuple(sections)
+        self.delta_keys: frozenset[str] = frozenset(b.delta_keys)
         self.equations: dict[str, Equation] = b.equations
         self.parameters: dict[str, mpmath.mpf] = {k: v for k, v in b.values.items() if k in b.parameters}
         self.values: dict[str, mpmath.mpf] = {k: v for k, v in b.values.items() if k not in b.parameters}
@@ -593,6 +797,7 @@ class Derivation:
             worked = _sample_sections(b)
             _check_gradients(b, composed)
             if index == 0:
+                self.delta_keys = frozenset(b.delta_keys)
                 sections += _suffixed_sections(worked, rename)
                 equations.update({rename(k): Equation(rename(k), rekey(eq.forms, rename)) for k, eq in b.equations.items()})
             parameters.update({rename(k): v for k, v in data.items()})

@@ -44,6 +44,8 @@ class Mul:
 
     factors: tuple
     juxtapose: bool = False
+    # The sign between factors, as the notation writes it: "*", "\\cdot", "\\times" or "juxtapose".
+    sign: str = "*"
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,25 @@ class Partial:
 
 
 @dataclass(frozen=True)
+class Matrix:
+    """A matrix (a column vector has one entry a row), its entries formulas; written as a ``bmatrix``."""
+
+    rows: tuple
+
+
+@dataclass(frozen=True)
+class Transpose:
+    arg: object
+
+
+@dataclass(frozen=True)
+class Hadamard:
+    """The element-wise product ``a ⊙ b``."""
+
+    factors: tuple
+
+
+@dataclass(frozen=True)
 class Arrow:
     """A downward arrow, the source's way of saying "this splits further"."""
 
@@ -173,6 +194,12 @@ def substitute(node, shown: Mapping[str, str]):
     if isinstance(node, Cases):
         branches = tuple((substitute(v, shown), substitute(c, shown)) for v, c in node.branches)
         return Cases(branches, substitute(node.otherwise, shown))
+    if isinstance(node, Matrix):
+        return Matrix(tuple(tuple(substitute(x, shown) for x in row) for row in node.rows))
+    if isinstance(node, Transpose):
+        return Transpose(substitute(node.arg, shown))
+    if isinstance(node, Hadamard):
+        return Hadamard(tuple(substitute(f, shown) for f in node.factors))
     raise TypeError(f"not a formula: {node!r}")
 
 
@@ -197,6 +224,18 @@ def rekey(node, rename: Callable[[str], str]):
         return Partial(rekey(node.of, rename), rekey(node.wrt, rename), None if node.key is None else rename(node.key))
     if dataclasses.is_dataclass(node):
         return dataclasses.replace(node, **{f.name: rekey(getattr(node, f.name), rename)
+                                            for f in dataclasses.fields(node)})
+    return node
+
+
+def with_sign(node, sign: str):
+    """The same formula with every product written with ``sign`` (see ``Mul.sign``)."""
+    if isinstance(node, tuple):
+        return tuple(with_sign(item, sign) for item in node)
+    if isinstance(node, Mul):
+        return Mul(with_sign(node.factors, sign), node.juxtapose, sign)
+    if dataclasses.is_dataclass(node) and not isinstance(node, (Sym, Num, Partial, Arrow)):
+        return dataclasses.replace(node, **{f.name: with_sign(getattr(node, f.name), sign)
                                             for f in dataclasses.fields(node)})
     return node
 
@@ -345,13 +384,25 @@ def _latex_mul(node: Mul, first_in_sum: bool = True) -> str:
         if _needs_parens_in_product(factor, i == 0 and first_in_sum) and not isinstance(factor, Paren):
             text = f"({text})"
         parts.append(text)
-    return "".join(parts) if node.juxtapose else " * ".join(parts)
+    if node.juxtapose:
+        return "".join(parts)
+    if node.sign != "juxtapose":
+        return f" {node.sign} ".join(parts)
+    # Side by side, as the books write symbols; a centred dot where a number follows, which would merge.
+    out = parts[0]
+    for part in parts[1:]:
+        number_follows = part[:1].isdigit() or (part[:1] in ".(" and (out[-1:].isdigit() or out.endswith(")")))
+        out += " \\cdot " if number_follows else " "
+        out += part
+    return out
 
 
 def _latex_pow(node: Pow) -> str:
     base = latex(node.base)
     if not isinstance(node.base, (Sym, Paren)) or _is_negative_number(node.base):
         base = f"({base})"
+    elif isinstance(node.base, Sym) and "^" in base:  # a name with a superscript of its own (w^2_{11}): braced, or ^ would be doubled
+        base = f"{{{base}}}"
     return f"{base}^{{{latex(node.exp)}}}"
 
 
@@ -384,6 +435,11 @@ _LATEX: dict[type, Callable] = {
     Cases: _latex_cases,
     Partial: lambda n: f"\\frac{{\\partial {n.of.tex}}}{{\\partial {n.wrt.tex}}}",
     Arrow: lambda n: "\\downarrow",
+    # Each row on a line of its own: GitHub keeps a "\\\\" only at the end of a line.
+    Matrix: lambda n: "\\begin{bmatrix} " + " \\\\\n".join(" & ".join(map(latex, row)) for row in n.rows)
+    + " \\end{bmatrix}",
+    Transpose: lambda n: (f"({latex(n.arg)})^T" if "^" in latex(n.arg) else f"{latex(n.arg)}^T"),
+    Hadamard: lambda n: " \\odot ".join(map(latex, n.factors)),
 }
 
 
@@ -392,7 +448,7 @@ def latex(node) -> str:
     return _LATEX[type(node)](node)
 
 
-_INVISIBLE = re.compile(r"\\(?:begin|end)\{cases\}|\\(?:frac|partial|left|right|text|mathrm)|[{}^_\\]")
+_INVISIBLE = re.compile(r"\\(?:begin|end)\{(?:cases|bmatrix)\}|\\(?:frac|partial|left|right|text|mathrm)|[{}^_\\]")
 
 
 def visible_width(tex: str) -> int:

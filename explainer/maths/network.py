@@ -15,10 +15,11 @@ the number of weights, not with the size of the composed error.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 
+from ..spec.notation import Notation
 from ..spec.reading import Spec
 
 
@@ -27,6 +28,8 @@ class Neuron:
     name: str  # "i1", "h1", "h2_1", "o1"
     layer: int  # 0 for the inputs
     index: int  # 0-based within its layer
+    # How the notation prints its quantities (``net_{h1}``, ``z^2_1``); not part of its identity.
+    names: "NeuronNames | None" = field(default=None, compare=False, repr=False)
 
     @property
     def tex(self) -> str:
@@ -49,11 +52,29 @@ class Neuron:
 
     @property
     def out_tex(self) -> str:
+        if self.names is not None:
+            return self.names.out
         return self.label if self.layer == 0 else f"out_{{{self.tex}}}"
 
     @property
     def net_tex(self) -> str:
-        return f"net_{{{self.tex}}}"
+        return self.names.net if self.names is not None else f"net_{{{self.tex}}}"
+
+    @property
+    def signal_tex(self) -> str:
+        """The neuron's error signal ∂E_total/∂net in the δ form: ``\\delta_{o1}``, ``\\delta^3_1``."""
+        return self.names.signal if self.names is not None else f"\\delta_{{{self.tex}}}"
+
+
+@dataclass(frozen=True)
+class NeuronNames:
+    """A neuron's quantities as a notation prints them."""
+
+    net: str
+    out: str
+    signal: str
+    target: str  # an output's target and its term of the error
+    error: str
 
 
 @dataclass(frozen=True)
@@ -70,7 +91,8 @@ class Parameter:
 
     @property
     def updated_tex(self) -> str:
-        return f"{self.tex}^+"
+        # A name with a superscript of its own (w^2_{11}) is braced: a second ^ would be an error.
+        return f"{{{self.tex}}}^+" if "^" in self.tex else f"{self.tex}^+"
 
 
 @dataclass(frozen=True)
@@ -99,31 +121,178 @@ def _subscript(text: str) -> str:
     return text if len(text) == 1 else f"{{{text}}}"
 
 
+def _braced(tex: str) -> str:
+    """``tex`` braced when it has scripts of its own, so that another script can follow it."""
+    return f"{{{tex}}}" if "^" in tex or "_" in tex else tex
+
+
+class Naming:
+    """How a notation prints each quantity of a network with ``depth`` layers (inputs included)."""
+
+    def __init__(self, notation: Notation, depth: int) -> None:
+        self.n = notation
+        self.depth = depth
+
+    @property
+    def by_name(self) -> bool:
+        return self.n.layers == "names"
+
+    def layer_mark(self, layer: int) -> str:
+        number = str(layer + self.n.first_layer)
+        return {"l": number, "[l]": f"[{number}]", "(l)": f"({number})"}[self.n.layers]
+
+    def indexed(self, base: str, neuron: Neuron) -> str:
+        """``base`` with the neuron's layer and number (``z^2_1``), or its name (``net_{h1}``)."""
+        if self.by_name:
+            return f"{_braced(base)}_{{{neuron.tex}}}"
+        return f"{_braced(base)}^{_subscript(self.layer_mark(neuron.layer))}_{_subscript(str(neuron.index + 1))}"
+
+    def numbered(self, base: str, neuron: Neuron) -> str:
+        """``base`` with the neuron's number only (``y_1``, ``x_2``), or its name (``target_{o1}``)."""
+        if self.by_name:
+            return f"{_braced(base)}_{{{neuron.tex}}}"
+        return f"{_braced(base)}_{_subscript(str(neuron.index + 1))}"
+
+    def out(self, neuron: Neuron) -> str:
+        n = self.n
+        if neuron.layer == 0:
+            if self.by_name and n.input == "i":
+                return neuron.label
+            # Inputs written with the outputs' letter are the input layer's outputs (Nielsen's a^1 = x).
+            return self.indexed(n.input, neuron) if n.input == n.out and not self.by_name else self.numbered(n.input, neuron)
+        if neuron.layer == self.depth - 1 and n.prediction != n.out:
+            return self.numbered(n.prediction, neuron)  # Bishop's y_k
+        return self.indexed(n.out, neuron)
+
+    def named(self, neuron: Neuron) -> Neuron:
+        names = NeuronNames(net=self.indexed(self.n.net, neuron), out=self.out(neuron),
+                            signal=self.indexed(self.n.signal, neuron), target=self.numbered(self.n.target, neuron),
+                            error=self.numbered(self.n.error, neuron))
+        return Neuron(neuron.name, neuron.layer, neuron.index, names)
+
+    def target(self, neuron: Neuron) -> str:
+        return self.numbered(self.n.target, neuron)
+
+    def error(self, neuron: Neuron) -> str:
+        return self.numbered(self.n.error, neuron)
+
+    def letter(self, kind: str) -> str:
+        """The bare letter of ``net``, ``out`` (of an output neuron), ``target``, for general formulas."""
+        return {"net": self.n.net, "out": self.n.prediction, "target": self.n.target}[kind]
+
+    def general(self, kind: str, index: str) -> str:
+        """A quantity of any neuron ``index`` (``out_{k}``), for general formulas."""
+        return f"{_braced(self.letter(kind))}_{{{index}}}"
+
+    @property
+    def words(self) -> dict[str, str]:
+        """The words that name the quantities in the prose: ``net``, ``out``, ``total``, ``target``, ``signal``."""
+        return {key: getattr(self.n, f"words_{key}") for key in ("net", "out", "total", "target", "signal")}
+
+    def weight(self, number: int, source: Neuron, target: Neuron) -> str:
+        if self.n.weights == "numbered":
+            return f"w_{_subscript(str(number))}"
+        to, frm = target.index + 1, source.index + 1
+        pair = (to, frm) if self.n.weight_order == "to_from" else (frm, to)
+        indices = "".join(map(str, pair)) if max(pair) < 10 else f"{pair[0]},{pair[1]}"
+        return f"w^{_subscript(self.layer_mark(target.layer))}_{{{indices}}}"
+
+    def bias(self, layer: int, index: int | None) -> str:
+        if self.n.weights == "numbered":
+            return f"b_{_subscript(str(layer))}" if index is None else f"b_{{{layer},{index + 1}}}"
+        mark = f"b^{_subscript(self.layer_mark(layer))}"
+        return mark if index is None else f"{mark}_{_subscript(str(index + 1))}"
+
+    # The activation functions by name, for the matrix form of a notation that has no letter of its own.
+    FUNCTIONS = {"sigmoid": "\\sigma", "tanh": "\\tanh", "relu": "\\mathrm{ReLU}", "leaky_relu": "\\mathrm{LReLU}",
+                 "linear": "\\mathrm{id}", "softplus": "\\mathrm{softplus}", "softmax": "\\mathrm{softmax}"}
+
+    def vector(self, kind: str, layer: int, activation: str = "sigmoid") -> str:
+        """A whole layer's quantity in the matrix form: ``z^{(1)}``, ``W^{[2]}``, ``\\delta^3``, ``x``.
+
+        A notation that names quantities by neuron (the source's) takes the
+        textbooks' letters here, z, a, x, W, b, with the layer in parentheses.
+        """
+        n = self.n
+        mark = _subscript(self.layer_mark(layer) if not self.by_name else f"({layer})")
+        letters = {"net": n.net, "out": n.out} if not self.by_name else {"net": "z", "out": "a"}
+        if kind == "out" and layer == 0:
+            if not self.by_name and n.input == n.out:
+                return f"{_braced(n.out)}^{mark}"
+            return "x" if self.by_name else n.input
+        if kind == "out" and layer == self.depth - 1 and n.prediction != n.out:
+            return n.prediction
+        if kind in letters:
+            return f"{_braced(letters[kind])}^{mark}"
+        if kind in ("W", "b"):
+            return f"{kind}^{mark}"
+        if kind == "target":
+            return "y" if self.by_name else n.target
+        if kind == "signal":
+            return f"{_braced(n.signal)}^{mark}"
+        if kind == "updated":
+            return f"{{W^{mark}}}^+"
+        if kind == "gradient":
+            return f"\\nabla_{{{self.vector('out', layer)}}} {n.total}"
+        if kind == "jacobian":
+            return f"\\frac{{\\partial {self.vector('out', layer)}}}{{\\partial {self.vector('net', layer)}}}"
+        template = n.derivative if n.derivative and not ("\\sigma" in n.derivative and activation != "sigmoid") else ""
+        net = self.vector("net", layer)
+        if kind == "derivative":
+            return (template.replace("{l}", mark.strip("{}")).replace("{net}", net) if template
+                    else f"{self.FUNCTIONS[activation]}'({net})")
+        if kind == "activation":
+            if template:
+                plain = template.replace("\\prime", "").replace("'", "").replace("^{{l}}", "^{{l}}")
+                return plain.replace("{l}", mark.strip("{}")).replace("{net}", net)
+            return f"{self.FUNCTIONS[activation]}({net})"
+        raise ValueError(f"no vector {kind!r}")
+
+    @property
+    def total(self) -> str:
+        return self.n.total
+
+    @property
+    def batch_total(self) -> str:
+        return self.n.batch_total or self.n.total
+
+    def sample_total(self, s: int) -> str:
+        total = self.n.total
+        return f"{{{total}}}^{{({s})}}" if "^" in total else f"{total}^{{({s})}}"
+
+    @property
+    def eta(self) -> str:
+        return self.n.learning_rate
+
+
 class Network:
     """The spec's network, with every neuron, weight and bias named."""
 
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
+        self.notation: Notation = spec.notation
         widths = spec.layers
+        naming = Naming(spec.notation, len(widths))
+        self.naming = naming
         self.layers: tuple[tuple[Neuron, ...], ...] = tuple(
-            tuple(Neuron(neuron_name(l, j, widths), l, j) for j in range(width)) for l, width in enumerate(widths)
+            tuple(naming.named(Neuron(neuron_name(l, j, widths), l, j)) for j in range(width))
+            for l, width in enumerate(widths)
         )
         weights = []
         for l, matrix in enumerate(spec.weights):
             for j, row in enumerate(matrix):
                 for i, value in enumerate(row):
                     number = len(weights) + 1
-                    weights.append(
-                        Weight(f"w{number}", f"w_{_subscript(str(number))}", value, self.layers[l][i], self.layers[l + 1][j])
-                    )
+                    source, target = self.layers[l][i], self.layers[l + 1][j]
+                    weights.append(Weight(f"w{number}", naming.weight(number, source, target), value, source, target))
         self.weights: tuple[Weight, ...] = tuple(weights)
         biases = []
         for l, values in enumerate(spec.biases, start=1):
             if spec.shared_biases[l - 1]:
-                biases.append(Bias(f"b{l}", f"b_{_subscript(str(l))}", values[0], l, self.layers[l]))
+                biases.append(Bias(f"b{l}", naming.bias(l, None), values[0], l, self.layers[l]))
             else:
                 biases.extend(
-                    Bias(f"b{l}_{j + 1}", f"b_{{{l},{j + 1}}}", value, l, (self.layers[l][j],))
+                    Bias(f"b{l}_{j + 1}", naming.bias(l, j), value, l, (self.layers[l][j],))
                     for j, value in enumerate(values)
                 )
         self.biases: tuple[Bias, ...] = tuple(biases)

@@ -9,7 +9,7 @@ import dataclasses
 import hashlib
 from functools import cached_property
 
-from ..maths.formulas import Num, Sym, chain_lines, latex, substitute
+from ..maths.formulas import Num, Sym, chain_lines, latex, substitute, with_sign
 from . import diagram, losscurve
 from .formatting import NumberFormat
 
@@ -65,6 +65,12 @@ class Markup:
         last = losscurve.Mark(n, en, last_words, self.shown[f"E_total@{n}"])
         return losscurve.curve(history, first, last)
 
+    @property
+    def times(self) -> str:
+        """The multiplication sign between two symbols in the notation, spaced: `` * ``, `` \\cdot ``, `` ``."""
+        sign = self.derivation.spec.notation.times
+        return " " if sign == "juxtapose" else f" {sign} "
+
     def value(self, key: str) -> str:
         return self.shown[key]
 
@@ -74,13 +80,20 @@ class Markup:
     def sides(self, equation, mode: str) -> list:
         forms = list(equation.forms)
         value = Num(self.shown[equation.key]) if equation.key else None
-        if mode == "symbolic" or value is None:
+        if mode == "matrices":  # the symbolic forms, then the matrices with their numbers
+            sides = [*forms[:2], *(substitute(form, self.shown) for form in forms[2:])]
+        elif mode == "general":  # the first two forms alone: a matrix equation without its matrices
+            sides = forms[:2]
+        elif mode == "symbolic" or value is None:
             sides = forms
         elif mode == "stated":
             sides = [forms[0], value]
         else:
             shown_forms = {"full": forms, "brief": forms[:1] + forms[-1:], "numbers": forms[:1]}[mode]
             sides = [*shown_forms, substitute(forms[-1], self.shown), value]
+        sign = self.derivation.spec.notation.times
+        if sign != "*":
+            sides = [with_sign(side, sign) for side in sides]
         return _without_repeats(sides)
 
     def lines(self, equations, mode: str) -> list[str]:

@@ -406,7 +406,9 @@ def render_with_figures(
         markup = markup_type(derivation, number_format, heading_offset, standalone)
     name = "fragment" if not standalone and fmt != "markdown" else "document"
     template = environment().get_template(template or f"{name}{SUFFIXES[fmt]}.j2")
-    text = template.render(d=derivation, n=derivation.network, f=markup, detail=detail, **(context or {}))
+    naming = derivation.network.naming
+    text = template.render(d=derivation, n=derivation.network, f=markup, detail=detail, sym=naming, term=naming.words,
+                           **(context or {}))
     text = re.sub(r"\n{3,}", "\n\n", text)
     if fmt == "latex":
         text = displays_in_their_paragraphs(text)

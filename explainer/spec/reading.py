@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SpecError
+from .notation import Notation, NotationError, notation as _make_notation, notation_table
 from .vocabulary import COLUMNS, PAPERS
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear", "softplus", "softmax")
@@ -50,7 +51,7 @@ MAX_ITERATIONS = 10_000_000
 
 _FORMATS = {".toml": "toml", ".json": "json"}
 _KEYS = {
-    "": ("title", "author", "course", "date", "network", "data", "training", "handout"),
+    "": ("title", "author", "course", "date", "network", "data", "training", "handout", "notation"),
     "network": ("layers", "activation", "loss", "weights", "biases"),
     "network.activation": ("name", "slope"),
     "data": ("inputs", "targets"),
@@ -107,6 +108,8 @@ class Spec:
     course: str = ""
     date: str = ""
     handout: Handout = Handout()
+    # How the document writes the quantities (symbols, words) and the backwards pass (form).
+    notation: Notation = Notation()
 
     @property
     def inputs(self) -> Vector:
@@ -178,6 +181,22 @@ def with_overrides(spec: Spec, overrides: Mapping[str, Any], source: str = "the 
     return dataclasses.replace(spec, **document, handout=dataclasses.replace(spec.handout, **handout))
 
 
+def with_notation(spec: Spec, preset: str | None = None, form: str | None = None,
+                  source: str = "the command line") -> Spec:
+    """``spec`` in another notation preset (the spec's own overrides kept) or form."""
+    table = notation_table(spec.notation)
+    if preset is not None:
+        table["preset"] = preset
+    if form is not None:
+        table["form"] = form
+    field = "--notation" if preset is not None else "--form"
+    try:
+        return dataclasses.replace(spec, notation=read_notation(table, "notation"))
+    except _Invalid as problem:
+        raise SpecError(source, field if problem.field in ("notation.preset", "notation.form") else problem.field,
+                        problem.message) from None
+
+
 # The fields of a Spec that spec_mapping writes into the network, data and training
 # tables, or leaves out (name and source say where a spec came from, not what it is).
 _TABLED_FIELDS = frozenset({
@@ -199,6 +218,11 @@ def spec_mapping(spec: Spec) -> dict[str, Any]:
     samples = [{"inputs": list(s.inputs), "targets": list(s.targets)} for s in spec.samples]
     settings = {field.name: getattr(spec, field.name) for field in dataclasses.fields(spec)
                 if field.name not in _TABLED_FIELDS}
+    # The notation is written only when it is not the source's, so that older keys read the same.
+    if spec.notation == Notation():
+        settings.pop("notation")
+    else:
+        settings["notation"] = notation_table(spec.notation)
     return {
         "title": spec.title,
         **{name: dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
@@ -289,7 +313,24 @@ def _validated_fields(document: Any) -> dict[str, Any]:
     _check_pairing(network, samples, data)
     training = _training_fields(_table(top.get("training", {}), "training"), len(samples))
     handout = _handout(_table(top.get("handout", {}), "handout"))
-    return {"title": title, **network, "samples": samples, **training, **about, "handout": handout}
+    fields = {"title": title, **network, "samples": samples, **training, **about, "handout": handout}
+    if "notation" in top:
+        fields["notation"] = read_notation(top["notation"], "notation")
+    return fields
+
+
+def read_notation(value: Any, field: str = "notation") -> Notation:
+    """``notation = "nielsen"``, or a table with ``preset`` and per-symbol overrides (and ``form``)."""
+    table = {"preset": value} if isinstance(value, str) else value
+    if not isinstance(table, Mapping):
+        raise _Invalid(field, f"expected a preset name or a table, got {_found(value)}")
+    table = dict(table)
+    preset = table.pop("preset", "source")
+    try:
+        return _make_notation(preset, **{str(k): v for k, v in table.items()})
+    except NotationError as problem:
+        where = field if problem.field == "preset" and isinstance(value, str) else _joined(field, problem.field)
+        raise _Invalid(where, problem.message) from None
 
 
 def _network_fields(network: Mapping[str, Any]) -> dict[str, Any]:
