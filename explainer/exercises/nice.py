@@ -33,8 +33,10 @@ THROUGHOUT = ("update", "swapped")
 
 
 def worked_by_hand(derivation) -> tuple[str, ...]:
-    """The quantities an exercise asks for, in document order: all but the values after many rounds."""
-    return tuple(key for key in derivation.values if _rounds(key) <= 1)
+    """The quantities an exercise asks for, in document order: all but the values after many rounds,
+    and each once (δ, ``dE_total/dnet_o1``, is another name of a value the document works out)."""
+    return tuple(key for key in derivation.values
+                 if _rounds(key) == 1 or (_rounds(key) == 0 and key in derivation.equations))
 
 
 def _rounds(key: str) -> int:

@@ -34,12 +34,12 @@ import mpmath
 from ..maths import numeric
 from ..maths.formulas import evaluate, latex
 from .alignment import same_shape, substituted_numbers
-from .answers import Claim, Number, parse_answers
+from .answers import Claim, Number, read_sheet
 from .formula_parts import keys
 from .hints import Hint, Slips
 from .names import Names
 
-VERDICTS = ("correct", "rounding", "carried forward", "wrong", "unknown")
+VERDICTS = ("correct", "rounding", "carried forward", "too few digits", "wrong", "unknown", "not understood")
 PASSING = ("correct", "rounding")
 
 # A formula is right when it gives the quantity's value to this relative precision.
@@ -82,7 +82,7 @@ class _Given:
 
 def check_answers(text: str, derivation, source: str = "<answers>") -> tuple[Verdict, ...]:
     """The verdicts on the answer sheet ``text``; ``source`` names it in errors."""
-    return check(parse_answers(text, Names(derivation), source), derivation)
+    return check(read_sheet(text, Names(derivation), source), derivation)
 
 
 def check(claims: tuple[Claim, ...], derivation) -> tuple[Verdict, ...]:
@@ -122,6 +122,8 @@ class _Grader:
 
     def grade(self, claim: Claim) -> list[Verdict]:
         """The verdicts on one line, in the order a reader meets them: formulas, substituted numbers, result."""
+        if not claim.understood:
+            return [Verdict(claim.line, "line", "", claim.name, None, "not understood")]
         if claim.key is None:
             given = claim.given if claim.given is not None else latex(claim.formulas[0])
             return [Verdict(claim.line, "value", claim.name, given, None, "unknown", Hint("unknown", {"name": claim.name}))]

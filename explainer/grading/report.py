@@ -21,7 +21,8 @@ from .check import VERDICTS, Verdict, passed
 FORMATS = ("text", "markdown", "json")
 
 # ANSI colours of the verdicts on a terminal.
-_COLOURS = {"correct": "32", "rounding": "36", "carried forward": "33", "wrong": "31", "unknown": "35"}
+_COLOURS = {"correct": "32", "rounding": "36", "carried forward": "33", "too few digits": "33", "wrong": "31",
+            "unknown": "35", "not understood": "35"}
 _PRECISE = NumberFormat(digits=12)
 _WIDEST = 24  # characters of a column, beyond which a cell runs over
 _MOST_DIGITS = 20  # significant digits of an expected value, at most
