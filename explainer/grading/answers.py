@@ -389,19 +389,23 @@ _REPLACEMENTS = [
     (re.compile(r"η"), r"\\eta "),
     (re.compile(r"α"), r"\\alpha "),
     (re.compile(r"½"), r"\\frac{1}{2}"),
-    (re.compile(r"⁺"), "^+"),
+    (re.compile(r"δ"), r"\\delta"),
     (re.compile(r"\\[dt]frac(?![A-Za-z])"), r"\\frac"),
     (re.compile(r"\\(?:left|right|[bB]igg?[lr]?)(?![A-Za-z])\s*"), ""),
     (re.compile(r"\\(?:displaystyle|textstyle)(?![A-Za-z])"), " "),
     (re.compile(r"\\[,;:! ]|~|\\q?quad(?![A-Za-z])"), " "),
 ]
 _WRAPPER = re.compile(r"\\(?:text|textrm|textit|mathrm|mathit|mathbf|mathsf|boldsymbol|operatorname)\s*\{([^{}]*)\}")
-_SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+_SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚₛₜᵤᵥₓ′", "0123456789aehijklmnopstuvx'")
+_SUPERSCRIPTS = re.compile(r"[⁺⁻⁰¹²³⁴⁵⁶⁷⁸⁹]{1,12}")
+_SUPERSCRIPT_CHARACTERS = str.maketrans("⁺⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "+-0123456789")
 
 
 def normalised(text: str) -> str:
     """``text`` with unicode and LaTeX variants written one way: ``−`` → ``-``, ``\\cdot`` → ``*``, …"""
     text = text.translate(_SUBSCRIPT_DIGITS)
+    # w₅⁺ → w5^{+}, 10⁻⁴ → 10^{-4}
+    text = _SUPERSCRIPTS.sub(lambda m: "^{" + m.group().translate(_SUPERSCRIPT_CHARACTERS) + "}", text)
     for pattern, replacement in _REPLACEMENTS:
         text = pattern.sub(replacement, text)
     while (unwrapped := _WRAPPER.sub(lambda m: m.group(1).strip(), text)) != text:
@@ -522,11 +526,13 @@ _TOKEN = re.compile(
   | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
       (?P<power>\s*\*\s*10\s*\^\s*(?:\{\s*[-+]?\d+\s*\}|[-+]?\d))?
   | (?P<command>\\(?:frac|partial|exp)(?![A-Za-z]))
-  | (?P<key>d[A-Za-z0-9_]+/d[A-Za-z0-9_]+\+?(?:@\d+)?)
-  | (?P<name>(?:\\[A-Za-z]+|[A-Za-z][A-Za-z0-9]*)
+  | (?P<key>d[A-Za-z0-9_]+/d[A-Za-z0-9_]+\+?(?:\[\d+\])?(?:@\d+)?)
+  | (?P<name>(?:\\[A-Za-z]+|[A-Za-zδ][A-Za-z0-9]*)
         (?:_(?:\{[^{}]*\}|[A-Za-z0-9]+))*
-        (?:\^(?:\{\s*\+\s*\}|\+))?
-        (?:\+(?=\s*(?:[=),;*]|$)))?
+        (?:\^(?:\{\s*(?:\+|new|\(\d+\))\s*\}|\+))?
+        (?:\+(?=\s*(?:[=),;*[]|$)))?
+        '*
+        (?:\[\d+\])?
         (?:@\d+)?)
   | (?P<op>[-+*/^(){}\[\]])
     """,

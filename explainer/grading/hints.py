@@ -82,7 +82,8 @@ class Slips:
         form = equation.forms[-1] if equation else None
 
         computed = key in self.derivation.values
-        if computed:
+        # With several samples in batch mode the other update mode is no spec of its own.
+        if computed and (len(spec.samples) == 1 or spec.mode == "stochastic"):
             other = "simultaneous" if spec.update == "sequential" else "sequential"
             hidden = len(spec.layers) - 2
             yield Hint("update", {"mode": other, "hidden_layers": hidden}), self._value(key, update=other)
@@ -105,10 +106,11 @@ class Slips:
         yield Hint("sign", {"upward": False}), -self.exact[key]
 
         counterpart = self.names.counterpart(key)
-        if counterpart:
+        if counterpart in self.exact:
             yield Hint("net_for_out", {"wrote": (counterpart,), "belongs": (key,)}), self.exact[counterpart]
         for partner in self.names.partners(key):
-            yield Hint("confused", {"wrote": partner, "belongs": key}), self.exact[partner]
+            if partner in self.exact:
+                yield Hint("confused", {"wrote": partner, "belongs": key}), self.exact[partner]
         if form is not None:
             yield from self._substitutions(form, written_by_user=False)
 
@@ -130,15 +132,15 @@ class Slips:
             position, key = place
             return replaced_one(form, position, new) if written_by_user else replaced(form, {key: new})
 
-        counterparts = [(place, c) for place in places if (c := self.names.counterpart(place[1]))]
+        counterparts = [(place, c) for place in places if (c := self.names.counterpart(place[1])) in self.exact]
         if len({place[1] for place, _ in counterparts}) > 1:
             every = {place[1]: c for place, c in counterparts}
             yield self._swap_hint("net_for_out", every, written_by_user), evaluate(replaced(form, every), self.exact)
         for place, c in counterparts:
             yield self._swap_hint("net_for_out", {place[1]: c}, written_by_user), evaluate(swap(place, c), self.exact)
         # Each quantity's likeliest partner before any quantity's less likely ones.
-        ranked = sorted(((rank, place, p) for place in places for rank, p in enumerate(self.names.partners(place[1]))),
-                        key=lambda item: item[0])
+        ranked = sorted(((rank, place, p) for place in places for rank, p in enumerate(self.names.partners(place[1]))
+                         if p in self.exact), key=lambda item: item[0])
         for _, place, p in ranked:
             yield self._swap_hint("confused", {place[1]: p}, written_by_user), evaluate(swap(place, p), self.exact)
 
@@ -161,7 +163,8 @@ class Slips:
     def _swaps(self) -> list[tuple[str, str]]:
         """Pairs a student may exchange throughout: two inputs, or two weights read from a transposed matrix."""
         network = self.derivation.network
-        inputs = [n.out_key for n in network.inputs]
+        # Per sample, inputs are keyed i1[s]: exchanging them is a slip of one sample, not of the spec.
+        inputs = [n.out_key for n in network.inputs] if len(self.derivation.spec.samples) == 1 else []
         pairs = [(a, b) for i, a in enumerate(inputs) for b in inputs[i + 1:]]
         positions = _weight_positions(self.derivation.spec)
         for (l, j, i), key in positions.items():
