@@ -54,6 +54,18 @@ def _positive(text: str) -> int:
     return value
 
 
+def _tolerance(text: str):
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        value = Decimal(text[:-1]) / 100 if text.endswith("%") else Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"expected a relative tolerance such as 0.01 or 1%, got {text!r}") from None
+    if not (value.is_finite() and 0 <= value < 1):
+        raise argparse.ArgumentTypeError(f"expected a relative tolerance from 0 to less than 1 (100%), got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="explainer",
@@ -114,11 +126,16 @@ def build_parser() -> argparse.ArgumentParser:
     variant.add_argument("--seed", metavar="SEED", help="the seed the exercise was made with")
     variant.add_argument("--keys", metavar="DIR", help="for a folder of sheets: the folder of answer keys")
     variant.add_argument("--output", metavar="FILE", help="for a folder of sheets: write the CSV here (default: standard output)")
-    precision = variant.add_mutually_exclusive_group()
+    policy = check.add_argument_group("grading policy", "what an answer must show to be correct")
+    precision = policy.add_mutually_exclusive_group()
     precision.add_argument("--decimals", type=_non_negative, metavar="N",
-                           help="with --seed: the decimal places the exercise asked for (default: 9)")
+                           help="the least precision an answer must show: N decimal places (fewer is 'too few digits'); "
+                                "with --seed also the precision the exercise asked for (default there: 9); "
+                                "with --key the key's own precision is the default")
     precision.add_argument("--digits", type=_positive, metavar="N",
-                           help="with --seed: the significant digits the exercise asked for")
+                           help="the same in significant digits")
+    policy.add_argument("--tolerance", type=_tolerance, metavar="R",
+                        help="a relative error any answer may have and still be correct: 0.01 or 1%% (default: none)")
 
     exercise = commands.add_parser(
         "exercise", help="write per-student exercise sheets, worked solutions and answer keys",
@@ -257,40 +274,74 @@ def _check(args) -> int:
     if args.answers != "-" and os.path.isdir(args.answers):
         return _check_class(args)
     _refuse(args.keys or args.output, "--keys and --output are for a folder of sheets; ANSWERS is one sheet")
-    derivation, against = _graded_against(args)
-    from .grading.check import check_answers
-    from .grading.report import exit_status, report
-
     source = "<stdin>" if args.answers == "-" else args.answers
     text = _answers_text(args.answers, source)
-    verdicts = check_answers(text, derivation, source)
+    if not (args.key or args.spec or args.student or args.seed) and _is_answer_key(text):
+        args.key = args.answers  # an answer key, checked against its own network
+    derivation, against, precision, asked = _graded_against(args, text if args.key == args.answers else None)
+    from .grading.check import Policy, check_answers, with_missing
+    from .grading.report import exit_status, report
+
+    verdicts = check_answers(text, derivation, source, Policy(precision, args.tolerance))
+    if asked:
+        verdicts = with_missing(verdicts, derivation, asked)
     fmt = args.format or "text"
     color = fmt == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     sys.stdout.write(report(verdicts, fmt, answers=source, spec=against, color=color))
     return exit_status(verdicts)
 
 
-def _graded_against(args):
-    """The derivation a sheet is checked against, and the words that name it."""
+def _is_answer_key(text: str) -> bool:
+    """Whether ``text`` is an answer key of ``explainer exercise`` (a JSON object with an ``exercise`` member)."""
+    import json
+
+    from .grading.answers import KEY_DESCRIPTION
+
+    if not text.lstrip("\ufeff \t\r\n").startswith("{"):
+        return False
+    try:
+        document = json.loads(text.removeprefix("\ufeff"))
+    except ValueError:
+        return False
+    return isinstance(document, dict) and isinstance(document.get(KEY_DESCRIPTION), dict)
+
+
+def _graded_against(args, key_text: str | None = None):
+    """The derivation a sheet is checked against, the words that name it, the least precision an answer
+    must show (None: any), and the quantities asked for (empty: whatever the sheet gives)."""
     from .spec.reading import load_spec
 
     spec_name = args.spec or "the built-in example"
+    asked_precision = _number_format(args) if args.decimals is not None or args.digits is not None else None
     if args.key:
         _refuse(args.spec or args.student or args.seed, "--key holds the student's own network; "
                                                         "give --key, or --student and --seed (with --spec)")
-        _refuse_precision(args, "--key holds the precision")
-        key = _answer_key(args.key)
-        return _derived(key.spec), f"{args.key} (student {key.student})"
+        key = _answer_key(args.key) if key_text is None else _read_key(key_text, args.key)
+        derivation = _derived(key.spec)
+        return derivation, f"{args.key} (student {key.student})", asked_precision or key.number_format, _asked(derivation)
     if args.student or args.seed:
         _refuse(not (args.student and args.seed), "--student and --seed go together: the variant of that student")
         from .exercises.roster import checked_id
         from .exercises.variants import nice_variant
 
         student = checked_id(args.student, "--student")
-        variant = nice_variant(load_spec(args.spec), args.seed, student, _number_format(args))
-        return variant.derivation, f"student {student}'s variant of {spec_name} (seed {args.seed})"
-    _refuse_precision(args, "they pick a variant's precision, with --seed")
-    return _derived(load_spec(args.spec)), spec_name
+        number_format = _number_format(args)
+        variant = nice_variant(load_spec(args.spec), args.seed, student, number_format)
+        return (variant.derivation, f"student {student}'s variant of {spec_name} (seed {args.seed}, {_precision_words(number_format)})",
+                number_format, _asked(variant.derivation))
+    return _derived(load_spec(args.spec)), spec_name, asked_precision, ()
+
+
+def _precision_words(number_format) -> str:
+    if number_format.digits is not None:
+        return f"{number_format.digits} significant digits"
+    return f"{number_format.decimals} decimals"
+
+
+def _asked(derivation) -> tuple[str, ...]:
+    from .exercises.nice import worked_by_hand
+
+    return worked_by_hand(derivation)
 
 
 def _derived(spec):
@@ -382,9 +433,13 @@ def _seed_derivations(args, sheets: dict) -> dict:
 
 
 def _answer_key(path: str):
+    return _read_key(_answers_text(path, path), path)
+
+
+def _read_key(text: str, path: str):
     from .exercises.sheets import read_key
 
-    return read_key(_answers_text(path, path), path)
+    return read_key(text, path)
 
 
 def _number_format(args):

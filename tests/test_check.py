@@ -185,12 +185,13 @@ def test_a_wrong_number_repeated_is_judged_once(default_derivation):
         (1, "out_h1", "value", "wrong"), (2, "net_o1", "value", "carried forward"), (3, "out_h1", "value", "carried forward")]
 
 
-def test_right_from_numbers_rounded_too_far_is_wrong(default_derivation):
+def test_exactly_what_the_users_right_rounded_numbers_give_is_rounding(default_derivation):
     sheet = r"net_{o1} = 0.4 * 0.59 + 0.45 * 0.60 + 0.6 * 1 = 1.106"
     assert grade(sheet, default_derivation) == [(1, "net_o1", "value", "correct")]
+    # Eight decimals, from numbers rounded to two: what they give, so rounding (and named).
     sheet = r"net_{o1} = 0.4 * 0.59 + 0.45 * 0.60 + 0.6 * 1 = 1.10600000"
     (verdict,) = check_answers(sheet, default_derivation)
-    assert (verdict.verdict, verdict.hint.kind) == ("wrong", "coarse")
+    assert (verdict.verdict, verdict.hint.kind) == ("rounding", "rounded_from")
     assert {g.key for g in verdict.hint.facts["sources"]} == {"out_h1", "out_h2"}
 
 

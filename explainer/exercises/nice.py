@@ -19,7 +19,7 @@ from decimal import Decimal
 
 import mpmath
 
-from ..outputs.formatting import MIN_SIGNIFICANT, NumberFormat, to_decimal
+from ..outputs.formatting import MIN_SIGNIFICANT, NumberFormat, last_digit, to_decimal
 
 # Beyond this |net| the sigmoid is nearly flat (its slope below 0.05): the
 # neuron is saturated and the gradients through it nearly vanish.
@@ -42,17 +42,6 @@ def worked_by_hand(derivation) -> tuple[str, ...]:
 def _rounds(key: str) -> int:
     _, at, rounds = key.partition("@")
     return int(rounds) if at else 0
-
-
-def last_digit(value, number_format: NumberFormat) -> Decimal:
-    """One unit in the last digit ``number_format`` shows of ``value``."""
-    exact = to_decimal(value)
-    if number_format.digits is not None:
-        return Decimal(1).scaleb(exact.adjusted() - number_format.digits + 1)
-    if "\\times" in number_format(value):
-        # Too small for fixed point: shown with this many significant digits instead.
-        return Decimal(1).scaleb(exact.adjusted() - max(number_format.decimals, MIN_SIGNIFICANT) + 1)
-    return Decimal(1).scaleb(-number_format.decimals)
 
 
 # --- the rules ----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ when they are not correct, unless the line claims nothing else.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import ChainMap
 from collections.abc import Mapping
@@ -33,13 +34,14 @@ import mpmath
 
 from ..maths import numeric
 from ..maths.formulas import evaluate, latex
+from ..outputs.formatting import MIN_SIGNIFICANT, NumberFormat, last_digit
 from .alignment import same_shape, substituted_numbers
 from .answers import Claim, Number, read_sheet
 from .formula_parts import keys
 from .hints import Hint, Slips
 from .names import Names
 
-VERDICTS = ("correct", "rounding", "carried forward", "too few digits", "wrong", "unknown", "not understood")
+VERDICTS = ("correct", "rounding", "carried forward", "too few digits", "wrong", "unknown", "not understood", "missing")
 PASSING = ("correct", "rounding")
 
 # A formula is right when it gives the quantity's value to this relative precision.
@@ -69,6 +71,20 @@ class Verdict:
 
 
 @dataclass(frozen=True)
+class Policy:
+    """What a teacher asks of an answer beyond being right at the digits it shows.
+
+    ``precision``: the least precision an answer must show (``--decimals N`` or
+    ``--digits N``, or the precision an exercise key records); an answer right
+    at fewer digits is ``too few digits``.  ``tolerance``: a relative error
+    any answer may have and still be correct (``0.01`` for 1 %).
+    """
+
+    precision: NumberFormat | None = None
+    tolerance: Decimal | None = None
+
+
+@dataclass(frozen=True)
 class _Given:
     """A number the user gave for a quantity, and its verdict."""
 
@@ -77,19 +93,27 @@ class _Given:
     value: mpmath.mpf
     line: int
     verdict: str
-    sources: tuple = ()  # the user's numbers it follows from: wrong ones (carried forward) or too coarse ones
+    sources: tuple = ()  # the user's numbers it follows from: wrong ones (carried forward) or rounded ones
+    slip: str | None = None  # a slip found without working anything out: "unchanged", "zero"
 
 
-def check_answers(text: str, derivation, source: str = "<answers>") -> tuple[Verdict, ...]:
+def check_answers(text: str, derivation, source: str = "<answers>", policy: Policy | None = None) -> tuple[Verdict, ...]:
     """The verdicts on the answer sheet ``text``; ``source`` names it in errors."""
-    return check(read_sheet(text, Names(derivation), source), derivation)
+    return check(read_sheet(text, Names(derivation), source), derivation, policy)
 
 
-def check(claims: tuple[Claim, ...], derivation) -> tuple[Verdict, ...]:
-    """The verdicts on ``claims`` (from ``answers.parse_answers``), in the order written."""
+def check(claims: tuple[Claim, ...], derivation, policy: Policy | None = None) -> tuple[Verdict, ...]:
+    """The verdicts on ``claims`` (from ``answers.read_sheet``), in the order written."""
     with mpmath.workdps(numeric.PRECISION):
-        grader = _Grader(derivation)
+        grader = _Grader(derivation, policy or Policy())
         return tuple(verdict for claim in claims for verdict in grader.grade(claim))
+
+
+def with_missing(verdicts: tuple[Verdict, ...], derivation, asked) -> tuple[Verdict, ...]:
+    """``verdicts``, then a ``missing`` verdict (line 0) for each quantity of ``asked`` the sheet gives no value for."""
+    given = {v.key for v in verdicts if v.role == "value"}
+    exact = {**derivation.parameters, **derivation.values}
+    return verdicts + tuple(Verdict(0, "value", key, "", exact[key], "missing") for key in asked if key not in given)
 
 
 def passing_distance(derivation):
@@ -110,8 +134,9 @@ def passed(verdicts: tuple[Verdict, ...]) -> bool:
 
 
 class _Grader:
-    def __init__(self, derivation) -> None:
+    def __init__(self, derivation, policy: Policy = Policy()) -> None:
         self.derivation = derivation
+        self.policy = policy
         self.names = Names(derivation)
         self.exact: dict[str, mpmath.mpf] = {**derivation.parameters, **derivation.values}
         self.equations = derivation.equations
@@ -136,7 +161,8 @@ class _Grader:
         # A number the user repeats from an earlier line was judged there.
         fresh = [g for g in substituted if g.line == claim.line]
         listed += [self.verdict_of(g, "substituted") for g in fresh if g.verdict != "correct"]
-        self.history.update((g.key, g) for g in fresh)
+        # A parameter put in the wrong place is a slip of this step: later steps use the spec's value.
+        self.history.update((g.key, g) for g in fresh if g.key not in self.derivation.parameters)
         if claim.given is not None:
             given = self.value(claim.line, key, claim.given, numbers, substituted)
             self.history[key] = given
@@ -156,10 +182,14 @@ class _Grader:
         half = _half_unit(number, exact)
         unit = mpmath.mpf(str(number.unit))
         bound = self.rounding_bound(key, number.unit)
-        if abs(given - exact) <= half:
-            return _Given(key, number, given, line, "correct")
+        standstill = self.standstill(key, number)
+        if standstill:
+            return _Given(key, number, given, line, "wrong", (), standstill)
+        tolerance = self.policy.tolerance
+        if abs(given - exact) <= half or (tolerance is not None and abs(given - exact) <= abs(exact) * mpmath.mpf(str(tolerance))):
+            return self.precise_enough(_Given(key, number, given, line, "correct"))
         if abs(given - exact) <= bound:
-            return _Given(key, number, given, line, "rounding")
+            return self.precise_enough(_Given(key, number, given, line, "rounding"))
         earlier = self.history.get(key)
         if earlier is not None and earlier.verdict not in PASSING and abs(given - earlier.value) <= half:
             return _Given(key, number, given, line, "carried forward", (earlier,))
@@ -174,12 +204,35 @@ class _Grader:
             slips = tuple(g for g in used if g.verdict not in PASSING)
             if slips:
                 return _Given(key, number, given, line, "carried forward", slips)
-            if abs(given - exact) <= MAX_ROUNDING_UNITS * unit:
-                return _Given(key, number, given, line, "rounding")
-            # Right from the user's numbers, but those were rounded too far for the digits written here.
-            coarse = tuple(g for g in used if abs(g.value - self.exact[g.key]) > half)
-            return _Given(key, number, given, line, "wrong", coarse)
+            # Exactly what the user's own right but rounded numbers give: rounding, by its definition.
+            rounded = tuple(g for g in used if g.value != self.exact[g.key])
+            return self.precise_enough(_Given(key, number, given, line, "rounding", rounded))
         return _Given(key, number, given, line, "wrong")
+
+    def standstill(self, key: str, number: Number) -> str | None:
+        """``unchanged`` for a weight given as it was before the update, ``zero`` for a zero the right value is
+        not: never correct, however few digits the right value is rounded to."""
+        exact = self.exact[key]
+        before = self.derivation.parameters.get(key[:-1]) if key.endswith("+") else None
+        # An update too small to show in four significant digits (or the digits asked for) may be written as none.
+        shown = NumberFormat(digits=MIN_SIGNIFICANT)
+        if self.policy.precision is not None and last_digit(exact, self.policy.precision) < last_digit(exact, shown):
+            shown = self.policy.precision
+        if before is not None and number.value == Decimal(str(before)) and abs(exact - before) >= mpmath.mpf(str(last_digit(exact, shown))) / 2:
+            return "unchanged"
+        if number.value.is_zero() and exact != 0:
+            return "zero"
+        return None
+
+    def precise_enough(self, given: _Given) -> _Given:
+        """``given``, or ``too few digits`` when it shows less than the precision the policy asks for."""
+        precision = self.policy.precision
+        if precision is None or given.number.value.is_zero():
+            return given
+        asked = last_digit(self.exact[given.key], precision)
+        if given.number.unit > asked:
+            return dataclasses.replace(given, verdict="too few digits", sources=(asked,))
+        return given
 
     def verdict_of(self, given: _Given, role: str) -> Verdict:
         exact = self.exact[given.key]
@@ -187,12 +240,17 @@ class _Grader:
 
     def hint(self, given: _Given, exact) -> Hint | None:
         unit = mpmath.mpf(str(given.number.unit))
+        if given.verdict == "too few digits":
+            return Hint("too_few_digits", {"asked": given.sources[0]})
+        if given.verdict == "rounding" and given.sources:
+            return Hint("rounded_from", {"sources": tuple(sorted(given.sources, key=lambda g: (g.line, g.key)))})
         if given.verdict == "rounding":
             return Hint("rounding", {"units": int(mpmath.nint(abs(given.value - exact) / unit)), "exact": exact})
         if given.verdict == "carried forward":
             return Hint("carried", {"sources": tuple(sorted(given.sources, key=lambda g: (g.line, g.key)))})
-        if given.verdict == "wrong" and given.sources:
-            return Hint("coarse", {"sources": tuple(sorted(given.sources, key=lambda g: (g.line, g.key)))})
+        if given.verdict == "wrong" and given.slip:
+            before = self.derivation.parameters.get(given.key[:-1])
+            return Hint(given.slip, {"before": before, "key": given.key[:-1]})
         if given.verdict == "wrong":
             tolerance = max(_half_unit(given.number, exact), self.rounding_bound(given.key, given.number.unit))
             return self.slips.explain(given.key, given.value, tolerance)

@@ -52,7 +52,7 @@ def report(verdicts: tuple[Verdict, ...], fmt: str = "text", *, answers: str, sp
 
 def _row(verdict: Verdict, words, quote) -> dict:
     return {
-        "line": str(verdict.line),
+        "line": str(verdict.line) if verdict.line else "",
         "key": verdict.key,
         "role": verdict.role,
         "given": verdict.given.text if isinstance(verdict.given, Number) else verdict.given,
@@ -67,9 +67,14 @@ def _expected(verdict: Verdict) -> str:
     """The right value, rounded to the digits the user wrote (a formula as it is)."""
     if verdict.expected is None:
         return ""
+    if verdict.verdict == "missing":
+        return _PRECISE(verdict.expected)
     if not isinstance(verdict.given, Number):
         return "" if verdict.verdict == "correct" else str(verdict.expected)
     exact, unit = to_decimal(verdict.expected), verdict.given.unit
+    if verdict.verdict not in ("correct", "rounding") and exact.quantize(unit, rounding=ROUND_HALF_UP) == verdict.given.value:
+        # Wrong, though it rounds to what was written (an unchanged weight, a zero): show the digits that differ.
+        unit = Decimal(1).scaleb(exact.adjusted() - 8)
     # No more digits than the exact value is known to (and a reader wants).
     unit = max(unit, Decimal(1).scaleb(exact.adjusted() - _MOST_DIGITS + 1))
     with localcontext() as context:
@@ -83,13 +88,15 @@ def _expected(verdict: Verdict) -> str:
 def _json(verdict: Verdict, row: dict) -> dict:
     number = isinstance(verdict.given, Number)
     expected = verdict.expected
-    if number and expected is not None:
+    if expected is not None and not isinstance(expected, str):
         expected = float(expected)
     return {
         "line": verdict.line,
         "key": verdict.key,
         "role": verdict.role,
-        "given": _json_number(verdict.given) if number else verdict.given,
+        # As written, so that no digit is lost; and as a number, for arithmetic.
+        "given": verdict.given.text if number else verdict.given,
+        "given_value": _json_number(verdict.given) if number else None,
         "expected": expected,
         "verdict": verdict.verdict,
         "hint": row["hint"] or None,
