@@ -48,7 +48,11 @@ PASSING = ("correct", "rounding")
 FORMULA_TOLERANCE = mpmath.mpf("1e-30")
 # "A few units in the last digit": rounding never explains more than this.
 MAX_ROUNDING_UNITS = 5
-_STEP = mpmath.mpf("1e-20")  # for the sensitivity of a formula to one of its quantities
+_STEP = mpmath.mpf("1e-20")
+# A slip is named only for a number written with this many significant digits: with fewer, many slips
+# (and plain arithmetic slips) give the same number, and naming one would be a guess.
+MIN_HINT_DIGITS = 3
+_EXACTLY = mpmath.mpf("1e-40")  # for the sensitivity of a formula to one of its quantities
 
 
 @dataclass(frozen=True)
@@ -253,6 +257,8 @@ class _Grader:
             return Hint(given.slip, {"before": before, "key": given.key[:-1]})
         if given.verdict == "wrong":
             tolerance = max(_half_unit(given.number, exact), self.rounding_bound(given.key, given.number.unit))
+            if _significant_digits(given.number) < MIN_HINT_DIGITS and given.key not in self.derivation.parameters:
+                tolerance = _EXACTLY * max(1, abs(given.value))  # only a slip that gives this very number
             return self.slips.explain(given.key, given.value, tolerance)
         return None
 
@@ -308,11 +314,26 @@ class _Grader:
         return None, ()
 
     def substituted(self, line: int, key: str, text: str) -> _Given:
-        """The verdict on a number substituted for ``key``; the earlier one when the user wrote it before."""
+        """The verdict on a number substituted for ``key``; the earlier one when the user wrote it before.
+
+        A parameter is copied from the spec, not worked out: it is correct only as the spec has it
+        (0.1 for an input of 0.05 is another input, not 0.05 rounded), rounding when it is the spec's
+        value rounded to more digits than the spec's number has.
+        """
         number = Number(text, Decimal(text))
         earlier = self.history.get(key)
         if earlier is not None and abs(mpmath.mpf(text) - earlier.value) <= _half_unit(number, earlier.value):
             return earlier
+        if key in self.derivation.parameters:
+            exact = self.exact[key]
+            given = mpmath.mpf(text)
+            if given == exact:
+                return _Given(key, number, given, line, "correct")
+            written = self.derivation.spec_parameters().get(key)
+            if written is not None and number.unit < Decimal(1).scaleb(Decimal(written).as_tuple().exponent) \
+                    and abs(given - exact) <= _half_unit(number, exact):
+                return _Given(key, number, given, line, "rounding")
+            return _Given(key, number, given, line, "wrong")
         return self.value(line, key, number)
 
     # --- formulas -----------------------------------------------------------------
@@ -387,6 +408,12 @@ class _World(Mapping):
 def _after_one_round_keys(derivation) -> tuple[str, ...]:
     """The values after one round, which the derivation takes from a forward pass rather than a formula."""
     return ("E_total@1", *(f"{o.out_key}@1" for o in derivation.network.outputs))
+
+
+def _significant_digits(number: Number) -> int:
+    """How many significant digits ``number`` was written with (0.0370 has 3)."""
+    digits = number.value.as_tuple().digits
+    return len(digits) - next((i for i, d in enumerate(digits) if d), len(digits))
 
 
 def _half_unit(number: Number, exact) -> mpmath.mpf:
