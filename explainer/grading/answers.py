@@ -438,6 +438,7 @@ def _claim(line: int, chain: str, names: Names) -> Claim | None:
 
 # A name as a student may write one that names nothing: reported as unknown rather than passed over.
 _IDENTIFIER = re.compile(r"[A-Za-z\\][A-Za-z0-9_{}\\^+@\[\]',]{0,60}")
+_DERIVATIVE_KEY = re.compile(r"d\w{1,80}/d\w{1,80}\+?(?:\[\d{1,9}\])?(?:@\d{1,9})?")
 _MOST_WORDS = 12  # of prose before a claim's name that are tried as part of it
 
 
@@ -456,6 +457,8 @@ def _named(text: str, names: Names):
         key = names.key(tail) if names is not None else None
         if key is not None:
             return tail, Sym(tail, key)
+    if words and _DERIVATIVE_KEY.fullmatch(words[-1]):
+        return words[-1], Sym(words[-1], None)  # dout_h3/dnet_h3: a derivative of nothing in the network
     if len(words) > 1 and _IDENTIFIER.fullmatch(words[-1]) and any(c.isdigit() or c == "_" for c in words[-1]):
         return words[-1], Sym(words[-1], None)
     return None, None

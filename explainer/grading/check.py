@@ -33,7 +33,8 @@ from decimal import Decimal
 import mpmath
 
 from ..maths import numeric
-from ..maths.formulas import evaluate, latex
+from ..maths.derivation import Equation
+from ..maths.formulas import Mul, Sym, evaluate, latex
 from ..outputs.formatting import MIN_SIGNIFICANT, NumberFormat, last_digit
 from .alignment import same_shape, substituted_numbers
 from .answers import Claim, Number, read_sheet
@@ -143,7 +144,7 @@ class _Grader:
         self.policy = policy
         self.names = Names(derivation)
         self.exact: dict[str, mpmath.mpf] = {**derivation.parameters, **derivation.values}
-        self.equations = derivation.equations
+        self.equations = {**_signal_equations(derivation), **derivation.equations}
         self.slips = Slips(derivation, self.names)
         self.history: dict[str, _Given] = {}  # the latest number the user gave for each quantity
         self._bounds: dict[tuple[str, mpmath.mpf], mpmath.mpf] = {}
@@ -213,6 +214,12 @@ class _Grader:
             return self.precise_enough(_Given(key, number, given, line, "rounding", rounded))
         return _Given(key, number, given, line, "wrong")
 
+    def _same_value(self, key: str) -> frozenset:
+        """The quantities whose value is ``key``'s by definition (δ and ∂E_o1/∂net_o1; ∂net/∂w and an
+        output), which a number may equal without being copied from them."""
+        value = self.exact[key]
+        return frozenset(k for k, v in self.exact.items() if v == value)
+
     def standstill(self, key: str, number: Number) -> str | None:
         """``unchanged`` for a weight given as it was before the update, ``zero`` for a zero the right value is
         not: never correct, however few digits the right value is rounded to."""
@@ -259,7 +266,10 @@ class _Grader:
             tolerance = max(_half_unit(given.number, exact), self.rounding_bound(given.key, given.number.unit))
             if _significant_digits(given.number) < MIN_HINT_DIGITS and given.key not in self.derivation.parameters:
                 tolerance = _EXACTLY * max(1, abs(given.value))  # only a slip that gives this very number
-            return self.slips.explain(given.key, given.value, tolerance)
+            # A slip of the pen explains a number better than any slip of method.
+            transposed = _transposed_digits(given.number, exact)
+            return transposed or self.slips.explain(given.key, given.value, tolerance,
+                                                    same=self._same_value(given.key))
         return None
 
     def rounding_bound(self, key: str, unit: Decimal) -> mpmath.mpf:
@@ -405,9 +415,46 @@ class _World(Mapping):
         return len(self.grader.exact)
 
 
+def _signal_equations(derivation) -> dict:
+    """Formulas for the error signals δ (``dE_total/dnet_o1``) that the derivation has as values only:
+    the equation of the same value under its other name, or the product of its two factors."""
+    equations = {}
+    for key in derivation.values:
+        if key in derivation.equations or not key.startswith("dE_total/dnet_"):
+            continue
+        net, _, sample = key.removeprefix("dE_total/d").partition("[")
+        suffix = f"[{sample}" if sample else ""
+        name = net.removeprefix("net_")
+        own = f"dE_{name}/d{net}{suffix}"
+        outer, inner = f"dE_total/dout_{name}{suffix}", f"dout_{name}/d{net}{suffix}"
+        if own in derivation.equations:
+            equations[key] = derivation.equations[own]
+        elif outer in derivation.values and inner in derivation.values:
+            equations[key] = Equation(key, (Sym(key, key), Mul((Sym(outer, outer), Sym(inner, inner)))))
+    return equations
+
+
 def _after_one_round_keys(derivation) -> tuple[str, ...]:
     """The values after one round, which the derivation takes from a forward pass rather than a formula."""
     return ("E_total@1", *(f"{o.out_key}@1" for o in derivation.network.outputs))
+
+
+def _transposed_digits(number: Number, exact) -> Hint | None:
+    """``transposed`` when exchanging two neighbouring digits of ``number`` gives the right value
+    rounded to the same digits (0.7230 for 0.7320)."""
+    from ..outputs.formatting import to_decimal
+
+    written = number.value
+    right = to_decimal(exact).quantize(number.unit) if abs(to_decimal(exact).adjusted()) < 40 else None
+    if right is None or right == written or (right < 0) != (written < 0):
+        return None
+    a, b = written.as_tuple().digits, right.as_tuple().digits
+    if len(a) != len(b):
+        return None
+    differ = [i for i in range(len(a)) if a[i] != b[i]]
+    if len(differ) == 2 and differ[1] == differ[0] + 1 and a[differ[0]] == b[differ[1]] and a[differ[1]] == b[differ[0]]:
+        return Hint("transposed", {"right": right})
+    return None
 
 
 def _significant_digits(number: Number) -> int:

@@ -32,6 +32,8 @@ from .formula_parts import keys, name_keys, replaced, replaced_one, without_each
 
 # How many derivations with two parameters exchanged one claim may cost.
 MAX_SWAPS = 8
+# Keys whose values are the same by definition: copying one for the other is no slip.
+_SAME_VALUE: dict[str, tuple[str, ...]] = {}
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ class Slips:
         self.exact = {**derivation.parameters, **derivation.values}
         self._derived: dict[tuple, object] = {}
 
-    def explain(self, key: str, given: mpmath.mpf, tolerance: mpmath.mpf, formula=None) -> Hint | None:
+    def explain(self, key: str, given: mpmath.mpf, tolerance: mpmath.mpf, formula=None, same=frozenset()) -> Hint | None:
         """The first slip whose value is ``given`` (within ``tolerance``) while the right value is not.
 
         ``formula`` is the user's own formula for ``key`` when they wrote one
@@ -63,6 +65,8 @@ class Slips:
                 if abs(fixed - exact) <= tolerance:
                     return hint
         for hint, value in self._alternatives(key, given):
+            if hint.kind == "copied" and hint.facts["from"] in same:
+                continue
             if value is not None and abs(value - exact) > tolerance and abs(given - value) <= tolerance:
                 return hint
         return None
@@ -100,6 +104,8 @@ class Slips:
             weight, gradient = key[:-1], self.exact[f"dE_total/d{key[:-1]}"]
             yield Hint("half"), self.exact[weight] - self.exact["eta"] * 2 * gradient
 
+        yield from self._derivative_forms(key)
+
         if form is not None:
             for without in without_each_minus(form):
                 yield Hint("sign", {"upward": key.endswith("+")}), evaluate(without, self.exact)
@@ -117,6 +123,28 @@ class Slips:
         if computed:
             for a, b in self._swaps():
                 yield Hint("swapped", {"pair": (a, b)}), self._value(key, swap=(a, b))
+
+        # Last: the number is another quantity's value, copied into the wrong place.
+        for other, value in self.derivation.values.items():
+            if other != key and "@" not in other and other not in _SAME_VALUE.get(key, ()):
+                yield Hint("copied", {"from": other}), value
+
+    def _derivative_forms(self, key: str) -> Iterator[tuple[Hint, mpmath.mpf]]:
+        """For ``dout/dnet`` of a neuron: the derivative of another activation, taken from the same output
+        (the sigmoid's out·(1 − out) on a tanh neuron, tanh's 1 − out² on a sigmoid one)."""
+        of, slash, wrt = key.partition("/")
+        if not slash or not of.startswith("dout_") or not wrt.startswith("dnet_"):
+            return
+        name, _, sample = of.removeprefix("dout_").partition("[")
+        neuron = next((n for layer in self.derivation.network.layers[1:] for n in layer if n.name == name), None)
+        out = self.exact.get(f"out_{name}" + (f"[{sample}" if sample else ""))
+        if neuron is None or out is None:
+            return
+        own = self.derivation.network.activation(neuron)
+        forms = {"sigmoid": out * (1 - out), "tanh": 1 - out ** 2}
+        for used, value in forms.items():
+            if used != own:
+                yield Hint("derivative", {"used": used, "activation": own}), value
 
     def _substitutions(self, form, written_by_user: bool) -> Iterator[tuple[Hint, mpmath.mpf]]:
         """``form`` with a quantity put in another's place: every net for its out at once, then one at a time.
