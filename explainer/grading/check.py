@@ -264,8 +264,10 @@ class _Grader:
             return Hint(given.slip, {"before": before, "key": given.key[:-1]})
         if given.verdict == "wrong":
             tolerance = max(_half_unit(given.number, exact), self.rounding_bound(given.key, given.number.unit))
-            if _significant_digits(given.number) < MIN_HINT_DIGITS and given.key not in self.derivation.parameters:
-                tolerance = _EXACTLY * max(1, abs(given.value))  # only a slip that gives this very number
+            if _significant_digits(given.number) < MIN_HINT_DIGITS or given.key in self.derivation.parameters:
+                # Only a slip that gives this very number: a parameter is copied, not rounded, and a
+                # number of one or two digits is matched by too many slips to name one otherwise.
+                tolerance = _EXACTLY * max(1, abs(given.value))
             # A slip of the pen explains a number better than any slip of method.
             transposed = _transposed_digits(given.number, exact)
             return transposed or self.slips.explain(given.key, given.value, tolerance,

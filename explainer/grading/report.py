@@ -75,11 +75,18 @@ def _expected(verdict: Verdict) -> str:
     if verdict.verdict not in ("correct", "rounding") and exact.quantize(unit, rounding=ROUND_HALF_UP) == verdict.given.value:
         # Wrong, though it rounds to what was written (an unchanged weight, a zero): show the digits that differ.
         unit = Decimal(1).scaleb(exact.adjusted() - 8)
+        with localcontext() as context:
+            context.prec = 60
+            return _plain(exact.quantize(unit, rounding=ROUND_HALF_UP).normalize())
     # No more digits than the exact value is known to (and a reader wants).
     unit = max(unit, Decimal(1).scaleb(exact.adjusted() - _MOST_DIGITS + 1))
     with localcontext() as context:
         context.prec = max(60, exact.adjusted() - unit.adjusted() + 2)
         shown = exact.quantize(unit, rounding=ROUND_HALF_UP)
+    return _plain(shown)
+
+
+def _plain(shown: Decimal) -> str:
     if shown.is_zero():
         return "0"
     return f"{shown:f}" if -7 <= shown.adjusted() < 21 else f"{shown:E}"
