@@ -28,14 +28,14 @@ import math
 from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import mpmath
 
 from ..maths import numeric
 from ..maths.derivation import Equation
 from ..maths.formulas import Mul, Sym, evaluate, latex
-from ..outputs.formatting import MIN_SIGNIFICANT, NumberFormat, last_digit
+from ..outputs.formatting import MIN_SIGNIFICANT, NumberFormat, last_digit, to_decimal
 from .alignment import same_shape, substituted_numbers
 from .answers import Claim, Number, read_sheet
 from .formula_parts import keys
@@ -240,8 +240,10 @@ class _Grader:
         precision = self.policy.precision
         if precision is None or given.number.value.is_zero():
             return given
-        asked = last_digit(self.exact[given.key], precision)
-        if given.number.unit > asked:
+        exact = to_decimal(self.exact[given.key])
+        asked = last_digit(exact, precision)
+        # 1.2525 for 1.252500000 shows every digit asked for: the zeros are implied, as the solution writes it.
+        if given.number.unit > asked and given.number.value != exact.quantize(asked, rounding=ROUND_HALF_UP):
             return dataclasses.replace(given, verdict="too few digits", sources=(asked,))
         return given
 

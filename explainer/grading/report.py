@@ -50,6 +50,12 @@ def report(verdicts: tuple[Verdict, ...], fmt: str = "text", *, answers: str, sp
     ).rstrip() + "\n"
 
 
+def rows_for(verdicts: tuple[Verdict, ...]) -> dict[int, dict]:
+    """Each verdict's words as the text report gives them, by its index."""
+    words = environment().get_template("check.j2").module
+    return {i: _row(v, words, lambda key: key) for i, v in enumerate(verdicts)}
+
+
 def _row(verdict: Verdict, words, quote) -> dict:
     return {
         "line": str(verdict.line) if verdict.line else "",
@@ -72,6 +78,8 @@ def _expected(verdict: Verdict) -> str:
     if not isinstance(verdict.given, Number):
         return "" if verdict.verdict == "correct" else str(verdict.expected)
     exact, unit = to_decimal(verdict.expected), verdict.given.unit
+    if verdict.verdict == "too few digits" and verdict.hint is not None:
+        unit = verdict.hint.facts["asked"]  # as it should have been written
     if verdict.verdict not in ("correct", "rounding") and exact.quantize(unit, rounding=ROUND_HALF_UP) == verdict.given.value:
         # Wrong, though it rounds to what was written (an unchanged weight, a zero): show the digits that differ.
         unit = Decimal(1).scaleb(exact.adjusted() - 8)
