@@ -571,11 +571,24 @@ def _tokens(text: str, names: Names | None) -> list[tuple[str, str]]:
     return tokens
 
 
+# A number beyond these is no hand calculation: its line is not understood (and nothing overflows).
+MAX_DIGITS = 60
+MAX_EXPONENT = 300
+
+
 def _decimal_text(mantissa: str, power: str | None) -> str:
     """The number's text for ``Decimal``/``mpmath``: ``3.5 \\times 10^{-5}`` → ``0.000035``."""
+    digits = len(mantissa.replace(".", "").lstrip("0")) if "e" not in mantissa.lower() else len(mantissa)
+    if digits > MAX_DIGITS:
+        raise _Unreadable(mantissa[:20])
     value = Decimal(mantissa)
     if power:
-        value = value.scaleb(int(re.search(r"[-+]?\d+\s*\}?\s*$", power).group().strip("} ")))
+        exponent = re.search(r"[-+]?\d{1,12}\s{0,9}\}?\s{0,9}$", power).group().strip("} ")
+        if abs(int(exponent)) > MAX_EXPONENT:
+            raise _Unreadable(power)
+        value = value.scaleb(int(exponent))
+    if value and abs(value.adjusted()) > MAX_EXPONENT:
+        raise _Unreadable(mantissa[:20])
     return str(value) if -7 <= value.adjusted() < 21 else f"{value:E}"
 
 
@@ -587,6 +600,11 @@ def _parsed(text: str, names: Names | None):
         return None
 
 
+# Parentheses, braces and powers nested deeper than this are no hand calculation; it also keeps
+# the recursive descent (and every recursive walk of the formula after it) far from Python's limit.
+MAX_NESTING = 50
+
+
 class _Parser:
     """Recursive descent over LaTeX or plain arithmetic; juxtaposition multiplies."""
 
@@ -596,6 +614,7 @@ class _Parser:
         self.tokens = tokens
         self.names = names
         self.position = 0
+        self.depth = 0  # of nesting: parentheses, braces, signs, powers
 
     def whole(self):
         node = self.expression()
@@ -622,12 +641,11 @@ class _Parser:
         return terms[0] if len(terms) == 1 else Add(tuple(terms))
 
     def signed(self, parse):
-        sign = self.peek()[1]
-        if sign in ("+", "-"):
-            self.take()
-            node = self.signed(parse)
-            return _negate(node) if sign == "-" else node
-        return parse()
+        negative = False
+        while self.peek()[1] in ("+", "-"):  # a loop, not recursion: "- - - … 1" of any length
+            negative ^= self.take()[1] == "-"
+        node = parse()
+        return _negate(node) if negative else node
 
     def term(self):
         factors = [self.power()]
@@ -653,6 +671,15 @@ class _Parser:
         return Exp(exponent) if _is_euler(base) else Pow(base, exponent)
 
     def primary(self):
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
+                raise _Unreadable("nested too deeply")
+            return self._primary()
+        finally:
+            self.depth -= 1
+
+    def _primary(self):
         kind, text = self.take()
         if kind == "number":
             return Num(text)
