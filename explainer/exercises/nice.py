@@ -64,7 +64,11 @@ def value_too_small(derivation, number_format: NumberFormat) -> str | None:
     for key in worked_by_hand(derivation):
         value = derivation.values[key]
         if "\\times" in number_format(value):
-            return f"{key} = {NumberFormat(digits=MIN_SIGNIFICANT)(value)} is too small to write at this precision"
+            problem = f"{key} = {NumberFormat(digits=MIN_SIGNIFICANT)(value)} is too small to write at this precision"
+            if number_format.digits is not None:
+                return problem
+            return (f"{problem} ({number_format.decimals} decimal places show fewer than {MIN_SIGNIFICANT} of its "
+                    f"significant digits); ask for more decimals, or for significant digits (--digits {MIN_SIGNIFICANT})")
     return None
 
 
