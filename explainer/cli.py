@@ -298,7 +298,7 @@ def _check(args) -> int:
     text = _answers_text(args.answers, source)
     if not (args.key or args.spec or args.student or args.seed) and _is_answer_key(text):
         args.key = args.answers  # an answer key, checked against its own network
-    derivation, against, precision, asked = _graded_against(args, text if args.key == args.answers else None)
+    derivation, against, precision, asked = _graded_against(args, text)
     from .grading.check import Policy, check_answers, with_missing
     from .grading.report import exit_status, report
 
@@ -345,7 +345,7 @@ def _graded_against(args, key_text: str | None = None):
     if args.key:
         _refuse(args.spec or args.student or args.seed, "--key holds the student's own network; "
                                                         "give --key, or --student and --seed (with --spec)")
-        key = _answer_key(args.key) if key_text is None else _read_key(key_text, args.key)
+        key = _read_key(key_text, args.key) if args.key == args.answers else _answer_key(args.key)
         derivation = _derived(key.spec)
         return derivation, f"{args.key} (student {key.student})", asked_precision or key.number_format, _asked(derivation)
     if args.student or args.seed:
@@ -355,7 +355,10 @@ def _graded_against(args, key_text: str | None = None):
 
         student = checked_id(args.student, "--student")
         number_format = _number_format(args)
-        variant = nice_variant(load_spec(args.spec), args.seed, student, number_format)
+        spec = load_spec(args.spec)
+        variant = nice_variant(spec, args.seed, student, number_format)
+        if key_text is not None and args.decimals is None and args.digits is None:
+            _refuse_other_precision(args, key_text)
         return (variant.derivation, f"student {student}'s variant of {spec_name} (seed {args.seed}, {_precision_words(number_format)})",
                 number_format, _asked(variant.derivation))
     return _derived(load_spec(args.spec)), spec_name, asked_precision, ()
@@ -400,6 +403,22 @@ def _points_file(path: str, asked) -> dict:
             raise ExplainerError(f"{path}: {key}: expected a number of points (0 or more), got {value!r}")
         points[key] = number
     return points
+
+
+def _refuse_other_precision(args, text: str) -> None:
+    """With --seed and no precision: refuse a sheet whose numbers mostly show other than the default
+    9 decimals, rather than grade the student against a variant (and a precision) they may never have had."""
+    import re
+    from collections import Counter
+
+    decimals = Counter(len(m) for m in re.findall(r"(?<![\w.])-?\d{1,40}\.(\d{1,40})\b", text))
+    if not decimals:
+        return
+    shown, _ = decimals.most_common(1)[0]
+    if shown < 9:
+        raise ExplainerError(f"{args.answers}: its numbers have {shown} decimals, but no --decimals or --digits says "
+                             f"what the exercise asked for, and the variant depends on it; give it "
+                             f"(--decimals {shown}, or --decimals 9 if that was asked)")
 
 
 def _precision_words(number_format) -> str:

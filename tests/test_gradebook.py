@@ -132,3 +132,11 @@ def test_a_large_sheet_is_read_in_linear_time(default_derivation):
     start = time.perf_counter()
     check_answers(text, default_derivation)
     assert time.perf_counter() - start < 3  # generous for a shared machine: well under a second alone
+
+
+def test_seed_without_the_precision_of_a_sheet_says_so(exercise, tmp_path, capsys):
+    sheet = tmp_path / "1.txt"
+    sheet.write_text("net_h1 = 0.3775\nout_h1 = 0.5933\n")
+    capsys.readouterr()
+    assert main(["check", str(sheet), "--student", "1", "--seed", "gradebook"]) == 2
+    assert "its numbers have 4 decimals, but no --decimals or --digits says" in capsys.readouterr().err
