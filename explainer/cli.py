@@ -23,7 +23,7 @@ FORMATS = ("markdown", "latex", "html", "pdf", "values-tex", "beamer", "slides")
 # would make the default run noticeably slower: both are asked for by name.
 ALL = ("markdown", "latex")
 FLAVORS = ("github", "mkdocs", "myst", "pandoc")
-CHECK_FORMATS = ("text", "markdown", "json")
+CHECK_FORMATS = ("text", "markdown", "json", "gradescope")
 SUFFIXES = {"markdown": ".md", "latex": ".tex", "html": ".html", "pdf": ".pdf", "values-tex": "-values.tex",
             "beamer": "-slides.tex", "slides": "-slides.pdf"}
 ASPECTS = ("16:9", "4:3")
@@ -74,6 +74,30 @@ def _positive(text: str) -> int:
     value = _non_negative(text)
     if value == 0:
         raise argparse.ArgumentTypeError("expected at least 1 significant digit")
+    return value
+
+
+def _tolerance(text: str):
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        value = Decimal(text[:-1]) / 100 if text.endswith("%") else Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"expected a relative tolerance such as 0.01 or 1%, got {text!r}") from None
+    if not (value.is_finite() and 0 <= value < 1):
+        raise argparse.ArgumentTypeError(f"expected a relative tolerance from 0 to less than 1 (100%), got {text}")
+    return value
+
+
+def _share(text: str):
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}") from None
+    if not (value.is_finite() and 0 <= value <= 1):
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text}")
     return value
 
 
@@ -136,18 +160,31 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--spec", metavar="SPEC", help="the network spec the answers are for (default: the built-in example); "
                                                       "with --seed, the spec the exercise was made from")
     check.add_argument("--format", choices=CHECK_FORMATS,
-                       help="text: a table for the terminal (default); markdown: for feedback; json: for autograders")
+                       help="text: a table for the terminal (default); markdown: for feedback; json: for autograders; "
+                            "gradescope: Gradescope's autograder results.json, one test per asked quantity")
     variant = check.add_argument_group("exercises", "grade against a student's own variant (see explainer exercise)")
     variant.add_argument("--key", metavar="KEY", help="the student's answer key (keys/ID.json), which holds their network")
     variant.add_argument("--student", metavar="ID", help="the student whose variant to rebuild, with --seed")
     variant.add_argument("--seed", metavar="SEED", help="the seed the exercise was made with")
     variant.add_argument("--keys", metavar="DIR", help="for a folder of sheets: the folder of answer keys")
     variant.add_argument("--output", metavar="FILE", help="for a folder of sheets: write the CSV here (default: standard output)")
-    precision = variant.add_mutually_exclusive_group()
+    policy = check.add_argument_group("grading policy", "what an answer must show to be correct")
+    precision = policy.add_mutually_exclusive_group()
     precision.add_argument("--decimals", type=_non_negative, metavar="N",
-                           help="with --seed: the decimal places the exercise asked for (default: 9)")
+                           help="the least precision an answer must show: N decimal places (fewer is 'too few digits'); "
+                                "with --seed also the precision the exercise asked for (default there: 9); "
+                                "with --key the key's own precision is the default")
     precision.add_argument("--digits", type=_positive, metavar="N",
-                           help="with --seed: the significant digits the exercise asked for")
+                           help="the same in significant digits")
+    policy.add_argument("--tolerance", type=_tolerance, metavar="R",
+                        help="a relative error any answer may have and still be correct: 0.01 or 1%% (default: none)")
+    policy.add_argument("--points", metavar="FILE",
+                        help="points per quantity, a TOML or JSON table key → points (default: one point each); "
+                             "for --format gradescope and the class summary")
+    policy.add_argument("--carried-forward-credit", type=_share, default=None, metavar="X",
+                        help="the share of a quantity's points a carried-forward answer earns (default: 1)")
+    policy.add_argument("--rounding-credit", type=_share, default=None, metavar="X",
+                        help="the share of a quantity's points a rounding answer earns (default: 1)")
 
     exercise = commands.add_parser(
         "exercise", help="write per-student exercise sheets, worked solutions and answer keys",
@@ -295,40 +332,143 @@ def _check(args) -> int:
     if args.answers != "-" and os.path.isdir(args.answers):
         return _check_class(args)
     _refuse(args.keys or args.output, "--keys and --output are for a folder of sheets; ANSWERS is one sheet")
-    derivation, against = _graded_against(args)
-    from .grading.check import check_answers
-    from .grading.report import exit_status, report
-
     source = "<stdin>" if args.answers == "-" else args.answers
     text = _answers_text(args.answers, source)
-    verdicts = check_answers(text, derivation, source)
+    if not (args.key or args.spec or args.student or args.seed) and _is_answer_key(text):
+        args.key = args.answers  # an answer key, checked against its own network
+    derivation, against, precision, asked = _graded_against(args, text)
+    from .grading.check import Policy, check_answers, with_missing
+    from .grading.report import exit_status, report
+
+    verdicts = check_answers(text, derivation, source, Policy(precision, args.tolerance))
     fmt = args.format or "text"
+    if fmt == "gradescope":
+        from .grading.gradebook import gradescope
+        from .grading.report import rows_for
+
+        asked = asked or _asked(derivation)
+        scoring = _scoring(args, asked)
+        sys.stdout.write(gradescope(verdicts, asked, scoring, rows_for(verdicts)))
+        return exit_status(with_missing(verdicts, derivation, asked))
+    _refuse(args.points, "--points is for --format gradescope and the class summary")
+    if asked:
+        verdicts = with_missing(verdicts, derivation, asked)
     color = fmt == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     sys.stdout.write(report(verdicts, fmt, answers=source, spec=against, color=color))
     return exit_status(verdicts)
 
 
-def _graded_against(args):
-    """The derivation a sheet is checked against, and the words that name it."""
+def _is_answer_key(text: str) -> bool:
+    """Whether ``text`` is an answer key of ``explainer exercise`` (a JSON object with an ``exercise`` member)."""
+    import json
+
+    from .grading.answers import KEY_DESCRIPTION
+
+    if not text.lstrip("\ufeff \t\r\n").startswith("{"):
+        return False
+    try:
+        document = json.loads(text.removeprefix("\ufeff"))
+    except ValueError:
+        return False
+    return isinstance(document, dict) and isinstance(document.get(KEY_DESCRIPTION), dict)
+
+
+def _graded_against(args, key_text: str | None = None):
+    """The derivation a sheet is checked against, the words that name it, the least precision an answer
+    must show (None: any), and the quantities asked for (empty: whatever the sheet gives)."""
     from .spec.reading import load_spec
 
     spec_name = args.spec or "the built-in example"
+    asked_precision = _number_format(args) if args.decimals is not None or args.digits is not None else None
     if args.key:
         _refuse(args.spec or args.student or args.seed, "--key holds the student's own network; "
                                                         "give --key, or --student and --seed (with --spec)")
-        _refuse_precision(args, "--key holds the precision")
-        key = _answer_key(args.key)
-        return _derived(_notated(key.spec, args)), f"{args.key} (student {key.student})"
+        key = _read_key(key_text, args.key) if args.key == args.answers else _answer_key(args.key)
+        derivation = _derived(_notated(key.spec, args))
+        return derivation, f"{args.key} (student {key.student})", asked_precision or key.number_format, _asked(derivation)
     if args.student or args.seed:
         _refuse(not (args.student and args.seed), "--student and --seed go together: the variant of that student")
         from .exercises.roster import checked_id
         from .exercises.variants import nice_variant
 
         student = checked_id(args.student, "--student")
-        variant = nice_variant(_notated(load_spec(args.spec), args), args.seed, student, _number_format(args))
-        return variant.derivation, f"student {student}'s variant of {spec_name} (seed {args.seed})"
-    _refuse_precision(args, "they pick a variant's precision, with --seed")
-    return _derived(_notated(load_spec(args.spec), args)), spec_name
+        number_format = _number_format(args)
+        spec = _notated(load_spec(args.spec), args)
+        variant = nice_variant(spec, args.seed, student, number_format)
+        if key_text is not None and args.decimals is None and args.digits is None:
+            _refuse_other_precision(args, key_text)
+        return (variant.derivation, f"student {student}'s variant of {spec_name} (seed {args.seed}, {_precision_words(number_format)})",
+                number_format, _asked(variant.derivation))
+    return _derived(_notated(load_spec(args.spec), args)), spec_name, asked_precision, ()
+
+
+def _scoring(args, asked):
+    """The points per quantity and the credits, from the command line."""
+    from decimal import Decimal
+
+    from .grading.gradebook import Scoring
+
+    points = {}
+    if args.points:
+        points = _points_file(args.points, asked)
+    credits = {name: value for name, value in (("carried_forward", args.carried_forward_credit),
+                                               ("rounding", args.rounding_credit)) if value is not None}
+    return Scoring(points=points, default=Decimal(1), **credits)
+
+
+def _points_file(path: str, asked) -> dict:
+    import json
+    import tomllib
+    from decimal import Decimal, InvalidOperation
+
+    text = _answers_text(path, path)
+    try:
+        table = json.loads(text, parse_float=Decimal, parse_int=Decimal) if path.endswith(".json") else \
+            tomllib.loads(text, parse_float=Decimal)
+    except ValueError as error:
+        raise ExplainerError(f"{path}: not a table of points: {error}") from None
+    if not isinstance(table, dict):
+        raise ExplainerError(f"{path}: expected a table of quantity → points")
+    points = {}
+    for key, value in table.items():
+        if key not in asked:
+            raise ExplainerError(f"{path}: {key}: not a quantity the sheet is asked for")
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            number = Decimal(-1)
+        if isinstance(value, bool) or not number.is_finite() or number < 0:
+            raise ExplainerError(f"{path}: {key}: expected a number of points (0 or more), got {value!r}")
+        points[key] = number
+    return points
+
+
+def _refuse_other_precision(args, text: str) -> None:
+    """With --seed and no precision: refuse a sheet whose numbers mostly show other than the default
+    9 decimals, rather than grade the student against a variant (and a precision) they may never have had."""
+    import re
+    from collections import Counter
+
+    decimals = Counter(len(m) for m in re.findall(r"(?<![\w.])-?\d{1,40}\.(\d{1,40})\b", text))
+    if not decimals:
+        return
+    shown, _ = decimals.most_common(1)[0]
+    if shown < 9:
+        raise ExplainerError(f"{args.answers}: its numbers have {shown} decimals, but no --decimals or --digits says "
+                             f"what the exercise asked for, and the variant depends on it; give it "
+                             f"(--decimals {shown}, or --decimals 9 if that was asked)")
+
+
+def _precision_words(number_format) -> str:
+    if number_format.digits is not None:
+        return f"{number_format.digits} significant digits"
+    return f"{number_format.decimals} decimals"
+
+
+def _asked(derivation) -> tuple[str, ...]:
+    from .exercises.nice import worked_by_hand
+
+    return worked_by_hand(derivation)
 
 
 def _derived(spec):
@@ -347,8 +487,8 @@ def _check_class(args) -> int:
     sheets = _sheets(args.answers)
     if args.keys:
         _refuse(args.spec, "--keys hold each student's own network; --spec is for --seed")
-        _refuse_precision(args, "the keys hold the precision")
-        derivations = _key_derivations(args.keys, sheets)
+        derivations = _key_derivations(args.keys, sheets, _number_format(args) if args.decimals is not None
+                                       or args.digits is not None else None)
     else:
         derivations = _seed_derivations(args, sheets)
     from .exercises.nice import worked_by_hand
@@ -356,24 +496,36 @@ def _check_class(args) -> int:
     from .grading.summary import Graded, all_passed, class_summary
     from .spec.errors import AnswersError
 
+    from .grading.check import Policy
+
     graded = []
-    for student, derivation in derivations.items():
+    for student, (derivation, precision) in derivations.items():
         verdicts = None
         if student in sheets:
             path = sheets[student]
             try:
-                verdicts = check_answers(_answers_text(str(path), str(path)), derivation, str(path))
+                verdicts = check_answers(_answers_text(str(path), str(path)), derivation, str(path),
+                                         Policy(precision, args.tolerance))
             except AnswersError as error:
                 print(f"explainer: {error}; every quantity counts as missing", file=sys.stderr)
         graded.append(Graded(student, worked_by_hand(derivation), verdicts))
-    table = class_summary(graded)
+    asked = tuple(dict.fromkeys(key for g in graded for key in g.asked))
+    scoring = _scoring(args, asked)
+    table = class_summary(graded, scoring)
     if args.output is None:
         sys.stdout.write(table)
     else:
         from pathlib import Path
 
-        write_atomically(Path(args.output), table)
-        print(args.output)
+        from .grading.summary import class_totals
+
+        # The totals apart, so that the summary is one row per student and nothing else.
+        output = Path(args.output)
+        totals = output.with_name(f"{output.stem}-totals{output.suffix or '.csv'}")
+        write_atomically(output, table)
+        write_atomically(totals, class_totals(graded, scoring))
+        print(output)
+        print(totals)
     return 0 if all_passed(graded) else 1
 
 
@@ -394,7 +546,7 @@ def _sheets(folder: str) -> dict:
     return sheets
 
 
-def _key_derivations(folder: str, sheets: dict) -> dict:
+def _key_derivations(folder: str, sheets: dict, precision=None) -> dict:
     """Each student's derivation, from the answer keys in ``folder``: one per key, whether handed in or not."""
     from pathlib import Path
 
@@ -408,7 +560,7 @@ def _key_derivations(folder: str, sheets: dict) -> dict:
     for student, path in sheets.items():
         if student not in keys:
             raise ExplainerError(f"{path}: no answer key for student {student} in {folder}")
-    return {student: _derived(key.spec) for student, (_, key) in keys.items()}
+    return {student: (_derived(key.spec), precision or key.number_format) for student, (_, key) in keys.items()}
 
 
 def _seed_derivations(args, sheets: dict) -> dict:
@@ -416,13 +568,18 @@ def _seed_derivations(args, sheets: dict) -> dict:
     from .spec.reading import load_spec
 
     spec, number_format = _notated(load_spec(args.spec), args), _number_format(args)
-    return {student: nice_variant(spec, args.seed, student, number_format).derivation for student in sheets}
+    return {student: (nice_variant(spec, args.seed, student, number_format).derivation, number_format)
+            for student in sheets}
 
 
 def _answer_key(path: str):
+    return _read_key(_answers_text(path, path), path)
+
+
+def _read_key(text: str, path: str):
     from .exercises.sheets import read_key
 
-    return read_key(_answers_text(path, path), path)
+    return read_key(text, path)
 
 
 def _number_format(args):

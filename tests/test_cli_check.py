@@ -51,7 +51,7 @@ def test_json_and_markdown():
     assert result.returncode == 1
     objects = json.loads(result.stdout)
     assert {o["verdict"] for o in objects} == {"correct", "rounding", "carried forward", "wrong", "unknown"}
-    assert all(set(o) == {"line", "key", "role", "given", "expected", "verdict", "hint"} for o in objects)
+    assert all(set(o) == {"line", "key", "role", "given", "given_value", "expected", "verdict", "hint"} for o in objects)
     markdown = run_cli("check", str(EXAMPLE), "--format", "markdown")
     assert markdown.returncode == 1
     assert "| line | quantity | given | expected | verdict | hint |" in markdown.stdout

@@ -172,7 +172,8 @@ def test_a_wrong_sheet_is_graded_against_its_students_network(teacher, capsys):
     status, out, _ = run(capsys, "check", str(sheet), "--key", str(key), "--format", "json")
     assert status == 1
     verdicts = {(v["key"], v["line"]): v for v in json.loads(out)}
-    not_correct = [(v["line"], v["key"], v["verdict"], v["hint"]) for v in verdicts.values() if v["verdict"] != "correct"]
+    not_correct = [(v["line"], v["key"], v["verdict"], v["hint"]) for v in verdicts.values()
+                   if v["verdict"] not in ("correct", "missing")]
     wrong = dict(line.split(" = ") for line in sheet.read_text().splitlines()[34:])
     assert not_correct == [
         (9, "E_o1", "wrong", "twice the right value: the ½ of the squared error was dropped"),
@@ -181,7 +182,9 @@ def test_a_wrong_sheet_is_graded_against_its_students_network(teacher, capsys):
         (38, "dE_total/dw1", "carried forward", f"follows from your dout_h1/dnet_h1 = {wrong['dout_h1/dnet_h1']} (line 36)"),
         (39, "w1+", "carried forward", f"follows from your dE_total/dw1 = {wrong['dE_total/dw1']} (line 38)"),
     ]
-    assert len(verdicts) == 39
+    # With --key the quantities Bob never wrote (he stopped at w1+) are listed as missing.
+    assert sum(v["verdict"] == "missing" for v in verdicts.values()) == 18
+    assert len(verdicts) == 39 + 18
     # The same sheet against the built-in example: nearly every number is wrong.
     status, out, _ = run(capsys, "check", str(sheet), "--format", "json")
     assert sum(v["verdict"] == "correct" for v in json.loads(out)) < 10
@@ -192,7 +195,8 @@ def test_the_variant_rebuilt_from_student_and_seed_grades_as_the_key_does(teache
     by_key = run(capsys, "check", str(sheet), "--key", str(key))
     rebuilt = run(capsys, "check", str(sheet), "--student", "bob", "--seed", SEED)
     assert by_key[0] == rebuilt[0] == 1
-    assert rebuilt[1].splitlines()[0] == f"{sheet}, checked against student bob's variant of the built-in example (seed {SEED})"
+    assert rebuilt[1].splitlines()[0] == \
+        f"{sheet}, checked against student bob's variant of the built-in example (seed {SEED}, 9 decimals)"
     assert by_key[1].splitlines()[1:] == rebuilt[1].splitlines()[1:]
 
 
@@ -205,25 +209,29 @@ def test_the_class_summary_from_the_keys(teacher, capsys):
     assert err == f"explainer: {teacher / 'sheets' / 'dave.txt'}: no answers found; expected lines such as " \
                   "'out_h1 = 0.593269992'; every quantity counts as missing\n"
     rows = {row["student"]: row for row in csv.DictReader(io.StringIO(out))}
-    assert list(rows) == ["alice", "bob", "carol", "dave", "(total)"]
+    assert list(rows) == ["alice", "bob", "carol", "dave"]  # one row per student, the totals apart
     counts = ("correct", "rounding", "carried forward", "wrong", "missing", "passed", "asked")
     count = lambda student: tuple(int(rows[student][c]) for c in counts)  # noqa: E731
     assert count("alice") == (ASKED, 0, 0, 0, 0, ASKED, ASKED)
     # Bob stopped at w1+, the 38th quantity: 2 wrong, 3 carried forward, 18 never given.
     assert count("bob") == (33, 0, 3, 2, 18, 33, ASKED)
     assert count("carol") == count("dave") == (0, 0, 0, 0, ASKED, 0, ASKED)
-    assert count("(total)") == (89, 0, 3, 2, 130, 89, 4 * ASKED)
+    assert (rows["bob"]["score"], rows["bob"]["max_score"]) == ("36", str(ASKED))
     # out_h1 is graded on the last value given for it, the one copied wrong in the hidden layer.
     assert (rows["bob"]["E_o1"], rows["bob"]["out_h1"], rows["bob"]["w1+"], rows["bob"]["w2+"]) == \
         ("wrong", "wrong", "carried forward", "missing")
-    assert (rows["(total)"]["net_h1"], rows["(total)"]["E_o1"], rows["(total)"]["E_total@1"]) == ("2", "1", "1")
+    status, out, _ = run(capsys, "check", str(teacher / "sheets"), "--keys", str(teacher / "class" / "keys"),
+                         "--output", str(teacher / "summary.csv"))
+    totals = dict(line.split(",", 1) for line in (teacher / "summary-totals.csv").read_text().splitlines()[1:])
+    assert tuple(int(totals[c]) for c in counts) == (89, 0, 3, 2, 130, 89, 4 * ASKED)
+    assert (totals["passed net_h1"], totals["passed E_o1"], totals["passed E_total@1"]) == ("2", "1", "1")
 
 
 def test_the_class_summary_from_the_seed_and_to_a_file(teacher, capsys, tmp_path):
     by_keys = run(capsys, "check", str(teacher / "sheets"), "--keys", str(teacher / "class" / "keys"))[1]
     target = tmp_path / "summary.csv"
     status, out, _ = run(capsys, "check", str(teacher / "sheets"), "--seed", SEED, "--output", str(target))
-    assert (status, out) == (1, f"{target}\n")
+    assert (status, out) == (1, f"{target}\n{tmp_path / 'summary-totals.csv'}\n")
     # The seed knows only the students who handed a sheet in: carol is not there.
     without_carol = [line for line in by_keys.splitlines() if not line.startswith(("carol,", "(total),"))]
     assert [line for line in target.read_text().splitlines() if not line.startswith("(total),")] == without_carol
@@ -235,13 +243,11 @@ def test_the_class_summary_from_the_seed_and_to_a_file(teacher, capsys, tmp_path
         (["SHEETS"], "is a folder: grade the class with --keys DIR (the answer keys) or --seed SEED (and --spec)"),
         (["SHEETS", "--keys", "KEYS", "--format", "json"], "a class summary is CSV; --format is for one sheet"),
         (["SHEETS", "--keys", "KEYS", "--student", "bob"], "a folder of sheets is graded with --keys DIR or --seed SEED"),
-        (["SHEETS", "--keys", "KEYS", "--digits", "4"], "--decimals and --digits do not apply here: the keys hold the precision"),
         (["BOB", "--key", "KEYS/bob.json", "--spec", "x.toml"], "--key holds the student's own network"),
         (["BOB", "--student", "bob"], "--student and --seed go together"),
         (["BOB", "--seed", "1"], "--student and --seed go together"),
         (["BOB", "--student", "bob/..", "--seed", "1"], "--student: 'bob/..' is not a student id"),
         (["BOB", "--keys", "KEYS"], "--keys and --output are for a folder of sheets; ANSWERS is one sheet"),
-        (["BOB", "--decimals", "3"], "--decimals and --digits do not apply here: they pick a variant's precision"),
         (["BOB", "--key", "VALUES"], "values.json: not an answer key: expected an 'exercise' member"),
         (["SHEETS", "--keys", "VALUES"], "values.json: not a folder; expected the folder of answer keys (keys/)"),
     ],

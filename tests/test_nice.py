@@ -43,7 +43,8 @@ def test_a_saturated_neuron():
 def test_a_value_too_small_for_the_precision(default_derivation):
     # At four decimal places E_o2 = 0.0236 has three digits, and the hidden gradients fewer.
     assert value_too_small(default_derivation, NumberFormat(decimals=4)) == \
-        "E_o2 = 0.02356 is too small to write at this precision"
+        "E_o2 = 0.02356 is too small to write at this precision (4 decimal places show fewer than 4 of its " \
+        "significant digits); ask for more decimals, or for significant digits (--digits 4)"
     assert value_too_small(default_derivation, NumberFormat(digits=4)) is None
 
 

@@ -68,9 +68,10 @@ def test_markdown_is_a_table(verdicts):
 
 def test_json_for_autograders(verdicts, default_derivation):
     objects = json.loads(lay_out(verdicts, "json"))
-    assert [set(o) for o in objects] == [{"line", "key", "role", "given", "expected", "verdict", "hint"}] * len(verdicts)
+    assert [set(o) for o in objects] == [{"line", "key", "role", "given", "given_value", "expected", "verdict", "hint"}] * len(verdicts)
     first = objects[0]
-    assert first == {"line": 1, "key": "out_h1", "role": "value", "given": 0.593269992,
+    # `given` as written (no digit lost), `given_value` as a number.
+    assert first == {"line": 1, "key": "out_h1", "role": "value", "given": "0.593269992", "given_value": 0.593269992,
                      "expected": float(default_derivation.values["out_h1"]), "verdict": "correct", "hint": None}
     assert [o["verdict"] for o in objects] == ["correct", "rounding", "wrong", "carried forward", "wrong", "wrong", "unknown"]
     assert objects[5]["given"] == "w_1 * i_1 + w_3 * i_2 + b_1 * 1" and objects[5]["role"] == "formula"

@@ -19,7 +19,7 @@ from decimal import Decimal
 
 import mpmath
 
-from ..outputs.formatting import MIN_SIGNIFICANT, NumberFormat, to_decimal
+from ..outputs.formatting import MIN_SIGNIFICANT, NumberFormat, last_digit
 
 # Beyond this |net| the sigmoid is nearly flat (its slope below 0.05): the
 # neuron is saturated and the gradients through it nearly vanish.
@@ -34,25 +34,17 @@ THROUGHOUT = ("update", "swapped")
 
 def worked_by_hand(derivation) -> tuple[str, ...]:
     """The quantities an exercise asks for, in document order: all but the values after many rounds,
-    and the error signals δ only when the document's form writes the delta rule."""
+    the error signals δ only when the document's form writes the delta rule, and each once (δ,
+    ``dE_total/dnet_o1``, is another name of a value the chain-rule form works out)."""
     skipped = frozenset() if derivation.spec.notation.form in ("delta", "all") else derivation.delta_keys
-    return tuple(key for key in derivation.values if _rounds(key) <= 1 and key.partition("[")[0] not in skipped)
+    return tuple(key for key in derivation.values
+                 if key.partition("[")[0] not in skipped
+                 and (_rounds(key) == 1 or (_rounds(key) == 0 and key in derivation.equations)))
 
 
 def _rounds(key: str) -> int:
     _, at, rounds = key.partition("@")
     return int(rounds) if at else 0
-
-
-def last_digit(value, number_format: NumberFormat) -> Decimal:
-    """One unit in the last digit ``number_format`` shows of ``value``."""
-    exact = to_decimal(value)
-    if number_format.digits is not None:
-        return Decimal(1).scaleb(exact.adjusted() - number_format.digits + 1)
-    if "\\times" in number_format(value):
-        # Too small for fixed point: shown with this many significant digits instead.
-        return Decimal(1).scaleb(exact.adjusted() - max(number_format.decimals, MIN_SIGNIFICANT) + 1)
-    return Decimal(1).scaleb(-number_format.decimals)
 
 
 # --- the rules ----------------------------------------------------------------------------
@@ -75,7 +67,11 @@ def value_too_small(derivation, number_format: NumberFormat) -> str | None:
     for key in worked_by_hand(derivation):
         value = derivation.values[key]
         if "\\times" in number_format(value):
-            return f"{key} = {NumberFormat(digits=MIN_SIGNIFICANT)(value)} is too small to write at this precision"
+            problem = f"{key} = {NumberFormat(digits=MIN_SIGNIFICANT)(value)} is too small to write at this precision"
+            if number_format.digits is not None:
+                return problem
+            return (f"{problem} ({number_format.decimals} decimal places show fewer than {MIN_SIGNIFICANT} of its "
+                    f"significant digits); ask for more decimals, or for significant digits (--digits {MIN_SIGNIFICANT})")
     return None
 
 

@@ -69,20 +69,56 @@ class Claim:
     given: Number | None = None
     formulas: tuple = ()
     substituted: tuple = ()
+    understood: bool = True  # False: a line with a number that is no claim this reader understands (``name`` holds it)
 
 
 def parse_answers(text: str, names: Names, source: str = "<answers>") -> tuple[Claim, ...]:
-    """Every claim of an answer sheet, in the order written.
+    """Every claim of an answer sheet, in the order written (lines not understood left out).
 
     Raises ``AnswersError`` when the sheet holds no claim at all.
+    """
+    claims = tuple(claim for claim in read_sheet(text, names, source) if claim.understood)
+    if not claims:
+        raise AnswersError(f"{source}: no answers found; expected lines such as 'out_h1 = 0.593269992'")
+    return claims
+
+
+def read_sheet(text: str, names: Names, source: str = "<answers>") -> tuple[Claim, ...]:
+    """Every claim of an answer sheet, and every line with a number that holds none (``understood=False``).
+
+    Raises ``AnswersError`` when the sheet holds neither.
     """
     text = text.removeprefix("\ufeff")
     claims = _json_claims(text, names)
     if claims is None:
-        claims = tuple(claim for line, chain in _chains(text) if (claim := _claim(line, chain, names)) is not None)
+        claims = []
+        for line, readings, raw in _chains(text):
+            # The first reading of the line that finds a claim is the line's.
+            for chains in readings:
+                found = [claim for chain in chains if (claim := _claim(line, chain, names)) is not None]
+                if found:
+                    claims += found
+                    break
+            else:
+                if _HAS_NUMBER.search(raw) and not _LATEX_MARKUP.match(raw):
+                    claims.append(Claim(line, _shortened(raw), None, understood=False))
+        claims = tuple(claims)
     if not claims:
         raise AnswersError(f"{source}: no answers found; expected lines such as 'out_h1 = 0.593269992'")
     return claims
+
+
+# A number a claim would give: a decimal fraction, scientific notation, or a number after "=".
+# Whole numbers in prose ("2 hidden neurons", "10,000 rounds") are not claims.
+_HAS_NUMBER = re.compile(r"\d[.,]\d|(?<![\w.])\.\d|=\s{0,9}[-+\u2212]?\s{0,9}\d|\d[eE][-+]?\d|[×⁻]")
+# A LaTeX source line that is markup (\usepackage[margin=2.5cm], \draw (0.4,1.1) …) rather than mathematics.
+_LATEX_MARKUP = re.compile(r"\s{0,99}\\(?!frac|dfrac|tfrac|partial|delta|eta|mathrm|text|operatorname|left|sigma)[A-Za-z]")
+_SHOWN = 60  # characters of a line not understood that the report shows
+
+
+def _shortened(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _SHOWN else text[:_SHOWN - 1] + "…"
 
 
 # --- whole JSON documents ---------------------------------------------------------
@@ -149,7 +185,8 @@ class _LineIndex:
 
 
 def _chains(text: str):
-    """``(line, chain)`` for every candidate chain ``a = b = …`` of the text."""
+    """``(line, chains)``: the candidate chains ``a = b = …`` of each line or display row of the text."""
+    text = _without_pictures(text)
     lines = _LineIndex(text)
     position = 0
     for block in _DISPLAY.finditer(text):
@@ -161,23 +198,163 @@ def _chains(text: str):
 
 
 def _plain_chains(text: str, first_line: int):
-    """Chains of text outside display math: inline ``$…$`` math, else the whole line."""
+    """Chains of text outside display math: inline ``$…$`` math, else the line's own claims."""
+    header: list[str] = []  # the header row of the table being read
     for offset, line in enumerate(text.split("\n")):
         number = first_line + offset
         if line.lstrip().startswith("```"):
-            continue
-        inline = _INLINE.findall(line)
-        if inline:
-            yield from ((number, math) for math in inline)
-            continue
-        line = _PLAIN_COMMENT.sub("", line)
-        pair = _KEY_VALUE.match(line)
-        if pair:
-            name = pair.group("quoted") or pair.group("bare")
-            value = (pair.group("value") or pair.group("bare_value")).strip().strip('"')
-            yield number, f"{name} = {value}"
-            continue
-        yield number, _LIST_MARKER.sub("", line, count=1)
+            continue  # a fence; the claims inside it are read like any others
+        cells = _table_cells(line)
+        if cells is None:
+            header = []
+        elif not _HAS_NUMBER.search(line) and not all(set(cell) <= set("-: ") for cell in cells):
+            header = cells
+        yield number, list(_line_readings(line, header)), line
+
+
+_RULES = re.compile(r"(?:\\(?:hline|midrule|toprule|bottomrule)\s{0,9}){1,9}$")
+# Pictures (TikZ, pgfplots) hold coordinates and options, not claims.
+_PICTURE = re.compile(r"\\begin\{(tikzpicture|axis)\}.*?\\end\{\1\}", re.S)
+
+
+def _without_pictures(text: str) -> str:
+    """``text`` with its pictures blanked out, line breaks kept so that line numbers stay right."""
+    return _PICTURE.sub(lambda m: "\n" * m.group().count("\n"), text)
+
+
+def _table_cells(line: str) -> list[str] | None:
+    """The cells of a Markdown (``| a | b |``) or LaTeX (``a & b \\\\``) table row, or None."""
+    stripped = _RULES.sub("", line.strip())
+    if stripped.startswith("|"):
+        cells = stripped.strip("|").split("|")
+    elif "&" in stripped and stripped.endswith("\\\\"):
+        cells = stripped.removesuffix("\\\\").split("&")
+    else:
+        return None
+    return [_MARKUP.sub(" ", re.sub(r"\\(?:textbf|textit|emph)\b|\\hline", " ", cell)).replace("$", " ").strip()
+            for cell in cells]
+
+
+def _line_readings(line: str, header: list[str] = ()):
+    """The ways to read one line outside display math, each a list of chains, most specific first.
+
+    Inline math comes first; a line whose inline math is no claim is also read
+    with the dollars taken away (``$out_{h1}$ = 0.5933``).
+    """
+    inline = _INLINE.findall(line)
+    if inline:
+        yield inline
+        line = line.replace("$", " ")
+    cells = _table_cells(line)
+    if cells is not None:
+        yield from _table_row(cells, header)
+        return
+    line = _PLAIN_COMMENT.sub("", line)
+    pair = _KEY_VALUE.match(line)
+    if pair:
+        name = pair.group("quoted") or pair.group("bare")
+        value = (pair.group("value") or pair.group("bare_value")).strip().strip('"')
+        yield [f"{name} = {value}"]
+        return
+    line = _LIST_MARKER.sub("", _MARKUP.sub(" ", line), count=1)
+    line = _AFTER_ROUNDS.sub(_rounds, _VERBS.sub(r"\1 = ", line))
+    yield list(_segments(line) if "=" in line else _separated_values(line)) or [line]
+
+
+# Emphasis and code marks around a claim: **out_h1 = 0.5933**, `w5+`.
+_MARKUP = re.compile(r"\*\*|__|`")
+# "out_h1 is 0.5933": a verb between a name and a number.
+# Only right after a name standing alone: in prose ("the target for o1 is 0.01") a verb states no claim.
+_VERBS = re.compile(r"^(\s{0,9}[^\s=]{1,80})\s{1,9}(?:is|equals|was|becomes|comes to|≈|~)\s(?=\s{0,9}[-+\u2212]?\s{0,9}\.?\d)")
+# "E_total after the update", "out_o1 after 10000 rounds": the keys' @N.
+_AFTER_ROUNDS = re.compile(
+    r"\s{0,9}\(?\s{0,9}after\s(?:the\s)?(?:(first|one|1|\d{1,9})\s)?(?:update|round|step|iteration|epoch)s?"
+    r"(?:\s(\d{1,9}))?\s{0,9}\)?", re.I)
+_SEPARATORS = re.compile(r";|,\s|\sand\s|\t")
+
+
+def _rounds(match: re.Match) -> str:
+    count = match.group(1) or match.group(2) or "1"
+    return "@" + ("1" if count.lower() in ("first", "one") else count)
+
+
+def _segments(line: str):
+    """The claims of a line, split where one ends and the next begins: ``net_h1 = 0.3775, out_h1 = 0.5933``.
+
+    A piece without ``=`` belongs to the claim before it (a note, or a comma inside a formula).
+    """
+    pieces: list[str] = []
+    position = 0
+    for match in _SEPARATORS.finditer(line):
+        piece = line[position:match.start()]
+        if pieces and "=" not in piece:
+            pieces[-1] += line[position - len(_last_separator(line, position)):match.start()]
+        else:
+            pieces.append(piece)
+        position = match.end()
+    rest = line[position:]
+    if pieces and "=" not in rest:
+        pieces[-1] += line[position - len(_last_separator(line, position)):]
+    else:
+        pieces.append(rest)
+    yield from (piece for piece in pieces if piece.strip())
+
+
+def _last_separator(line: str, end: int) -> str:
+    """The separator that ends just before ``end``."""
+    for match in _SEPARATORS.finditer(line, max(0, end - 5), end):
+        if match.end() == end:
+            return match.group()
+    return ""
+
+
+def _separated_values(line: str):
+    """``out_h1,0.5933`` or ``out_h1<TAB>0.5933`` (a CSV or TSV export): the first field and the last."""
+    for separator in ("\t", ",", ";"):
+        fields = [f.strip().strip('"') for f in line.split(separator)]
+        if len(fields) >= 2 and fields[0] and fields[-1]:
+            value = fields[-1].replace(",", ".") if separator == ";" else fields[-1]
+            yield f"{fields[0]} = {value}"
+            return
+
+
+# What a column of numbers holds, by its header: the quantity itself, or its value after the update.
+_BEFORE = re.compile(r"(?i)\s*(?:before|initial|old|original|start|given|value|result|your result|answer|number|computed)\s*")
+_AFTER = re.compile(r"(?i).*(?:after|updated|new|\+).*")
+
+
+def _table_row(cells: list[str], header: list[str]):
+    """A table row's claims: the first cell naming a quantity and each cell holding a number.
+
+    With one number, it is the quantity's value; with several, each column's
+    header says which it is (``before`` / ``after one round``: the weight and
+    the weight after the update), and a column no header explains makes the
+    row not understood.  A cell that is a chain of its own (``out_h1 = 0.5933``)
+    is read as one.
+    """
+    if all(set(cell) <= set("-: ") for cell in cells):
+        return
+    chains = [cell for cell in cells if "=" in cell]
+    if chains:
+        yield [segment for cell in chains for segment in _segments(cell)]
+        return
+    numbers = [i for i, cell in enumerate(cells) if cell and _LEADING_NUMBER.fullmatch(normalised(cell))]
+    names = [cell for i, cell in enumerate(cells) if cell and i not in numbers]
+    if len(numbers) == 1:
+        # The key column may be followed by the printed name: either may name the quantity.
+        yield from ([f"{name} = {cells[numbers[0]]}"] for name in names)
+        return
+    columns = []
+    for i in numbers:
+        title = header[i] if i < len(header) else ""
+        if _AFTER.fullmatch(title):
+            columns.append(("+", cells[i]))
+        elif _BEFORE.fullmatch(title):
+            columns.append(("", cells[i]))
+        else:
+            return  # a number whose column says nothing of what it is
+    for name in names:
+        yield [f"{{{name}}}{'^+' if suffix else ''} = {value}" for suffix, value in columns]
 
 
 def _block_chains(body: str, first_line: int):
@@ -198,7 +375,7 @@ def _block_chains(body: str, first_line: int):
             chains[-1][1] += " " + row
         else:
             chains.append([line, row])
-    yield from ((line, chain) for line, chain in chains)
+    yield from ((line, [[chain]], chain) for line, chain in chains)
 
 
 # --- normalising LaTeX and unicode ---------------------------------------------------
@@ -212,19 +389,23 @@ _REPLACEMENTS = [
     (re.compile(r"η"), r"\\eta "),
     (re.compile(r"α"), r"\\alpha "),
     (re.compile(r"½"), r"\\frac{1}{2}"),
-    (re.compile(r"⁺"), "^+"),
+    (re.compile(r"δ"), r"\\delta"),
     (re.compile(r"\\[dt]frac(?![A-Za-z])"), r"\\frac"),
     (re.compile(r"\\(?:left|right|[bB]igg?[lr]?)(?![A-Za-z])\s*"), ""),
     (re.compile(r"\\(?:displaystyle|textstyle)(?![A-Za-z])"), " "),
     (re.compile(r"\\[,;:! ]|~|\\q?quad(?![A-Za-z])"), " "),
 ]
 _WRAPPER = re.compile(r"\\(?:text|textrm|textit|mathrm|mathit|mathbf|mathsf|boldsymbol|operatorname)\s*\{([^{}]*)\}")
-_SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+_SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚₛₜᵤᵥₓ′", "0123456789aehijklmnopstuvx'")
+_SUPERSCRIPTS = re.compile(r"[⁺⁻⁰¹²³⁴⁵⁶⁷⁸⁹]{1,12}")
+_SUPERSCRIPT_CHARACTERS = str.maketrans("⁺⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "+-0123456789")
 
 
 def normalised(text: str) -> str:
     """``text`` with unicode and LaTeX variants written one way: ``−`` → ``-``, ``\\cdot`` → ``*``, …"""
     text = text.translate(_SUBSCRIPT_DIGITS)
+    # w₅⁺ → w5^{+}, 10⁻⁴ → 10^{-4}
+    text = _SUPERSCRIPTS.sub(lambda m: "^{" + m.group().translate(_SUPERSCRIPT_CHARACTERS) + "}", text)
     for pattern, replacement in _REPLACEMENTS:
         text = pattern.sub(replacement, text)
     while (unwrapped := _WRAPPER.sub(lambda m: m.group(1).strip(), text)) != text:
@@ -237,18 +418,67 @@ def normalised(text: str) -> str:
 
 def _claim(line: int, chain: str, names: Names) -> Claim | None:
     sides = [side.strip() for side in normalised(chain).split("=")]
-    if len(sides) < 2 or not all(sides):
+    if len(sides) < 2 or not all(sides[1:]):
         return None
-    lhs = _parsed(sides[0], names)
-    if not isinstance(lhs, (Sym, Partial)) or _is_euler(lhs):
+    name, lhs = _named(sides[0], names)
+    if lhs is None:
         return None
     written = [_parsed(side, names) for side in sides[1:]]
     given = _number_of(written[-1])
+    if given is None:
+        given = _with_note(sides[-1], names)
+        if given is not None:
+            written[-1] = None
     formulas = tuple(side for side in written if side is not None and _is_formula(side))
     substituted = tuple(side for side in written[:-1] if side is not None and _is_numbers(side))
     if given is None and not formulas:
         return None
-    return Claim(line, sides[0], lhs.key, given, formulas, substituted)
+    return Claim(line, name, lhs.key, given, formulas, substituted)
+
+
+# A name as a student may write one that names nothing: reported as unknown rather than passed over.
+_IDENTIFIER = re.compile(r"[A-Za-z\\][A-Za-z0-9_{}\\^+@\[\]',]{0,60}")
+_DERIVATIVE_KEY = re.compile(r"d\w{1,80}/d\w{1,80}\+?(?:\[\d{1,9}\])?(?:@\d{1,9})?")
+_MOST_WORDS = 12  # of prose before a claim's name that are tried as part of it
+
+
+def _named(text: str, names: Names):
+    """The name a chain's first side gives, with its record: the whole side, else its last words
+    (``New error: E_total@1``, ``The output out h1``); ``(None, None)`` when it names nothing."""
+    node = _parsed(text, names)
+    if isinstance(node, (Sym, Partial)) and not _is_euler(node):
+        return text, node
+    words = text.split()
+    for k in range(min(len(words) - 1, _MOST_WORDS), 0, -1):
+        tail = " ".join(words[-k:]).lstrip(":,(")
+        node = _parsed(tail, names)
+        if isinstance(node, (Sym, Partial)) and node.key is not None:
+            return tail, node
+        key = names.key(tail) if names is not None else None
+        if key is not None:
+            return tail, Sym(tail, key)
+    if words and _DERIVATIVE_KEY.fullmatch(words[-1]):
+        return words[-1], Sym(words[-1], None)  # dout_h3/dnet_h3: a derivative of nothing in the network
+    if len(words) > 1 and _IDENTIFIER.fullmatch(words[-1]) and any(c.isdigit() or c == "_" for c in words[-1]):
+        return words[-1], Sym(words[-1], None)
+    return None, None
+
+
+_LEADING_NUMBER = re.compile(
+    r"((?>[-+]?\s{0,9}(?:\d{1,400}\.?\d{0,20000}|\.\d{1,20000})(?:[eE][-+]?\d{1,12})?"
+    r"(?:\s{0,9}\*\s{0,9}10\s{0,9}\^\s{0,9}(?:\{\s{0,9}[-+]?\d{1,12}\s{0,9}\}|[-+]?\d{1,12}))?))"
+    r"(?=[\s(,\[;:!?]|\.(?!\d)|\\(?:ldots|dots|cdots)|\.\.\.|…|$)")
+
+
+def _with_note(side: str, names: Names) -> Number | None:
+    """The number a side starts with when the rest is a note: ``0.35891648 (rounded)``, ``0.3056 (it went up??)``."""
+    match = _LEADING_NUMBER.match(side)
+    if match is None:
+        return None
+    rest = side[match.end():].strip()
+    if rest and (rest[0] in "*/^+-" or names.key(rest.strip("()[], ")) is not None):
+        return None
+    return _number(match.group(1))
 
 
 def _identify(text: str, names: Names) -> str | None:
@@ -300,11 +530,13 @@ _TOKEN = re.compile(
   | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
       (?P<power>\s*\*\s*10\s*\^\s*(?:\{\s*[-+]?\d+\s*\}|[-+]?\d))?
   | (?P<command>\\(?:frac|partial|exp)(?![A-Za-z]))
-  | (?P<key>d[A-Za-z0-9_]+/d[A-Za-z0-9_]+\+?(?:@\d+)?)
-  | (?P<name>(?:\\[A-Za-z]+|[A-Za-z][A-Za-z0-9]*)
+  | (?P<key>d[A-Za-z0-9_]+/d[A-Za-z0-9_]+\+?(?:\[\d+\])?(?:@\d+)?)
+  | (?P<name>(?:\\[A-Za-z]+|[A-Za-zδ][A-Za-z0-9]*)
         (?:_(?:\{[^{}]*\}|[A-Za-z0-9]+))*
-        (?:\^(?:\{\s*\+\s*\}|\+))?
-        (?:\+(?=\s*(?:[=),;*]|$)))?
+        (?:\^(?:\{\s*(?:\+|new|\(\d+\))\s*\}|\+))?
+        (?:\+(?=\s*(?:[=),;*[]|$)))?
+        '*
+        (?:\[\d+\])?
         (?:@\d+)?)
   | (?P<op>[-+*/^(){}\[\]])
     """,
@@ -339,11 +571,24 @@ def _tokens(text: str, names: Names | None) -> list[tuple[str, str]]:
     return tokens
 
 
+# A number beyond these is no hand calculation: its line is not understood (and nothing overflows).
+MAX_DIGITS = 60
+MAX_EXPONENT = 300
+
+
 def _decimal_text(mantissa: str, power: str | None) -> str:
     """The number's text for ``Decimal``/``mpmath``: ``3.5 \\times 10^{-5}`` → ``0.000035``."""
+    digits = len(mantissa.replace(".", "").lstrip("0")) if "e" not in mantissa.lower() else len(mantissa)
+    if digits > MAX_DIGITS:
+        raise _Unreadable(mantissa[:20])
     value = Decimal(mantissa)
     if power:
-        value = value.scaleb(int(re.search(r"[-+]?\d+\s*\}?\s*$", power).group().strip("} ")))
+        exponent = re.search(r"[-+]?\d{1,12}\s{0,9}\}?\s{0,9}$", power).group().strip("} ")
+        if abs(int(exponent)) > MAX_EXPONENT:
+            raise _Unreadable(power)
+        value = value.scaleb(int(exponent))
+    if value and abs(value.adjusted()) > MAX_EXPONENT:
+        raise _Unreadable(mantissa[:20])
     return str(value) if -7 <= value.adjusted() < 21 else f"{value:E}"
 
 
@@ -355,6 +600,11 @@ def _parsed(text: str, names: Names | None):
         return None
 
 
+# Parentheses, braces and powers nested deeper than this are no hand calculation; it also keeps
+# the recursive descent (and every recursive walk of the formula after it) far from Python's limit.
+MAX_NESTING = 50
+
+
 class _Parser:
     """Recursive descent over LaTeX or plain arithmetic; juxtaposition multiplies."""
 
@@ -364,6 +614,7 @@ class _Parser:
         self.tokens = tokens
         self.names = names
         self.position = 0
+        self.depth = 0  # of nesting: parentheses, braces, signs, powers
 
     def whole(self):
         node = self.expression()
@@ -390,12 +641,11 @@ class _Parser:
         return terms[0] if len(terms) == 1 else Add(tuple(terms))
 
     def signed(self, parse):
-        sign = self.peek()[1]
-        if sign in ("+", "-"):
-            self.take()
-            node = self.signed(parse)
-            return _negate(node) if sign == "-" else node
-        return parse()
+        negative = False
+        while self.peek()[1] in ("+", "-"):  # a loop, not recursion: "- - - … 1" of any length
+            negative ^= self.take()[1] == "-"
+        node = parse()
+        return _negate(node) if negative else node
 
     def term(self):
         factors = [self.power()]
@@ -421,6 +671,15 @@ class _Parser:
         return Exp(exponent) if _is_euler(base) else Pow(base, exponent)
 
     def primary(self):
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
+                raise _Unreadable("nested too deeply")
+            return self._primary()
+        finally:
+            self.depth -= 1
+
+    def _primary(self):
         kind, text = self.take()
         if kind == "number":
             return Num(text)

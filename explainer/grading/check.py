@@ -23,30 +23,37 @@ when they are not correct, unless the line claims nothing else.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import mpmath
 
 from ..maths import numeric
-from ..maths.formulas import evaluate, latex
+from ..maths.derivation import Equation
+from ..maths.formulas import Mul, Sym, evaluate, latex
+from ..outputs.formatting import MIN_SIGNIFICANT, NumberFormat, last_digit, to_decimal
 from .alignment import same_shape, substituted_numbers
-from .answers import Claim, Number, parse_answers
+from .answers import Claim, Number, read_sheet
 from .formula_parts import keys
 from .hints import Hint, Slips
 from .names import Names
 
-VERDICTS = ("correct", "rounding", "carried forward", "wrong", "unknown")
+VERDICTS = ("correct", "rounding", "carried forward", "too few digits", "wrong", "unknown", "not understood", "missing")
 PASSING = ("correct", "rounding")
 
 # A formula is right when it gives the quantity's value to this relative precision.
 FORMULA_TOLERANCE = mpmath.mpf("1e-30")
 # "A few units in the last digit": rounding never explains more than this.
 MAX_ROUNDING_UNITS = 5
-_STEP = mpmath.mpf("1e-20")  # for the sensitivity of a formula to one of its quantities
+_STEP = mpmath.mpf("1e-20")
+# A slip is named only for a number written with this many significant digits: with fewer, many slips
+# (and plain arithmetic slips) give the same number, and naming one would be a guess.
+MIN_HINT_DIGITS = 3
+_EXACTLY = mpmath.mpf("1e-40")  # for the sensitivity of a formula to one of its quantities
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,20 @@ class Verdict:
 
 
 @dataclass(frozen=True)
+class Policy:
+    """What a teacher asks of an answer beyond being right at the digits it shows.
+
+    ``precision``: the least precision an answer must show (``--decimals N`` or
+    ``--digits N``, or the precision an exercise key records); an answer right
+    at fewer digits is ``too few digits``.  ``tolerance``: a relative error
+    any answer may have and still be correct (``0.01`` for 1 %).
+    """
+
+    precision: NumberFormat | None = None
+    tolerance: Decimal | None = None
+
+
+@dataclass(frozen=True)
 class _Given:
     """A number the user gave for a quantity, and its verdict."""
 
@@ -77,19 +98,27 @@ class _Given:
     value: mpmath.mpf
     line: int
     verdict: str
-    sources: tuple = ()  # the user's numbers it follows from: wrong ones (carried forward) or too coarse ones
+    sources: tuple = ()  # the user's numbers it follows from: wrong ones (carried forward) or rounded ones
+    slip: str | None = None  # a slip found without working anything out: "unchanged", "zero"
 
 
-def check_answers(text: str, derivation, source: str = "<answers>") -> tuple[Verdict, ...]:
+def check_answers(text: str, derivation, source: str = "<answers>", policy: Policy | None = None) -> tuple[Verdict, ...]:
     """The verdicts on the answer sheet ``text``; ``source`` names it in errors."""
-    return check(parse_answers(text, Names(derivation), source), derivation)
+    return check(read_sheet(text, Names(derivation), source), derivation, policy)
 
 
-def check(claims: tuple[Claim, ...], derivation) -> tuple[Verdict, ...]:
-    """The verdicts on ``claims`` (from ``answers.parse_answers``), in the order written."""
+def check(claims: tuple[Claim, ...], derivation, policy: Policy | None = None) -> tuple[Verdict, ...]:
+    """The verdicts on ``claims`` (from ``answers.read_sheet``), in the order written."""
     with mpmath.workdps(numeric.PRECISION):
-        grader = _Grader(derivation)
+        grader = _Grader(derivation, policy or Policy())
         return tuple(verdict for claim in claims for verdict in grader.grade(claim))
+
+
+def with_missing(verdicts: tuple[Verdict, ...], derivation, asked) -> tuple[Verdict, ...]:
+    """``verdicts``, then a ``missing`` verdict (line 0) for each quantity of ``asked`` the sheet gives no value for."""
+    given = {v.key for v in verdicts if v.role == "value"}
+    exact = {**derivation.parameters, **derivation.values}
+    return verdicts + tuple(Verdict(0, "value", key, "", exact[key], "missing") for key in asked if key not in given)
 
 
 def passing_distance(derivation):
@@ -110,11 +139,12 @@ def passed(verdicts: tuple[Verdict, ...]) -> bool:
 
 
 class _Grader:
-    def __init__(self, derivation) -> None:
+    def __init__(self, derivation, policy: Policy = Policy()) -> None:
         self.derivation = derivation
+        self.policy = policy
         self.names = Names(derivation)
         self.exact: dict[str, mpmath.mpf] = {**derivation.parameters, **derivation.values}
-        self.equations = derivation.equations
+        self.equations = {**_signal_equations(derivation), **derivation.equations}
         self.slips = Slips(derivation, self.names)
         self.history: dict[str, _Given] = {}  # the latest number the user gave for each quantity
         self._bounds: dict[tuple[str, mpmath.mpf], mpmath.mpf] = {}
@@ -122,6 +152,8 @@ class _Grader:
 
     def grade(self, claim: Claim) -> list[Verdict]:
         """The verdicts on one line, in the order a reader meets them: formulas, substituted numbers, result."""
+        if not claim.understood:
+            return [Verdict(claim.line, "line", "", claim.name, None, "not understood")]
         if claim.key is None:
             given = claim.given if claim.given is not None else latex(claim.formulas[0])
             return [Verdict(claim.line, "value", claim.name, given, None, "unknown", Hint("unknown", {"name": claim.name}))]
@@ -134,7 +166,8 @@ class _Grader:
         # A number the user repeats from an earlier line was judged there.
         fresh = [g for g in substituted if g.line == claim.line]
         listed += [self.verdict_of(g, "substituted") for g in fresh if g.verdict != "correct"]
-        self.history.update((g.key, g) for g in fresh)
+        # A parameter put in the wrong place is a slip of this step: later steps use the spec's value.
+        self.history.update((g.key, g) for g in fresh if g.key not in self.derivation.parameters)
         if claim.given is not None:
             given = self.value(claim.line, key, claim.given, numbers, substituted)
             self.history[key] = given
@@ -152,12 +185,15 @@ class _Grader:
         exact = self.exact[key]
         given = mpmath.mpf(str(number.value))
         half = _half_unit(number, exact)
-        unit = mpmath.mpf(str(number.unit))
         bound = self.rounding_bound(key, number.unit)
-        if abs(given - exact) <= half:
-            return _Given(key, number, given, line, "correct")
+        standstill = self.standstill(key, number)
+        if standstill:
+            return _Given(key, number, given, line, "wrong", (), standstill)
+        tolerance = self.policy.tolerance
+        if abs(given - exact) <= half or (tolerance is not None and abs(given - exact) <= abs(exact) * mpmath.mpf(str(tolerance))):
+            return self.precise_enough(_Given(key, number, given, line, "correct"))
         if abs(given - exact) <= bound:
-            return _Given(key, number, given, line, "rounding")
+            return self.precise_enough(_Given(key, number, given, line, "rounding"))
         earlier = self.history.get(key)
         if earlier is not None and earlier.verdict not in PASSING and abs(given - earlier.value) <= half:
             return _Given(key, number, given, line, "carried forward", (earlier,))
@@ -172,12 +208,43 @@ class _Grader:
             slips = tuple(g for g in used if g.verdict not in PASSING)
             if slips:
                 return _Given(key, number, given, line, "carried forward", slips)
-            if abs(given - exact) <= MAX_ROUNDING_UNITS * unit:
-                return _Given(key, number, given, line, "rounding")
-            # Right from the user's numbers, but those were rounded too far for the digits written here.
-            coarse = tuple(g for g in used if abs(g.value - self.exact[g.key]) > half)
-            return _Given(key, number, given, line, "wrong", coarse)
+            # Exactly what the user's own right but rounded numbers give: rounding, by its definition.
+            rounded = tuple(g for g in used if g.value != self.exact[g.key])
+            return self.precise_enough(_Given(key, number, given, line, "rounding", rounded))
         return _Given(key, number, given, line, "wrong")
+
+    def _same_value(self, key: str) -> frozenset:
+        """The quantities whose value is ``key``'s by definition (δ and ∂E_o1/∂net_o1; ∂net/∂w and an
+        output), which a number may equal without being copied from them."""
+        value = self.exact[key]
+        return frozenset(k for k, v in self.exact.items() if v == value)
+
+    def standstill(self, key: str, number: Number) -> str | None:
+        """``unchanged`` for a weight given as it was before the update, ``zero`` for a zero the right value is
+        not: never correct, however few digits the right value is rounded to."""
+        exact = self.exact[key]
+        before = self.derivation.parameters.get(key[:-1]) if key.endswith("+") else None
+        # An update too small to show in four significant digits (or the digits asked for) may be written as none.
+        shown = NumberFormat(digits=MIN_SIGNIFICANT)
+        if self.policy.precision is not None and last_digit(exact, self.policy.precision) < last_digit(exact, shown):
+            shown = self.policy.precision
+        if before is not None and number.value == Decimal(str(before)) and abs(exact - before) >= mpmath.mpf(str(last_digit(exact, shown))) / 2:
+            return "unchanged"
+        if number.value.is_zero() and exact != 0:
+            return "zero"
+        return None
+
+    def precise_enough(self, given: _Given) -> _Given:
+        """``given``, or ``too few digits`` when it shows less than the precision the policy asks for."""
+        precision = self.policy.precision
+        if precision is None or given.number.value.is_zero():
+            return given
+        exact = to_decimal(self.exact[given.key])
+        asked = last_digit(exact, precision)
+        # 1.2525 for 1.252500000 shows every digit asked for: the zeros are implied, as the solution writes it.
+        if given.number.unit > asked and given.number.value != exact.quantize(asked, rounding=ROUND_HALF_UP):
+            return dataclasses.replace(given, verdict="too few digits", sources=(asked,))
+        return given
 
     def verdict_of(self, given: _Given, role: str) -> Verdict:
         exact = self.exact[given.key]
@@ -185,15 +252,27 @@ class _Grader:
 
     def hint(self, given: _Given, exact) -> Hint | None:
         unit = mpmath.mpf(str(given.number.unit))
+        if given.verdict == "too few digits":
+            return Hint("too_few_digits", {"asked": given.sources[0]})
+        if given.verdict == "rounding" and given.sources:
+            return Hint("rounded_from", {"sources": tuple(sorted(given.sources, key=lambda g: (g.line, g.key)))})
         if given.verdict == "rounding":
             return Hint("rounding", {"units": int(mpmath.nint(abs(given.value - exact) / unit)), "exact": exact})
         if given.verdict == "carried forward":
             return Hint("carried", {"sources": tuple(sorted(given.sources, key=lambda g: (g.line, g.key)))})
-        if given.verdict == "wrong" and given.sources:
-            return Hint("coarse", {"sources": tuple(sorted(given.sources, key=lambda g: (g.line, g.key)))})
+        if given.verdict == "wrong" and given.slip:
+            before = self.derivation.parameters.get(given.key[:-1])
+            return Hint(given.slip, {"before": before, "key": given.key[:-1]})
         if given.verdict == "wrong":
             tolerance = max(_half_unit(given.number, exact), self.rounding_bound(given.key, given.number.unit))
-            return self.slips.explain(given.key, given.value, tolerance)
+            if _significant_digits(given.number) < MIN_HINT_DIGITS or given.key in self.derivation.parameters:
+                # Only a slip that gives this very number: a parameter is copied, not rounded, and a
+                # number of one or two digits is matched by too many slips to name one otherwise.
+                tolerance = _EXACTLY * max(1, abs(given.value))
+            # A slip of the pen explains a number better than any slip of method.
+            transposed = _transposed_digits(given.number, exact)
+            return transposed or self.slips.explain(given.key, given.value, tolerance,
+                                                    same=self._same_value(given.key))
         return None
 
     def rounding_bound(self, key: str, unit: Decimal) -> mpmath.mpf:
@@ -248,11 +327,26 @@ class _Grader:
         return None, ()
 
     def substituted(self, line: int, key: str, text: str) -> _Given:
-        """The verdict on a number substituted for ``key``; the earlier one when the user wrote it before."""
+        """The verdict on a number substituted for ``key``; the earlier one when the user wrote it before.
+
+        A parameter is copied from the spec, not worked out: it is correct only as the spec has it
+        (0.1 for an input of 0.05 is another input, not 0.05 rounded), rounding when it is the spec's
+        value rounded to more digits than the spec's number has.
+        """
         number = Number(text, Decimal(text))
         earlier = self.history.get(key)
         if earlier is not None and abs(mpmath.mpf(text) - earlier.value) <= _half_unit(number, earlier.value):
             return earlier
+        if key in self.derivation.parameters:
+            exact = self.exact[key]
+            given = mpmath.mpf(text)
+            if given == exact:
+                return _Given(key, number, given, line, "correct")
+            written = self.derivation.spec_parameters().get(key)
+            if written is not None and number.unit < Decimal(1).scaleb(Decimal(written).as_tuple().exponent) \
+                    and abs(given - exact) <= _half_unit(number, exact):
+                return _Given(key, number, given, line, "rounding")
+            return _Given(key, number, given, line, "wrong")
         return self.value(line, key, number)
 
     # --- formulas -----------------------------------------------------------------
@@ -324,9 +418,52 @@ class _World(Mapping):
         return len(self.grader.exact)
 
 
+def _signal_equations(derivation) -> dict:
+    """Formulas for the error signals δ (``dE_total/dnet_o1``) that the derivation has as values only:
+    the equation of the same value under its other name, or the product of its two factors."""
+    equations = {}
+    for key in derivation.values:
+        if key in derivation.equations or not key.startswith("dE_total/dnet_"):
+            continue
+        net, _, sample = key.removeprefix("dE_total/d").partition("[")
+        suffix = f"[{sample}" if sample else ""
+        name = net.removeprefix("net_")
+        own = f"dE_{name}/d{net}{suffix}"
+        outer, inner = f"dE_total/dout_{name}{suffix}", f"dout_{name}/d{net}{suffix}"
+        if own in derivation.equations:
+            equations[key] = derivation.equations[own]
+        elif outer in derivation.values and inner in derivation.values:
+            equations[key] = Equation(key, (Sym(key, key), Mul((Sym(outer, outer), Sym(inner, inner)))))
+    return equations
+
+
 def _after_one_round_keys(derivation) -> tuple[str, ...]:
     """The values after one round, which the derivation takes from a forward pass rather than a formula."""
     return ("E_total@1", *(f"{o.out_key}@1" for o in derivation.network.outputs))
+
+
+def _transposed_digits(number: Number, exact) -> Hint | None:
+    """``transposed`` when exchanging two neighbouring digits of ``number`` gives the right value
+    rounded to the same digits (0.7230 for 0.7320)."""
+    from ..outputs.formatting import to_decimal
+
+    written = number.value
+    right = to_decimal(exact).quantize(number.unit) if abs(to_decimal(exact).adjusted()) < 40 else None
+    if right is None or right == written or (right < 0) != (written < 0):
+        return None
+    a, b = written.as_tuple().digits, right.as_tuple().digits
+    if len(a) != len(b):
+        return None
+    differ = [i for i in range(len(a)) if a[i] != b[i]]
+    if len(differ) == 2 and differ[1] == differ[0] + 1 and a[differ[0]] == b[differ[1]] and a[differ[1]] == b[differ[0]]:
+        return Hint("transposed", {"right": right})
+    return None
+
+
+def _significant_digits(number: Number) -> int:
+    """How many significant digits ``number`` was written with (0.0370 has 3)."""
+    digits = number.value.as_tuple().digits
+    return len(digits) - next((i for i, d in enumerate(digits) if d), len(digits))
 
 
 def _half_unit(number: Number, exact) -> mpmath.mpf:

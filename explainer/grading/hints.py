@@ -32,6 +32,8 @@ from .formula_parts import keys, name_keys, replaced, replaced_one, without_each
 
 # How many derivations with two parameters exchanged one claim may cost.
 MAX_SWAPS = 8
+# Keys whose values are the same by definition: copying one for the other is no slip.
+_SAME_VALUE: dict[str, tuple[str, ...]] = {}
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ class Slips:
         self.exact = {**derivation.parameters, **derivation.values}
         self._derived: dict[tuple, object] = {}
 
-    def explain(self, key: str, given: mpmath.mpf, tolerance: mpmath.mpf, formula=None) -> Hint | None:
+    def explain(self, key: str, given: mpmath.mpf, tolerance: mpmath.mpf, formula=None, same=frozenset()) -> Hint | None:
         """The first slip whose value is ``given`` (within ``tolerance``) while the right value is not.
 
         ``formula`` is the user's own formula for ``key`` when they wrote one
@@ -63,6 +65,8 @@ class Slips:
                 if abs(fixed - exact) <= tolerance:
                     return hint
         for hint, value in self._alternatives(key, given):
+            if hint.kind == "copied" and hint.facts["from"] in same:
+                continue
             if value is not None and abs(value - exact) > tolerance and abs(given - value) <= tolerance:
                 return hint
         return None
@@ -82,7 +86,8 @@ class Slips:
         form = equation.forms[-1] if equation else None
 
         computed = key in self.derivation.values
-        if computed:
+        # With several samples in batch mode the other update mode is no spec of its own.
+        if computed and (len(spec.samples) == 1 or spec.mode == "stochastic"):
             other = "simultaneous" if spec.update == "sequential" else "sequential"
             hidden = len(spec.layers) - 2
             yield Hint("update", {"mode": other, "hidden_layers": hidden}), self._value(key, update=other)
@@ -99,22 +104,47 @@ class Slips:
             weight, gradient = key[:-1], self.exact[f"dE_total/d{key[:-1]}"]
             yield Hint("half"), self.exact[weight] - self.exact["eta"] * 2 * gradient
 
+        yield from self._derivative_forms(key)
+
         if form is not None:
             for without in without_each_minus(form):
                 yield Hint("sign", {"upward": key.endswith("+")}), evaluate(without, self.exact)
         yield Hint("sign", {"upward": False}), -self.exact[key]
 
         counterpart = self.names.counterpart(key)
-        if counterpart:
+        if counterpart in self.exact:
             yield Hint("net_for_out", {"wrote": (counterpart,), "belongs": (key,)}), self.exact[counterpart]
         for partner in self.names.partners(key):
-            yield Hint("confused", {"wrote": partner, "belongs": key}), self.exact[partner]
+            if partner in self.exact:
+                yield Hint("confused", {"wrote": partner, "belongs": key}), self.exact[partner]
         if form is not None:
             yield from self._substitutions(form, written_by_user=False)
 
         if computed:
             for a, b in self._swaps():
                 yield Hint("swapped", {"pair": (a, b)}), self._value(key, swap=(a, b))
+
+        # Last: the number is another quantity's value, copied into the wrong place.
+        for other, value in self.derivation.values.items():
+            if other != key and "@" not in other and other not in _SAME_VALUE.get(key, ()):
+                yield Hint("copied", {"from": other}), value
+
+    def _derivative_forms(self, key: str) -> Iterator[tuple[Hint, mpmath.mpf]]:
+        """For ``dout/dnet`` of a neuron: the derivative of another activation, taken from the same output
+        (the sigmoid's out·(1 − out) on a tanh neuron, tanh's 1 − out² on a sigmoid one)."""
+        of, slash, wrt = key.partition("/")
+        if not slash or not of.startswith("dout_") or not wrt.startswith("dnet_"):
+            return
+        name, _, sample = of.removeprefix("dout_").partition("[")
+        neuron = next((n for layer in self.derivation.network.layers[1:] for n in layer if n.name == name), None)
+        out = self.exact.get(f"out_{name}" + (f"[{sample}" if sample else ""))
+        if neuron is None or out is None:
+            return
+        own = self.derivation.network.activation(neuron)
+        forms = {"sigmoid": out * (1 - out), "tanh": 1 - out ** 2}
+        for used, value in forms.items():
+            if used != own:
+                yield Hint("derivative", {"used": used, "activation": own}), value
 
     def _substitutions(self, form, written_by_user: bool) -> Iterator[tuple[Hint, mpmath.mpf]]:
         """``form`` with a quantity put in another's place: every net for its out at once, then one at a time.
@@ -130,15 +160,15 @@ class Slips:
             position, key = place
             return replaced_one(form, position, new) if written_by_user else replaced(form, {key: new})
 
-        counterparts = [(place, c) for place in places if (c := self.names.counterpart(place[1]))]
+        counterparts = [(place, c) for place in places if (c := self.names.counterpart(place[1])) in self.exact]
         if len({place[1] for place, _ in counterparts}) > 1:
             every = {place[1]: c for place, c in counterparts}
             yield self._swap_hint("net_for_out", every, written_by_user), evaluate(replaced(form, every), self.exact)
         for place, c in counterparts:
             yield self._swap_hint("net_for_out", {place[1]: c}, written_by_user), evaluate(swap(place, c), self.exact)
         # Each quantity's likeliest partner before any quantity's less likely ones.
-        ranked = sorted(((rank, place, p) for place in places for rank, p in enumerate(self.names.partners(place[1]))),
-                        key=lambda item: item[0])
+        ranked = sorted(((rank, place, p) for place in places for rank, p in enumerate(self.names.partners(place[1]))
+                         if p in self.exact), key=lambda item: item[0])
         for _, place, p in ranked:
             yield self._swap_hint("confused", {place[1]: p}, written_by_user), evaluate(swap(place, p), self.exact)
 
@@ -161,7 +191,8 @@ class Slips:
     def _swaps(self) -> list[tuple[str, str]]:
         """Pairs a student may exchange throughout: two inputs, or two weights read from a transposed matrix."""
         network = self.derivation.network
-        inputs = [n.out_key for n in network.inputs]
+        # Per sample, inputs are keyed i1[s]: exchanging them is a slip of one sample, not of the spec.
+        inputs = [n.out_key for n in network.inputs] if len(self.derivation.spec.samples) == 1 else []
         pairs = [(a, b) for i, a in enumerate(inputs) for b in inputs[i + 1:]]
         positions = _weight_positions(self.derivation.spec)
         for (l, j, i), key in positions.items():

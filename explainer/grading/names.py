@@ -22,7 +22,36 @@ from collections import defaultdict
 
 from ..maths.formulas import Partial
 
-_NOISE = re.compile(r"\\(?:text|textrm|textit|mathrm|mathit|mathbf|operatorname)\b|[\s{}_^,\\]")
+_NOISE = re.compile(r"\\(?:text|textrm|textit|mathrm|mathit|mathbf|mathsf|boldsymbol|operatorname)\b|[\s{}_^,\\]")
+
+# Subscripts and superscripts as students type them (outₕ₁, w₅⁺): the letters themselves.
+_SCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚₛₜᵤᵥₓ⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾′",
+                         "0123456789aehijklmnopstuvx0123456789+-()'")
+
+# Other names for a quantity, on canonical spellings: (pattern, replacement), tried in turn until
+# one gives a name of the network.  More notations register theirs with ``register_alias``.
+ALIASES: list[tuple[re.Pattern, str]] = []
+
+
+def register_alias(pattern: str, replacement: str) -> None:
+    """Let a canonical spelling matching ``pattern`` (whole) also be read as ``replacement`` (``re.sub`` syntax)."""
+    ALIASES.append((re.compile(pattern), replacement))
+
+
+# δ_o1, \delta_{o1}, delta_o1: the error signal ∂E_total/∂net of the neuron.
+register_alias(r"(?:delta|δ)(?:net)?([a-z]\w*)", r"dEtotal/dnet\1")
+# w5_new, w5', w5^{new}, w5^{(1)}, w5(new): the weight after the update.
+register_alias(r"(.+?)(?:new|'|\(new\)|\(1\)|next)", r"\1+")
+# ∂E/∂w5, dE/dw5, dEtot/dw5: of the total error.
+register_alias(r"d(?:E|Etot|Error|L|C|J)/d(.+)", r"dEtotal/d\1")
+# dEtotal/dw5 written without the d of the denominator's name dropped: dE_total/w5 is not meant; nothing to do.
+# E_total^{(2)}, out_o1^{(2)}: sample 2's quantity, as the document prints it.
+register_alias(r"(.+?)\((\d+)\)", r"\1[\2]")
+# w5 after the update (w5@1): the updated weight; E_total_new, out_o1': the values after one round.
+register_alias(r"([wb]\w*?)@1", r"\1+")
+register_alias(r"(Etotal|out[a-z]\w*?)(?:new|\+|')", r"\1@1")
+# out_o1[2]@1 written as out_o1@1[2]
+register_alias(r"(.+?)@(\d+)\[(\d+)\]", r"\1[\3]@\2")
 
 # The learning rate goes by several letters (the source names η, α and ϵ).
 _LEARNING_RATE = ("eta", "η", "alpha", "α", "epsilon", "ϵ", "varepsilon")
@@ -30,7 +59,15 @@ _LEARNING_RATE = ("eta", "η", "alpha", "α", "epsilon", "ϵ", "varepsilon")
 
 def canonical(text: str) -> str:
     """``out_{h1}`` → ``outh1``, ``\\text{out}_{h1}`` → ``outh1``, ``w_5^+`` → ``w5+``, ``\\eta`` → ``eta``."""
-    return _NOISE.sub("", text)
+    return _NOISE.sub("", text.translate(_SCRIPTS))
+
+
+def _aliases(text: str):
+    """The other canonical spellings of ``text`` the aliases give, one step each."""
+    for pattern, replacement in ALIASES:
+        match = pattern.fullmatch(text)
+        if match:
+            yield match.expand(replacement)
 
 
 class Names:
@@ -52,6 +89,7 @@ class Names:
                 spell(neuron.out_key, neuron.out_tex, f"out_{neuron.name}")
                 if neuron.layer:
                     spell(neuron.net_key, neuron.net_tex)
+                    spell(neuron.out_key, neuron.name)  # h1 = 0.5933: the neuron's output
         for parameter in (*network.weights, *network.biases):
             spell(parameter.key, parameter.tex)
             spell(parameter.updated_key, parameter.updated_tex)
@@ -88,15 +126,25 @@ class Names:
 
     def key(self, text: str) -> str | None:
         """The key ``text`` names (``out_{h1}`` → ``out_h1``), or None."""
-        key = self._keys.get(canonical(text))
-        if key is None and canonical(text).startswith("out"):
-            key = self._keys.get(canonical(text)[3:])  # out_{i1}: the input itself
-        return key if key in self.values or key in self.parameters else None
+        spelling = canonical(text)
+        for candidate in (spelling, *_aliases(spelling)):
+            key = self._keys.get(candidate)
+            if key is None and candidate.startswith("out"):
+                key = self._keys.get(candidate[3:])  # out_{i1}: the input itself
+            if key is not None and self.exists(key):
+                return key
+        return None
 
     def partial(self, of: str, wrt: str) -> str | None:
         """The key of ∂of/∂wrt (``E_{total}``, ``w_5`` → ``dE_total/dw5``), or None."""
-        key = self._partials.get((canonical(of), canonical(wrt)))
-        return key if key in self.values else None
+        of, wrt = canonical(of), canonical(wrt)
+        for numerator in (of, *(["Etotal"] if of in _TOTAL_ERROR else [])):
+            key = self._partials.get((numerator, wrt))
+            if key is None:
+                key = self.key(f"d{numerator}/d{wrt}")
+            if key in self.values:
+                return key
+        return None
 
     def exists(self, key: str) -> bool:
         return key in self.values or key in self.parameters
@@ -114,6 +162,10 @@ class Names:
     def counterpart(self, key: str) -> str | None:
         """``net_h1`` for ``out_h1`` and back: the pair a student most often confuses."""
         return self._counterparts.get(key)
+
+
+# What students call the total error in a derivative: ∂E/∂w5.
+_TOTAL_ERROR = ("E", "Etot", "L", "C", "J", "Error")
 
 
 def _partials(forms):

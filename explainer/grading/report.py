@@ -21,7 +21,8 @@ from .check import VERDICTS, Verdict, passed
 FORMATS = ("text", "markdown", "json")
 
 # ANSI colours of the verdicts on a terminal.
-_COLOURS = {"correct": "32", "rounding": "36", "carried forward": "33", "wrong": "31", "unknown": "35"}
+_COLOURS = {"correct": "32", "rounding": "36", "carried forward": "33", "too few digits": "33", "wrong": "31",
+            "unknown": "35", "not understood": "35"}
 _PRECISE = NumberFormat(digits=12)
 _WIDEST = 24  # characters of a column, beyond which a cell runs over
 _MOST_DIGITS = 20  # significant digits of an expected value, at most
@@ -49,9 +50,15 @@ def report(verdicts: tuple[Verdict, ...], fmt: str = "text", *, answers: str, sp
     ).rstrip() + "\n"
 
 
+def rows_for(verdicts: tuple[Verdict, ...]) -> dict[int, dict]:
+    """Each verdict's words as the text report gives them, by its index."""
+    words = environment().get_template("check.j2").module
+    return {i: _row(v, words, lambda key: key) for i, v in enumerate(verdicts)}
+
+
 def _row(verdict: Verdict, words, quote) -> dict:
     return {
-        "line": str(verdict.line),
+        "line": str(verdict.line) if verdict.line else "",
         "key": verdict.key,
         "role": verdict.role,
         "given": verdict.given.text if isinstance(verdict.given, Number) else verdict.given,
@@ -66,14 +73,28 @@ def _expected(verdict: Verdict) -> str:
     """The right value, rounded to the digits the user wrote (a formula as it is)."""
     if verdict.expected is None:
         return ""
+    if verdict.verdict == "missing":
+        return _PRECISE(verdict.expected)
     if not isinstance(verdict.given, Number):
         return "" if verdict.verdict == "correct" else str(verdict.expected)
     exact, unit = to_decimal(verdict.expected), verdict.given.unit
+    if verdict.verdict == "too few digits" and verdict.hint is not None:
+        unit = verdict.hint.facts["asked"]  # as it should have been written
+    if verdict.verdict not in ("correct", "rounding") and exact.quantize(unit, rounding=ROUND_HALF_UP) == verdict.given.value:
+        # Wrong, though it rounds to what was written (an unchanged weight, a zero): show the digits that differ.
+        unit = Decimal(1).scaleb(exact.adjusted() - 8)
+        with localcontext() as context:
+            context.prec = 60
+            return _plain(exact.quantize(unit, rounding=ROUND_HALF_UP).normalize())
     # No more digits than the exact value is known to (and a reader wants).
     unit = max(unit, Decimal(1).scaleb(exact.adjusted() - _MOST_DIGITS + 1))
     with localcontext() as context:
         context.prec = max(60, exact.adjusted() - unit.adjusted() + 2)
         shown = exact.quantize(unit, rounding=ROUND_HALF_UP)
+    return _plain(shown)
+
+
+def _plain(shown: Decimal) -> str:
     if shown.is_zero():
         return "0"
     return f"{shown:f}" if -7 <= shown.adjusted() < 21 else f"{shown:E}"
@@ -82,13 +103,15 @@ def _expected(verdict: Verdict) -> str:
 def _json(verdict: Verdict, row: dict) -> dict:
     number = isinstance(verdict.given, Number)
     expected = verdict.expected
-    if number and expected is not None:
+    if expected is not None and not isinstance(expected, str):
         expected = float(expected)
     return {
         "line": verdict.line,
         "key": verdict.key,
         "role": verdict.role,
-        "given": _json_number(verdict.given) if number else verdict.given,
+        # As written, so that no digit is lost; and as a number, for arithmetic.
+        "given": verdict.given.text if number else verdict.given,
+        "given_value": _json_number(verdict.given) if number else None,
         "expected": expected,
         "verdict": verdict.verdict,
         "hint": row["hint"] or None,

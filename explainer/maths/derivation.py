@@ -669,6 +669,27 @@ def _training_section(values: Mapping[str, mpmath.mpf], training: numeric.Traini
 # --- checks ---------------------------------------------------------------------
 
 
+def error_signal_values(n: Network, values: Mapping[str, mpmath.mpf], key=lambda k: k) -> dict[str, mpmath.mpf]:
+    """δ of every neuron, as ``dE_total/dnet_<neuron>``, where the derivation has it under another name or as
+    two factors: the name courses give the error signal, so that every name the checker reads has a value.
+
+    ``key`` renames a per-sample key (``out_h1`` → ``out_h1[2]``).
+    """
+    signals = {}
+    for layer in n.layers[1:]:
+        for k in layer:
+            name = key(f"dE_total/d{k.net_key}")
+            if name in values:
+                continue
+            own = key(f"dE_{k.name}/d{k.net_key}")
+            outer, inner = key(f"dE_total/d{k.out_key}"), key(f"d{k.out_key}/d{k.net_key}")
+            if own in values:
+                signals[name] = values[own]
+            elif outer in values and inner in values:
+                signals[name] = values[outer] * values[inner]
+    return signals
+
+
 def _check_gradients(b: _Builder, composed: checks.ComposedGradients | None) -> None:
     """The builder's gradients against central differences and, when given, the composed E_total."""
     n = b.network
@@ -774,6 +795,7 @@ class Derivation:
         self.equations: dict[str, Equation] = b.equations
         self.parameters: dict[str, mpmath.mpf] = {k: v for k, v in b.values.items() if k in b.parameters}
         self.values: dict[str, mpmath.mpf] = {k: v for k, v in b.values.items() if k not in b.parameters}
+        self.values.update(error_signal_values(n, self.values))
 
     def _several_samples(self, composed) -> None:
         n, spec = self.network, self.spec
@@ -802,6 +824,7 @@ class Derivation:
                 equations.update({rename(k): Equation(rename(k), rekey(eq.forms, rename)) for k, eq in b.equations.items()})
             parameters.update({rename(k): v for k, v in data.items()})
             values.update({rename(k): v for k, v in b.values.items() if k not in b.parameters})
+            values.update(error_signal_values(n, values, rename))
             if stochastic:
                 point = _updated_point(n, b.values, lambda p: p.updated_key)
         if stochastic:
