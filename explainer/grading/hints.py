@@ -82,7 +82,8 @@ class Slips:
         form = equation.forms[-1] if equation else None
 
         computed = key in self.derivation.values
-        if computed:
+        # The sequential update is the source's plain gradient descent only (the spec refuses it with an optimizer).
+        if computed and spec.optimizer.plain:
             other = "simultaneous" if spec.update == "sequential" else "sequential"
             hidden = len(spec.layers) - 2
             yield Hint("update", {"mode": other, "hidden_layers": hidden}), self._value(key, update=other)

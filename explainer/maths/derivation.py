@@ -692,7 +692,8 @@ class Derivation:
         point = {k: numeric.mp(v) for k, v in n.shared_values().items()}
         initial = dict(point)
         values: dict[str, mpmath.mpf] = {}
-        parameters: dict[str, mpmath.mpf] = dict(point)
+        hyper = {k: numeric.mp(v) for k, v in hyper_parameters(spec.optimizer).items()}
+        parameters: dict[str, mpmath.mpf] = {**point, **hyper}
         equations: dict[str, Equation] = {}
         factors: dict = {}
         sections = [Section("network", ())]

@@ -20,6 +20,7 @@ E_total + λ/2 ‖p‖², g = ∂E_total/∂p + λ p, the L2 regularisation.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Mapping
@@ -150,6 +151,12 @@ def state_sym(role: str, parameter, step: int) -> Sym:
 
 
 REGULARISED = Sym("E_{reg}", "E_reg")
+_OPTIMIZER_KEY = re.compile(r"E_reg|(?:m|v|s|mhat|vhat)_\w+@\d+|\w+@2")
+
+
+def is_optimizer_key(key: str) -> bool:
+    """Whether ``key`` names one of the optimizer's quantities: a state variable, E_reg, a parameter after two rounds."""
+    return _OPTIMIZER_KEY.fullmatch(key) is not None
 
 
 def regularised_gradient_key(parameter: str, step: int) -> str:
