@@ -285,3 +285,23 @@ def test_defaults_are_torchs():
     assert adamw.weight_decay == Decimal("0.01")
     rmsprop = explainer.load_spec({**spec_mapping(load_spec()), "training": {"optimizer": "rmsprop"}}).optimizer
     assert rmsprop.alpha == Decimal("0.99")
+
+
+@pytest.mark.parametrize("name", ["adam", "rmsprop", "nesterov", "weight-decay"])
+def test_check_finds_every_number_of_an_optimizers_document_correct(name):
+    d = explainer.derive(f"examples/{name}.toml")
+    verdicts = explainer.check(d.to_markdown(), d)
+    assert verdicts and {v.verdict for v in verdicts} == {"correct"}, [v for v in verdicts if v.verdict != "correct"]
+    keys = {v.key for v in verdicts}
+    assert {"w5+", "dE_total/dw5@1"} <= keys
+    if name == "adam":
+        assert {"m_w5@1", "v_w5@1", "m_w5@2", "v_w5@2"} <= keys
+
+
+def test_check_reads_the_state_under_its_keys_and_printed_names():
+    d = explainer.derive("examples/adam.toml")
+    sheet = "\n".join(["mhat_w5@1 = 0.082167041", "$m_{w_5,2} = 0.015703858$", "w5@2 = 0.299986259",
+                        "$v_{w_5,1} = 0.000006751$"])
+    verdicts = explainer.check(sheet, d)
+    assert [(v.key, v.verdict) for v in verdicts] == [("mhat_w5@1", "correct"), ("m_w5@2", "correct"),
+                                                       ("w5@2", "correct"), ("v_w5@1", "correct")]
