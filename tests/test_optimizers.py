@@ -305,3 +305,28 @@ def test_check_reads_the_state_under_its_keys_and_printed_names():
     verdicts = explainer.check(sheet, d)
     assert [(v.key, v.verdict) for v in verdicts] == [("mhat_w5@1", "correct"), ("m_w5@2", "correct"),
                                                        ("w5@2", "correct"), ("v_w5@1", "correct")]
+
+
+OPTIMIZER_EXAMPLES = ["adam", "adamw", "momentum", "nesterov", "rmsprop", "weight-decay"]
+
+
+def test_every_formula_of_the_optimizer_examples_parses_in_katex():
+    from conftest import katex_failures
+    from test_flavors import github_formulas
+
+    formulas = {f for name in OPTIMIZER_EXAMPLES for detail in ("source", "full")
+                for f in github_formulas(explainer.derive(f"examples/{name}.toml").to_markdown(detail=detail))}
+    assert any("\\hat{v}" in tex for tex, _ in formulas) and any("\\sqrt" in tex for tex, _ in formulas)
+    assert katex_failures(sorted(formulas)) == []
+
+
+def test_a_bad_optimizer_setting_exits_2_with_one_line_and_writes_nothing(tmp_path):
+    from conftest import run_cli
+
+    spec = tmp_path / "net.toml"
+    spec.write_text('[network]\nlayers = [1, 1]\nweights = [[[0.5]]]\nbiases = [0.1]\n[data]\ninputs = [1]\n'
+                    'targets = [0]\n[training]\noptimizer = "adam"\nbetas = [0.9]\n', encoding="utf-8")
+    result = run_cli("render", str(spec), "--output", str(tmp_path / "out"))
+    assert result.returncode == 2 and not (tmp_path / "out").exists()
+    assert result.stderr.strip().splitlines() == [
+        f"explainer: error: {spec}: training.betas: expected 2 numbers (beta1 and beta2), got 1"]

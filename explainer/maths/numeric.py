@@ -52,7 +52,8 @@ def _float_log(x: float) -> float:
 
 LIBRARIES = {
     # Constants exact to the working precision: mpf('0.01'), not the double nearest 0.01.
-    "mpmath": {"exp": mpmath.exp, "log": mpmath.log, "tanh": mpmath.tanh, "sqrt": mpmath.sqrt, "maximum": max, "where": _where,
+    "mpmath": {"exp": mpmath.exp, "log": mpmath.log, "tanh": mpmath.tanh, "sqrt": mpmath.sqrt, "maximum": max,
+               "where": _where,
                "constant": lambda text: f"mpf({text!r})", "extra": {"mpf": mpmath.mpf}},
     "float": {"exp": _float_exp, "log": _float_log, "tanh": math.tanh, "sqrt": math.sqrt, "maximum": max, "where": _where},
 }
