@@ -330,3 +330,17 @@ def test_a_bad_optimizer_setting_exits_2_with_one_line_and_writes_nothing(tmp_pa
     assert result.returncode == 2 and not (tmp_path / "out").exists()
     assert result.stderr.strip().splitlines() == [
         f"explainer: error: {spec}: training.betas: expected 2 numbers (beta1 and beta2), got 1"]
+
+
+def test_the_usual_optimizer_slips_are_named():
+    adam = explainer.derive("examples/adam.toml")
+    sheet = "\n".join(["mhat_w5@1 = 0.00821670406",   # the bias correction forgotten: m itself
+                       "m_w5@1 = 0.0739503365",       # 0.9 g instead of 0.1 g
+                       "w5+ = 0.241886726",           # m and v for m̂ and v̂ in the step
+                       "w5+ = 0.350000037"])          # √(v̂ + ε)
+    hints = [v.hint.kind for v in explainer.check(sheet, adam)]
+    assert hints == ["bias_correction", "beta_swapped", "bias_correction", "eps_in_sqrt"]
+    decay = explainer.derive("examples/weight-decay.toml")
+    twice = decay.values["dE_total/dw5"] + 2 * mpmath.mpf("0.004")
+    (verdict,) = explainer.check(f"dE_reg/dw5 = {mpmath.nstr(twice, 12)}", decay)
+    assert verdict.verdict == "wrong" and verdict.hint.kind == "decay_twice"

@@ -29,6 +29,7 @@ import mpmath
 
 from ..maths.formulas import evaluate
 from .formula_parts import keys, name_keys, replaced, replaced_one, without_each_minus
+from .optimizer_slips import optimizer_slips
 
 # How many derivations with two parameters exchanged one claim may cost.
 MAX_SWAPS = 8
@@ -82,6 +83,8 @@ class Slips:
         form = equation.forms[-1] if equation else None
 
         computed = key in self.derivation.values
+        for slip, value in optimizer_slips(self.derivation, key, self.exact):
+            yield Hint(slip), value
         # The sequential update is the source's plain gradient descent only (the spec refuses it with an optimizer).
         if computed and spec.optimizer.plain:
             other = "simultaneous" if spec.update == "sequential" else "sequential"
