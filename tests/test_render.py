@@ -55,8 +55,9 @@ def example_derivations():
 
 
 def test_the_shipped_examples():
-    assert EXAMPLES == ["backpropagation-example", "relu-regression", "softmax-classifier",
-                        "source-with-bias-training", "two-hidden-layers", "two-hidden-layers-tanh", "xor"]
+    assert EXAMPLES == ["adam", "adamw", "backpropagation-example", "momentum", "nesterov", "relu-regression",
+                        "rmsprop", "softmax-classifier", "source-with-bias-training", "two-hidden-layers",
+                        "two-hidden-layers-tanh", "weight-decay", "xor"]
 
 
 @pytest.mark.parametrize("name", EXAMPLES)

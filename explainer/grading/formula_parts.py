@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator, Mapping
 
-from ..maths.formulas import Add, Exp, Frac, Mul, Neg, Num, Paren, Partial, Pow, Sym
+from ..maths.formulas import Add, Exp, Frac, Mul, Neg, Num, Paren, Partial, Pow, Sqrt, Sym
 
 
 def parts(node) -> tuple:
@@ -19,7 +19,7 @@ def parts(node) -> tuple:
         return node.terms
     if isinstance(node, Mul):
         return node.factors
-    if isinstance(node, (Neg, Paren, Exp)):
+    if isinstance(node, (Neg, Paren, Exp, Sqrt)):
         return (node.arg,)
     if isinstance(node, Frac):
         return (node.num, node.den)
@@ -34,7 +34,7 @@ def rebuilt(node, convert: Callable):
         return Add(tuple(map(convert, node.terms)))
     if isinstance(node, Mul):
         return Mul(tuple(map(convert, node.factors)), node.juxtapose)
-    if isinstance(node, (Neg, Paren, Exp)):
+    if isinstance(node, (Neg, Paren, Exp, Sqrt)):
         return type(node)(convert(node.arg))
     if isinstance(node, Frac):
         return Frac(convert(node.num), convert(node.den))

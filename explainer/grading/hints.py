@@ -29,6 +29,7 @@ import mpmath
 
 from ..maths.formulas import evaluate
 from .formula_parts import keys, name_keys, replaced, replaced_one, without_each_minus
+from .optimizer_slips import optimizer_slips
 
 # How many derivations with two parameters exchanged one claim may cost.
 MAX_SWAPS = 8
@@ -86,8 +87,11 @@ class Slips:
         form = equation.forms[-1] if equation else None
 
         computed = key in self.derivation.values
-        # With several samples in batch mode the other update mode is no spec of its own.
-        if computed and (len(spec.samples) == 1 or spec.mode == "stochastic"):
+        for slip, value in optimizer_slips(self.derivation, key, self.exact):
+            yield Hint(slip), value
+        # The sequential update is the source's plain gradient descent only (the spec refuses it with an
+        # optimizer); with several samples in batch mode the other update mode is no spec of its own.
+        if computed and spec.optimizer.plain and (len(spec.samples) == 1 or spec.mode == "stochastic"):
             other = "simultaneous" if spec.update == "sequential" else "sequential"
             hidden = len(spec.layers) - 2
             yield Hint("update", {"mode": other, "hidden_layers": hidden}), self._value(key, update=other)

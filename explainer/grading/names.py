@@ -20,7 +20,8 @@ import dataclasses
 import re
 from collections import defaultdict
 
-from ..maths.formulas import Partial
+from ..maths.formulas import Partial, Sym
+from ..maths.optimizers import hyper_parameters, is_optimizer_key
 
 _NOISE = re.compile(r"\\(?:text|textrm|textit|mathrm|mathit|mathbf|mathsf|boldsymbol|operatorname)\b|[\s{}_^,\\]")
 
@@ -55,6 +56,7 @@ register_alias(r"(.+?)@(\d+)\[(\d+)\]", r"\1[\3]@\2")
 
 # The learning rate goes by several letters (the source names η, α and ϵ).
 _LEARNING_RATE = ("eta", "η", "alpha", "α", "epsilon", "ϵ", "varepsilon")
+_OPTIMIZER_LETTERS = {"alpha": ("alpha", "α"), "epsilon": ("epsilon", "ϵ", "varepsilon")}
 
 
 def canonical(text: str) -> str:
@@ -97,12 +99,19 @@ class Names:
             spell(f"target_{output.name}", f"target_{{{output.tex}}}")
             spell(f"E_{output.name}", f"E_{{{output.tex}}}")
         spell("E_total", "E_{total}")
-        spell("eta", *_LEARNING_RATE)
+        # Where the optimizer has an α or an ε of its own (RMSProp, Adam), they are not the learning rate.
+        own = hyper_parameters(derivation.spec.optimizer)
+        taken = {name for key, names in _OPTIMIZER_LETTERS.items() if key in own for name in names}
+        spell("eta", *(name for name in _LEARNING_RATE if name not in taken))
         for key in (*self.values, *self.parameters):
             spell(key)
             of, slash, wrt = key.partition("/")
             if slash and of.startswith("d") and wrt.startswith("d"):
                 partials[canonical(of[1:]), canonical(wrt[1:])].add(key)
+        # The optimizer's state as the document prints it: m_{w_5,1}, \hat{v}_{w_5,2}, w_5^{(2)}, E_{reg}.
+        for key, equation in derivation.equations.items():
+            if is_optimizer_key(key) and isinstance(equation.forms[0], Sym):
+                spell(key, equation.forms[0].tex)
         for equation in derivation.equations.values():
             for node in _partials(equation.forms):
                 partials[canonical(node.of.tex), canonical(node.wrt.tex)].add(node.key)

@@ -42,6 +42,18 @@ from .formulas import (
 )
 from .functions import LOSSES, PAIRINGS, activation
 from .network import Network, Neuron, Parameter, Weight
+from .optimizers import (
+    HYPER_SYMBOLS,
+    REGULARISED,
+    STATE,
+    Quantities,
+    hyper_parameters,
+    l2,
+    regularised_gradient_key,
+    roles,
+    rule,
+    state_sym,
+)
 from .training import train
 
 # Up to this many weights the fully composed E_total is differentiated by SymPy
@@ -141,6 +153,8 @@ class _Builder:
         # the sample's inputs and targets as the user wrote them (Decimal)
         self.written_sample = written or {}
         self.values: dict[str, mpmath.mpf] = dict(point)
+        # The optimizer's hyper-parameters are parameters like η (none for plain gradient descent).
+        self.values.update({k: numeric.mp(v) for k, v in hyper_parameters(network.spec.optimizer).items()})
         self.parameters = frozenset(self.values)
         self.equations: dict[str, Equation] = {}
         self.updates = updates
@@ -255,7 +269,9 @@ def _error(b: _Builder) -> Section:
         steps.append(Step("output_error", o.name, {"error": e}, o.index == 0))
     total = b.define("E_total", b.total, Add(tuple(error_sym(o) for o in n.outputs)))
     steps.append(Step("total_error", "E_total", {"total": total}, True))
-    return Section("error", tuple(steps))
+    # With L2 the optimizer follows the gradient of E_reg, the error with its penalty.
+    regularised = _regularised_error(b) if b.updates and l2(n.spec.optimizer) else None
+    return Section("error", tuple(steps), {"regularised": regularised} if regularised else {})
 
 
 def _general_loss(n: Network, tex: str) -> str:
@@ -268,8 +284,49 @@ def _general_loss(n: Network, tex: str) -> str:
 def _update(b: _Builder, p: Parameter) -> dict[str, Equation]:
     if not b.updates:
         return {}
+    if not b.network.spec.optimizer.plain:
+        return _optimizer_step(b, p, 1, partial(b.total, param_sym(p)))
     update = b.define(p.updated_key, updated_sym(p), Add((param_sym(p), Neg(Mul((b.eta, partial(b.total, param_sym(p))))))))
     return {"new_weight": update}
+
+
+def parameter_after(p: Parameter, rounds: int) -> Sym:
+    """The parameter after ``rounds`` rounds: ``w_5``, ``w_5^+``, then ``w_5^{(2)}`` (key ``w5@2``)."""
+    if rounds == 0:
+        return param_sym(p)
+    if rounds == 1:
+        return updated_sym(p)
+    return Sym(f"{p.tex}^{{({rounds})}}", f"{p.key}@{rounds}")
+
+
+def _optimizer_step(b: _Builder, p: Parameter, step: int, gradient) -> dict[str, object]:
+    """Step ``step`` of the optimizer for ``p``: its state variables, then the new value.
+
+    ``gradient`` is ∂E_total/∂p at the parameters before the step; the state
+    before the first step is 0 (``m_w5@0``), as in torch.optim.
+    """
+    optimizer = b.network.spec.optimizer
+    defined = {role: state_sym(role, p, step) for role in roles(optimizer) if role != "g"}
+    if l2(optimizer):
+        key = regularised_gradient_key(p.key, step)
+        defined["g"] = Partial(REGULARISED, parameter_after(p, step - 1), key)
+    defined["new"] = parameter_after(p, step)
+    previous = {role: state_sym(role, p, step - 1) for role in STATE[optimizer.name]}
+    initial = ()
+    if step == 1:
+        # The momentum buffer starts at the first gradient itself, so only the other states need their 0.
+        initial = tuple(b.define(sym.key, sym, Num("0")) for role, sym in previous.items()
+                        if optimizer.name not in ("momentum", "nesterov"))
+    q = Quantities(parameter_after(p, step - 1), gradient, previous, defined, Num(str(step)))
+    equations = tuple(b.define(sym.key, sym, formula) for sym, formula in rule(optimizer, q, first=step == 1))
+    return {"initial": initial, "optimizer": equations[:-1], "new_weight": equations[-1]}
+
+
+def _regularised_error(b: _Builder) -> Equation:
+    """E_reg = E_total + λ/2 (p_1² + …): the error with its L2 term, whose gradient the optimizer follows."""
+    squares = tuple(Pow(param_sym(p), Num("2")) for p in b.network.trained_parameters())
+    half = Frac(HYPER_SYMBOLS["lambda"], Num("2"))
+    return b.define("E_reg", REGULARISED, Add((b.total, Mul((half, Paren(Add(squares))), juxtapose=True))))
 
 
 def _weight_gradient(b: _Builder, w: Weight, chain_head: tuple) -> dict[str, Equation]:
@@ -644,6 +701,53 @@ def _after_one_round(b: _Builder) -> Section:
                    {"improved": error < b.values["E_total"]})
 
 
+def _gradients_at(n: Network, point: Mapping[str, mpmath.mpf], factors: dict) -> dict[str, mpmath.mpf]:
+    """∂E_total/∂p of every trained parameter at ``point`` (the shared parameters), over every sample.
+
+    The same derivation as the first round's, taken again at other parameters:
+    the optimizer's second step needs the gradient after the first.
+    """
+    per_sample = []
+    for index in range(len(n.spec.samples)):
+        b = _Builder(n, {**point, **n.sample_values(index, numeric.mp)}, updates=False, factors=factors)
+        _sample_sections(b)
+        per_sample.append(b.values)
+    return {p.key: numeric.combine(n, [values[f"dE_total/d{p.key}"] for values in per_sample])
+            for p in n.trained_parameters()}
+
+
+def _first_of_each_kind(n: Network) -> frozenset[str]:
+    """The first weight into each layer and the first trained bias of each: those written in full."""
+    firsts = {n.weights_into_layer(layer)[0].key for layer in range(1, len(n.layers))}
+    if n.spec.train_biases:
+        firsts |= {next(b for b in n.biases if b.layer == layer).key for layer in range(1, len(n.layers))}
+    return frozenset(firsts)
+
+
+def _second_round(b: _Builder, gradients: Mapping[str, mpmath.mpf]) -> Section:
+    """The optimizer's second step for every trained parameter, from its state after the first.
+
+    ``gradients`` are ∂E_total/∂p at the parameters after one round, each
+    under the key ``dE_total/dw5@1``.  Adds E_total@2 and the outputs after two rounds.
+    """
+    n = b.network
+    firsts = _first_of_each_kind(n)
+    steps = []
+    for p in n.trained_parameters():
+        key = f"dE_total/d{p.key}@1"
+        b.values[key] = gradients[p.key]
+        gradient = Partial(b.total, updated_sym(p), key)
+        eqs = {"gradient": Equation(key, (gradient,)), **_optimizer_step(b, p, 2, gradient)}
+        steps.append(Step("second_update", p.key, eqs, p.key in firsts, {"parameter": p}))
+    point = _updated_point(n, b.values, lambda p: f"{p.key}@2")
+    error, outputs = numeric.batch_error(n, point)
+    b.values["E_total@2"] = error
+    several = len(n.spec.samples) > 1
+    for s, outs in enumerate(outputs, start=1):
+        b.values.update({f"{sample_key(o.out_key, s) if several else o.out_key}@2": v for o, v in zip(n.outputs, outs)})
+    return Section("second_round", tuple(steps), {"improved": error < b.values["E_total@1"]})
+
+
 def _training_values(n: Network, training: numeric.Training) -> dict[str, mpmath.mpf]:
     N = training.iterations
     several = len(n.spec.samples) > 1
@@ -748,11 +852,17 @@ def _combine_section(n: Network, values: Mapping[str, mpmath.mpf], parameters: M
         parts = [partial(sample_total_sym(s, n.naming), param_sym(p), sample_key(f"dE_total/d{p.key}", s))
                  for s in range(1, count + 1)]
         gradient = b.define(f"dE_total/d{p.key}", partial(b.total, param_sym(p)), combined(parts))
-        update = b.define(p.updated_key, updated_sym(p),
-                          Add((param_sym(p), Neg(Mul((b.eta, partial(b.total, param_sym(p))))))))
-        steps.append(Step("batch_gradient", p.key, {"gradient": gradient, "new_weight": update}, p == featured,
+        if n.spec.optimizer.plain:
+            update = {"new_weight": b.define(p.updated_key, updated_sym(p),
+                                             Add((param_sym(p), Neg(Mul((b.eta, partial(b.total, param_sym(p))))))))}
+        else:
+            update = _optimizer_step(b, p, 1, partial(b.total, param_sym(p)))
+        steps.append(Step("batch_gradient", p.key, {"gradient": gradient, **update}, p == featured,
                           {"parameter": p}))
-    b.section = Section("combine", tuple(steps), {"samples": count, "mean": mean})
+    facts = {"samples": count, "mean": mean}
+    if l2(n.spec.optimizer):
+        facts["regularised"] = _regularised_error(b)
+    b.section = Section("combine", tuple(steps), facts)
     return b
 
 
@@ -784,9 +894,13 @@ class Derivation:
         sections = [Section("network", ()), *_sample_sections(b)]
         if self.spec.iterations >= 1:
             sections.append(_after_one_round(b))
+        if self.spec.iterations > 1 and not self.spec.optimizer.plain:
+            sections.append(_second_round(b, _gradients_at(n, _updated_point(n, b.values, lambda p: p.updated_key),
+                                                           b._factors)))
         if self.spec.iterations > 1:
             training = train(n, self.spec.iterations)
-            b.values.update(_training_values(n, training))
+            for key, value in _training_values(n, training).items():
+                b.values.setdefault(key, value)  # the exact values of the second round stay
         _check_gradients(b, composed)
         if self.spec.iterations > 1:
             sections.append(_training_section(b.values, training))
@@ -804,7 +918,8 @@ class Derivation:
         point = {k: numeric.mp(v) for k, v in n.shared_values().items()}
         initial = dict(point)
         values: dict[str, mpmath.mpf] = {}
-        parameters: dict[str, mpmath.mpf] = dict(point)
+        hyper = {k: numeric.mp(v) for k, v in hyper_parameters(spec.optimizer).items()}
+        parameters: dict[str, mpmath.mpf] = {**point, **hyper}
         equations: dict[str, Equation] = {}
         factors: dict = {}
         sections = [Section("network", ())]
@@ -845,9 +960,15 @@ class Derivation:
             for s, outs in enumerate(outputs, start=1):
                 values.update({f"{sample_key(o.out_key, s)}@1": v for o, v in zip(n.outputs, outs)})
             sections.append(Section("one_round", (), {"improved": error < values["E_total"]}))
+        if spec.iterations > 1 and not spec.optimizer.plain:
+            combined.values.update(values)
+            sections.append(_second_round(combined, _gradients_at(n, after, factors)))
+            values.update({k: v for k, v in combined.values.items() if k not in combined.parameters})
+            equations.update(combined.equations)
         if spec.iterations > 1:
             training = train(n, spec.iterations)
-            values.update(_training_values(n, training))
+            for key, value in _training_values(n, training).items():
+                values.setdefault(key, value)  # the exact values of the second round stay
             sections.append(_training_section(values, training))
         self.sections = tuple(sections)
         self.equations = equations
@@ -873,9 +994,10 @@ class Derivation:
     def spec_parameters(self) -> dict:
         """Weights, biases, inputs, targets and η as the user wrote them (Decimal)."""
         n = self.network
+        hyper = hyper_parameters(self.spec.optimizer)
         if not self.several_samples:
-            return n.parameter_values()
-        values = dict(n.shared_values())
+            return {**n.parameter_values(), **hyper}
+        values = {**n.shared_values(), **hyper}
         for index in range(len(self.spec.samples)):
             values.update({sample_key(k, index + 1): v for k, v in n.sample_values(index).items()})
         return values

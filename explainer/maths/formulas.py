@@ -92,6 +92,13 @@ class Tanh:
 
 
 @dataclass(frozen=True)
+class Sqrt:
+    """The square root of ``arg`` (the optimizers' RMS of the gradients)."""
+
+    arg: object
+
+
+@dataclass(frozen=True)
 class Max:
     """The larger of ``args``; where they tie, the first one's branch (its derivative) is taken."""
 
@@ -181,7 +188,7 @@ def substitute(node, shown: Mapping[str, str]):
         return Add(tuple(substitute(t, shown) for t in node.terms))
     if isinstance(node, Mul):
         return Mul(tuple(substitute(f, shown) for f in node.factors), node.juxtapose)
-    if isinstance(node, (Neg, Paren, Exp, Log, Tanh)):
+    if isinstance(node, (Neg, Paren, Exp, Log, Tanh, Sqrt)):
         return type(node)(substitute(node.arg, shown))
     if isinstance(node, Frac):
         return Frac(substitute(node.num, shown), substitute(node.den, shown))
@@ -274,6 +281,8 @@ def evaluate(node, values: Mapping[str, mpmath.mpf]) -> mpmath.mpf:
         return mpmath.log(evaluate(node.arg, values))
     if isinstance(node, Tanh):
         return mpmath.tanh(evaluate(node.arg, values))
+    if isinstance(node, Sqrt):
+        return mpmath.sqrt(evaluate(node.arg, values))
     if isinstance(node, Max):
         args = [evaluate(a, values) for a in node.args]
         return next(a for a in args if not any(_greater(b, a) for b in args))
@@ -314,6 +323,8 @@ def to_sympy(node, symbol: Callable[[str], object]):
             return sympy.log(convert(n.arg))
         if isinstance(n, Tanh):
             return sympy.tanh(convert(n.arg))
+        if isinstance(n, Sqrt):
+            return sympy.sqrt(convert(n.arg))
         if isinstance(n, Max):
             # A Piecewise rather than sympy.Max: Max differentiates to a
             # Heaviside that is 1/2 at a tie, while the document takes the
@@ -429,6 +440,7 @@ _LATEX: dict[type, Callable] = {
     Exp: lambda n: f"e^{{{latex(n.arg)}}}",
     Log: lambda n: _latex_function("ln", n.arg),
     Tanh: lambda n: _latex_function("tanh", n.arg),
+    Sqrt: lambda n: f"\\sqrt{{{latex(n.arg)}}}",
     Max: lambda n: "\\max(" + ", ".join(map(latex, n.args)) + ")",
     # A negative number braced: after "\text{if }" a bare minus would be spaced as a binary one.
     Greater: lambda n: ("{%s} > %s" if _starts_negative(n.lhs) else "%s > %s") % (latex(n.lhs), latex(n.rhs)),
@@ -505,6 +517,7 @@ _PYTHON: dict[type, Callable] = {
     Exp: lambda n, p: f"exp({p(n.arg)})",
     Log: lambda n, p: f"log({p(n.arg)})",
     Tanh: lambda n, p: f"tanh({p(n.arg)})",
+    Sqrt: lambda n, p: f"sqrt({p(n.arg)})",
     Max: lambda n, p: "maximum(" + ", ".join(map(p, n.args)) + ")" if len(n.args) > 1 else p(n.args[0]),
     Greater: lambda n, p: f"({p(n.lhs)} > {p(n.rhs)})",
     Cases: lambda n, p: _python_cases(n.branches, n.otherwise, p),
@@ -537,7 +550,7 @@ def python(node, constant: Callable[[str], str] = float_literal) -> str:
 
 
 # The functions a compiled formula calls; a library maps each name to an implementation.
-LIBRARY_NAMES = ("exp", "log", "tanh", "maximum", "where")
+LIBRARY_NAMES = ("exp", "log", "tanh", "sqrt", "maximum", "where")
 
 
 def compile_function(node, arguments: tuple[str, ...], library: Mapping[str, Callable]) -> Callable:

@@ -52,9 +52,10 @@ def _float_log(x: float) -> float:
 
 LIBRARIES = {
     # Constants exact to the working precision: mpf('0.01'), not the double nearest 0.01.
-    "mpmath": {"exp": mpmath.exp, "log": mpmath.log, "tanh": mpmath.tanh, "maximum": max, "where": _where,
+    "mpmath": {"exp": mpmath.exp, "log": mpmath.log, "tanh": mpmath.tanh, "sqrt": mpmath.sqrt, "maximum": max,
+               "where": _where,
                "constant": lambda text: f"mpf({text!r})", "extra": {"mpf": mpmath.mpf}},
-    "float": {"exp": _float_exp, "log": _float_log, "tanh": math.tanh, "maximum": max, "where": _where},
+    "float": {"exp": _float_exp, "log": _float_log, "tanh": math.tanh, "sqrt": math.sqrt, "maximum": max, "where": _where},
 }
 
 
@@ -70,7 +71,7 @@ def functions_of(name: str) -> dict:
 def _numpy_functions() -> dict:
     import numpy as np
 
-    return {"exp": np.exp, "log": np.log, "tanh": np.tanh, "maximum": np.maximum, "where": np.where}
+    return {"exp": np.exp, "log": np.log, "tanh": np.tanh, "sqrt": np.sqrt, "maximum": np.maximum, "where": np.where}
 
 
 @cache

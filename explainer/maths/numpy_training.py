@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .formulas import Sym, python
 from .functions import PAIRINGS
 from .network import Network
 from .numeric import (
@@ -20,6 +21,30 @@ from .numeric import (
     loss_term,
     step_scale,
 )
+from .optimizers import STATE, Quantities, hyper_parameters, roles, rule
+
+
+def _optimizer_update(optimizer, eta: float):
+    """``update(p, g, state, t)``: the parameter array after one optimizer step from gradient ``g``.
+
+    Compiled from the rule the document prints (``optimizers.rule``);
+    ``state`` maps each state variable to its array and is updated in place.
+    """
+    sym = {name: Sym("", name) for name in ("p", "grad", "t", "eta")}
+    defined = {role: Sym("", f"r_{role}") for role in roles(optimizer)}
+    defined["new"] = Sym("", "r_new")
+    hyper = {key: Sym("", f"h_{key}") for key in ("mu", "tau", "alpha", "beta1", "beta2", "epsilon", "lambda")}
+    q = Quantities(sym["p"], sym["grad"], dict(defined), defined, sym["t"], sym["eta"], hyper)
+    body = [f"    {role} = state[{role!r}]".replace(f"    {role}", f"    r_{role}", 1) for role in STATE[optimizer.name]]
+    for (target, later), (_, first) in zip(rule(optimizer, q, first=False), rule(optimizer, q, first=True)):
+        # torch.optim starts the momentum buffer at the first gradient
+        value = python(later) if later == first else f"{python(first)} if t == 1 else {python(later)}"
+        body.append(f"    {target.key} = {value}")
+    body += [f"    state[{role!r}] = r_{role}" for role in STATE[optimizer.name]]
+    source = "def update(p, grad, state, t):\n" + "\n".join(body) + "\n    return r_new\n"
+    namespace = {"sqrt": np.sqrt, "eta": eta, **{f"h_{k}": float(v) for k, v in hyper_parameters(optimizer).items()}}
+    exec(compile(source, "<optimizer step>", "exec"), namespace)
+    return namespace["update"]
 
 
 def _numpy_layer(name: str, slope, nets):
@@ -56,6 +81,13 @@ def train_numpy(network: Network, iterations: int) -> Training:
     dact = [activation_derivative(name, slope, "numpy") for name, slope in layers[:-1]]
     sequential = spec.update == "sequential"
     depth = len(weights)
+    optimizer = spec.optimizer
+    if not optimizer.plain:
+        update = _optimizer_update(optimizer, float(spec.learning_rate))
+        scale = step_scale(spec)
+        weight_state = [{role: np.zeros_like(W) for role in STATE[optimizer.name]} for W in weights]
+        bias_state = [{role: np.zeros_like(b) for role in STATE[optimizer.name]} for b in biases]
+        steps = [0]
 
     def forward(x):
         outs, nets = [x], []
@@ -67,11 +99,21 @@ def train_numpy(network: Network, iterations: int) -> Training:
     def step(x, target):
         outs, nets = forward(x)
         delta = _numpy_output_signal(spec, target, outs[-1], nets[-1])
+        if not optimizer.plain:
+            steps[0] += 1
         for l in range(depth - 1, -1, -1):
             gradient = delta.T @ outs[l]
             bias_gradient = delta.sum(axis=0)
             if l and not sequential:
                 below = (delta @ weights[l]) * dact[l - 1](outs[l], nets[l - 1])
+            if not optimizer.plain:
+                weights[l] = update(weights[l], scale * gradient, weight_state[l], float(steps[0]))
+                if spec.train_biases:
+                    shared = bias_gradient.sum() if spec.shared_biases[l] else bias_gradient
+                    biases[l] = update(biases[l], scale * shared, bias_state[l], float(steps[0]))
+                if l:
+                    delta = below
+                continue
             weights[l] -= rate * gradient
             if spec.train_biases:
                 biases[l] -= rate * (bias_gradient.sum() if spec.shared_biases[l] else bias_gradient)

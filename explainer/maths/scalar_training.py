@@ -9,6 +9,7 @@ from .formulas import Sym, python
 from .functions import LOSSES, PAIRINGS, activation
 from .network import Network
 from .numeric import LIBRARIES, Training, history_rounds, step_scale
+from .optimizers import STATE, Quantities, hyper_parameters, roles, rule
 
 
 def train_scalar(network: Network, iterations: int) -> Training:
@@ -124,9 +125,16 @@ class _ScalarSource:
             pairs = self.gradients(layer)
             if batch:
                 accumulate += [f"{self.name('g_' + p)} += {g}" for p, g in pairs]
-                batch_updates += [f"{p} = {p} - {self.name('eta_step')} * {self.name('g_' + p)}" for p, g in pairs]
+                if spec.optimizer.plain:
+                    batch_updates += [f"{p} = {p} - {self.name('eta_step')} * {self.name('g_' + p)}" for p, g in pairs]
+                else:
+                    batch_updates += [line for p, g in pairs
+                                      for line in self.optimizer_step(p, f"{self.name('g_' + p)} * {step_scale(spec)!r}")]
             else:
-                updates = [f"{p} = {p} - {eta} * {g}" for p, g in pairs]
+                if spec.optimizer.plain:
+                    updates = [f"{p} = {p} - {eta} * {g}" for p, g in pairs]
+                else:
+                    updates = [line for p, g in pairs for line in self.optimizer_step(p, g)]
                 if layer[0].layer > 0 and sequential:
                     backward += updates
                 else:
@@ -150,6 +158,7 @@ class _ScalarSource:
         measure = ["errors = []", "for row in samples:", f"    {unpack}", *(f"    {line}" for line in forward),
                    f"    errors.append({error})"]
         lines = [f"def run(iterations, marks, samples, {', '.join(shared)}):"]
+        lines += [f"    {line}" for line in self.optimizer_start()]
         if batch:
             lines.append(f"    {self.name('eta_step')} = {eta} * {step_scale(spec)!r}")
         if not several:  # one sample: its values are read once, outside the loop
@@ -163,6 +172,8 @@ class _ScalarSource:
         lines += [f"                history.append((k, {total}))", "            except OverflowError:",
                   "                history.append((k, float('inf')))", "            mark = next(marks, -1)"]
         body = forward + backward + (accumulate if batch else step_updates)
+        if not spec.optimizer.plain:  # the optimizer's step number, for Adam's bias corrections
+            (batch_updates if batch else body).insert(0, f"{self.name('t')} = k + 1.0")
         if batch:
             lines += [f"        {p} = 0.0" for p in (self.name("g_" + p) for p, _ in self._all_gradients())]
         if several:
@@ -178,6 +189,40 @@ class _ScalarSource:
         lines += [f"    error = {total}", "    if mark == iterations:", "        history.append((iterations, error))"]
         lines.append(f"    return (({weights},), ({biases}{',' if biases else ''}), tuple(outputs), error), history")
         return "\n".join(lines) + "\n"
+
+    def optimizer_start(self) -> list[str]:
+        """The optimizer's hyper-parameters as float constants and its state at 0, before the first round."""
+        optimizer = self.spec.optimizer
+        if optimizer.plain:
+            return []
+        lines = [f"{self.name(key)} = {float(value)!r}" for key, value in hyper_parameters(optimizer).items()]
+        for p in self.network.trained_parameters():
+            lines += [f"{self.name(f'{role}_{p.key}')} = 0.0" for role in STATE[optimizer.name]]
+        return lines
+
+    def optimizer_step(self, parameter: str, gradient: str) -> list[str]:
+        """One step of the optimizer for the parameter held in variable ``parameter``, from its ``gradient``.
+
+        The rule is the one the document prints (``optimizers.rule``); each
+        state variable is updated in place, so its previous value is itself.
+        """
+        optimizer = self.spec.optimizer
+        key = next(p.key for p in self.network.trained_parameters() if self.name(p.key) == parameter)
+        g = self.name(f"grad_{key}")
+        defined = {role: self.sym(f"{role}_{key}") for role in roles(optimizer)}
+        defined["new"] = Sym("", parameter)
+        previous = {role: defined[role] for role in STATE[optimizer.name]}
+        hyper = {name: self.sym(name) for name in ("mu", "tau", "alpha", "beta1", "beta2", "epsilon", "lambda")}
+        q = Quantities(Sym("", parameter), Sym("", g), previous, defined, self.sym("t"), self.sym("eta"), hyper)
+        later = rule(optimizer, q, first=False)
+        first = rule(optimizer, q, first=True)
+        lines = [f"{g} = {gradient}"]
+        for (sym, formula), (_, at_first) in zip(later, first):
+            if at_first == formula:
+                lines.append(f"{sym.key} = {python(formula)}")
+            else:  # torch.optim starts the momentum buffer at the first gradient
+                lines.append(f"{sym.key} = {python(at_first)} if k == 0 else {python(formula)}")
+        return lines
 
     def _all_gradients(self):
         n = self.network

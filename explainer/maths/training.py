@@ -22,7 +22,9 @@ def train(network: Network, iterations: int) -> Training:
     (``"stochastic"``).  ``simultaneous``: every gradient from the weights
     before the step.  ``sequential``: each layer's error signal passed down
     with the weights of the layer above already updated (the source's
-    10,000-round figures).
+    10,000-round figures).  An optimizer other than plain SGD (or weight
+    decay) takes its step from each round's gradient with the rule
+    ``optimizers.rule`` prints in the document.
     """
     if len(network.weights) <= SCALAR_LIMIT:
         return train_scalar(network, iterations)

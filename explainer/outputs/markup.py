@@ -17,13 +17,22 @@ from .formatting import NumberFormat
 def shown_values(derivation, number_format: NumberFormat) -> dict[str, str]:
     """Every quantity and parameter by key, as the document prints it (LaTeX math)."""
     shown = {key: number_format(value) for key, value in derivation.values.items()}
-    shown.update({key: str(value) for key, value in derivation.spec_parameters().items()})
+    shown.update({key: written(value) for key, value in derivation.spec_parameters().items()})
     # A quantity that is just another one (∂net_o1/∂out_h1 = w_5) is printed as that one is.
     for key, equation in derivation.equations.items():
         last = equation.forms[-1]
         if isinstance(last, Sym) and last.key in shown:
             shown[key] = shown[last.key]
     return shown
+
+
+def written(value) -> str:
+    """A parameter as the spec wrote it, in LaTeX: ``0.40``, and ``1e-8`` as ``1 \\times 10^{-8}``."""
+    text = str(value)
+    if "E" not in text:
+        return text
+    mantissa, exponent = text.split("E")
+    return f"{mantissa} \\times 10^{{{int(exponent)}}}"
 
 
 def fingerprint(spec) -> str:

@@ -36,6 +36,7 @@ LOSSES = ("half_squared_error", "squared_error", "mean_squared_error", "binary_c
 UPDATES = ("simultaneous", "sequential")
 MODES = ("batch", "stochastic")
 REDUCTIONS = ("mean", "sum")
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
 # Activations whose outputs lie between 0 and 1, as binary cross-entropy needs.
 UNIT_INTERVAL_ACTIVATIONS = ("sigmoid", "softmax")
 DEFAULT_SLOPE = Decimal("0.01")
@@ -55,7 +56,8 @@ _KEYS = {
     "network": ("layers", "activation", "loss", "weights", "biases"),
     "network.activation": ("name", "slope"),
     "data": ("inputs", "targets"),
-    "training": ("learning_rate", "update", "train_biases", "iterations", "mode", "reduction"),
+    "training": ("learning_rate", "update", "train_biases", "iterations", "mode", "reduction",
+                 "optimizer", "momentum", "dampening", "nesterov", "alpha", "betas", "eps", "weight_decay"),
     "handout": ("paper", "equation_numbers", "columns"),
 }
 _PLURALS = {"matrix": "matrices", "entry": "entries"}
@@ -71,6 +73,43 @@ class Handout:
     paper: str = PAPERS[0]
     equation_numbers: bool = False
     columns: int = 1  # 2: the compact two-column layout
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """The optimizer and its hyper-parameters, under the names ``torch.optim`` gives them.
+
+    ``weight_decay`` is L2 regularisation (the gradient of λ/2·‖w‖² added to
+    each gradient) for every optimizer but AdamW, whose decay is decoupled
+    (the weight shrunk by η·λ·w beside the Adam step).
+    """
+
+    name: str = "sgd"
+    momentum: Decimal = Decimal(0)
+    dampening: Decimal = Decimal(0)
+    nesterov: bool = False
+    alpha: Decimal = Decimal("0.99")
+    betas: tuple[Decimal, Decimal] = (Decimal("0.9"), Decimal("0.999"))
+    eps: Decimal = Decimal("1e-8")
+    weight_decay: Decimal = Decimal(0)
+
+    @property
+    def plain(self) -> bool:
+        """Plain gradient descent, the source's ``w+ = w - η ∂E/∂w``."""
+        return self.name == "sgd" and not self.weight_decay
+
+
+# The fields each optimizer reads; giving another is a mistake.
+OPTIMIZER_FIELDS = {
+    "sgd": ("weight_decay",),
+    "momentum": ("momentum", "dampening", "nesterov", "weight_decay"),
+    "nesterov": ("momentum", "nesterov", "weight_decay"),
+    "rmsprop": ("alpha", "eps", "weight_decay"),
+    "adam": ("betas", "eps", "weight_decay"),
+    "adamw": ("betas", "eps", "weight_decay"),
+}
+# torch.optim's defaults, except momentum, whose default of 0 would make it plain SGD.
+OPTIMIZER_DEFAULTS = {"momentum": Decimal("0.9"), "weight_decay": {"adamw": Decimal("0.01")}}
 
 
 @dataclass(frozen=True)
@@ -110,6 +149,7 @@ class Spec:
     handout: Handout = Handout()
     # How the document writes the quantities (symbols, words) and the backwards pass (form).
     notation: Notation = Notation()
+    optimizer: Optimizer = Optimizer()
 
     @property
     def inputs(self) -> Vector:
@@ -201,7 +241,7 @@ def with_notation(spec: Spec, preset: str | None = None, form: str | None = None
 # tables, or leaves out (name and source say where a spec came from, not what it is).
 _TABLED_FIELDS = frozenset({
     "name", "source", "title", "layers", "activations", "slopes", "loss", "weights", "biases", "shared_biases",
-    "samples", "learning_rate", "update", "train_biases", "iterations", "mode", "reduction",
+    "samples", "learning_rate", "update", "train_biases", "iterations", "mode", "reduction", "optimizer",
 })
 
 
@@ -235,9 +275,22 @@ def spec_mapping(spec: Spec) -> dict[str, Any]:
         "training": {
             "learning_rate": spec.learning_rate, "update": spec.update,
             "train_biases": spec.train_biases, "iterations": spec.iterations,
-            "mode": spec.mode, "reduction": spec.reduction,
+            "mode": spec.mode, "reduction": spec.reduction, **_optimizer_mapping(spec.optimizer),
         },
     }
+
+
+def _optimizer_mapping(optimizer: Optimizer) -> dict[str, Any]:
+    """The ``[training]`` keys of ``optimizer``: none for plain SGD, so that its specs read as before."""
+    if optimizer == Optimizer():
+        return {}
+    fields = {"optimizer": optimizer.name}
+    for key in OPTIMIZER_FIELDS[optimizer.name]:
+        value = getattr(optimizer, key)
+        if key == "nesterov":
+            continue  # the optimizer's name says it
+        fields[key] = list(value) if key == "betas" else value
+    return fields
 
 
 def _builtin_spec() -> Spec:
@@ -428,7 +481,65 @@ def _training_fields(training: Mapping[str, Any], samples: int) -> dict[str, Any
     if fields["update"] == "sequential" and fields["mode"] == "batch" and samples > 1:
         raise _Invalid("training.update", "sequential updates the layers one sample at a time; with several samples "
                                           "expected mode = 'stochastic' or update = 'simultaneous'")
+    fields["optimizer"] = optimizer = _optimizer(training)
+    if not optimizer.plain:
+        what = f"optimizer {optimizer.name!r}" if optimizer.weight_decay == 0 or optimizer.name != "sgd" else "weight_decay"
+        if fields["update"] == "sequential":
+            raise _Invalid("training.update", f"sequential is the source's plain gradient descent; with {what} "
+                                              "expected update = 'simultaneous'")
+        if fields["mode"] == "stochastic" and samples > 1:
+            raise _Invalid("training.mode", f"{what} is derived for one step per round here; with several samples "
+                                            "expected mode = 'batch'")
     return fields
+
+
+def _optimizer(training: Mapping[str, Any]) -> Optimizer:
+    name = _choice(training.get("optimizer", OPTIMIZERS[0]), "training.optimizer", OPTIMIZERS, "optimizer")
+    allowed = OPTIMIZER_FIELDS[name]
+    for key in ("momentum", "dampening", "nesterov", "alpha", "betas", "eps"):
+        if key in training and key not in allowed:
+            users = [o for o, keys in OPTIMIZER_FIELDS.items() if key in keys]
+            raise _Invalid(f"training.{key}", f"optimizer {name!r} has no {key}; it belongs to {_alternatives(tuple(users))}")
+    fields: dict[str, Any] = {"name": name}
+    if name in ("momentum", "nesterov"):
+        fields["momentum"] = _fraction(training.get("momentum", OPTIMIZER_DEFAULTS["momentum"]), "training.momentum",
+                                       0, "0.9", low_open=True)
+        nesterov = training.get("nesterov", name == "nesterov")
+        if not isinstance(nesterov, bool):
+            raise _Invalid("training.nesterov", f"expected true or false, got {_found(nesterov)}")
+        if name == "nesterov" and not nesterov:
+            raise _Invalid("training.nesterov", "optimizer 'nesterov' is Nesterov momentum; for plain momentum "
+                                                "expected optimizer = 'momentum'")
+        fields["name"] = "nesterov" if nesterov else "momentum"
+        fields["nesterov"] = nesterov
+        if "dampening" in training:
+            fields["dampening"] = _fraction(training["dampening"], "training.dampening", 0, "0.1")
+            if nesterov and fields["dampening"] != 0:
+                raise _Invalid("training.dampening", "Nesterov momentum needs dampening = 0 (as torch.optim.SGD does)")
+    if "alpha" in training:
+        fields["alpha"] = _fraction(training["alpha"], "training.alpha", 0, "0.99", low_open=True)
+    if "betas" in training:
+        betas = _items(training["betas"], "training.betas", 2, "number", "beta1 and beta2")
+        fields["betas"] = tuple(_fraction(beta, f"training.betas[{i}]", 0, example)
+                                for i, (beta, example) in enumerate(zip(betas, ("0.9", "0.999"))))
+    if "eps" in training:
+        fields["eps"] = _number(training["eps"], "training.eps")
+        if fields["eps"] <= 0:
+            raise _Invalid("training.eps", f"expected a number > 0 such as 1e-8, got {_found(training['eps'])}")
+    decay = training.get("weight_decay", OPTIMIZER_DEFAULTS["weight_decay"].get(name, Decimal(0)))
+    fields["weight_decay"] = _number(decay, "training.weight_decay")
+    if fields["weight_decay"] < 0:
+        raise _Invalid("training.weight_decay", f"expected a number >= 0 such as 0.01, got {_found(decay)}")
+    return Optimizer(**fields)
+
+
+def _fraction(value: Any, field: str, low: int, example: str, low_open: bool = False) -> Decimal:
+    """A number from 0 (excluded with ``low_open``) up to 1, excluded: a decay rate."""
+    number = _number(value, field)
+    if not (low < number < 1 if low_open else low <= number < 1):
+        bound = "between 0 and 1 (exclusive)" if low_open else "from 0 up to 1 (exclusive)"
+        raise _Invalid(field, f"expected a number {bound} such as {example}, got {_found(value)}")
+    return number
 
 
 def _table(value: Any, kind: str, field: str | None = None) -> Mapping[str, Any]:
