@@ -13,16 +13,18 @@ import pytest
 
 from conftest import ROOT, katex_failures, require_module
 from test_markdown_extension import KEY_NUMBERS, SMALL_SPEC
+from test_render import _compile
 
 
 
-def build(tmp_path, pages: dict[str, str], builder: str = "html") -> subprocess.CompletedProcess:
-    """``sphinx-build -W`` (every warning an error) of a site whose conf.py names only explainer.integrations.sphinx."""
+def build(tmp_path, pages: dict[str, str], builder: str = "html", conf: str = "") -> subprocess.CompletedProcess:
+    """``sphinx-build -W`` (every warning an error) of a site whose conf.py names only
+    explainer.integrations.sphinx, as the README's does (and ``conf``, a theme say)."""
     require_module("sphinx")
     require_module("myst_parser")
     source = tmp_path / "src"
     source.mkdir()
-    (source / "conf.py").write_text('project = "Course"\nextensions = ["explainer.integrations.sphinx"]\n')
+    (source / "conf.py").write_text('project = "Course"\nextensions = ["explainer.integrations.sphinx"]\n' + conf)
     toctree = "\n".join(f"   {name.rsplit('.', 1)[0]}" for name in pages)
     (source / "index.rst").write_text(f"Course\n======\n\n.. toctree::\n\n{toctree}\n")
     for name, text in pages.items():
@@ -83,11 +85,24 @@ def test_a_sphinx_site_with_myst_and_rest_pages_builds_with_the_derivations(tmp_
     assert katex_failures(sorted(set(formulas))) == []
 
 
-def test_the_latex_builder_takes_the_derivation_too(tmp_path):
+def test_the_latex_builder_takes_the_derivation_with_both_figures(tmp_path):
     result = build(tmp_path, {"myst.md": MYST_PAGE}, builder="latex")
     assert result.returncode == 0, result.stderr
     tex = (tmp_path / "out" / "course.tex").read_text(encoding="utf-8")
     assert "\\subsection{The Forward Pass}" in tex and "\\begin{align*}" in tex and "0.082167041" in tex
+    # both figures, drawn in TikZ and pgfplots, with their captions; and the packages they need
+    assert tex.count("\\begin{tikzpicture}") == 2 and tex.count("\\begin{axis}") == 1
+    assert "\\caption{The network with its starting weights" in tex
+    assert "\\caption{The total error over 10,000 rounds of training" in tex
+    preamble = tex.split("\\begin{document}")[0]
+    assert all(f"\\usepackage{{{package}}}" in preamble for package in ("tikz", "pgfplots", "graphicx"))
+    # Sphinx's own LaTeX needs texlive-latex-extra; the figures as it wrote them compile in any article.
+    figures = re.findall(r"\\ifdefined\\fitwidth.*?\\end\{figure\}", tex, re.S)
+    assert len(figures) == 2
+    document = ("\\documentclass{article}\n\\usepackage{amsmath,graphicx,tikz,pgfplots}\n\\pgfplotsset{compat=1.18}\n"
+                "\\begin{document}\n" + "\n\n".join(figures) + "\n\\end{document}\n")
+    log = _compile(document, tmp_path)
+    assert "LaTeX Warning" not in log and "Overfull" not in log
 
 
 @pytest.mark.parametrize(

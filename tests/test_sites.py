@@ -1,0 +1,102 @@
+"""Every integration as its reader sees it: the built page loaded in headless
+Chromium with the math engine the site uses, each formula of the source
+counted typeset, no TeX left in the page's text.
+
+Each site is the minimal configuration the README documents, built once a
+session.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from browser import Browser, file_url, raw_tex
+from conftest import require_module
+from test_markdown_extension import SMALL_SPEC
+from test_sphinx import MYST_PAGE, REST_PAGE, build
+
+
+@pytest.fixture(scope="session")
+def browser():
+    chromium = Browser()
+    yield chromium
+    chromium.close()
+
+
+def source_formulas(markdown: str) -> int:
+    """How many formulas a Markdown text holds, as markdown-it's dollarmath and amsmath read it."""
+    require_module("markdown_it")
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.amsmath import amsmath_plugin
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+    from mdit_py_plugins.footnote import footnote_plugin
+
+    parser = MarkdownIt("commonmark").enable("table").use(dollarmath_plugin).use(amsmath_plugin).use(footnote_plugin)
+    kinds = {"math_inline", "math_block", "math_block_label", "amsmath"}
+
+    def count(tokens) -> int:
+        return sum((token.type in kinds) + count(token.children or []) for token in tokens)
+
+    return count(parser.parse(markdown))
+
+
+def assert_all_typeset(page, expected: int, engine: str) -> None:
+    report = page.report()
+    assert report["errors"] == 0
+    assert report[engine] >= 1, f"no formula typeset by {engine}"
+    assert report["typeset"] == expected
+    assert raw_tex(report["text"]) == []
+
+
+# --- Sphinx, with exactly the README's conf.py (and a theme)
+
+SPHINX_THEMES = {"alabaster": "", "furo": 'html_theme = "furo"\n'}
+
+
+@pytest.fixture(scope="session")
+def sphinx_site(tmp_path_factory):
+    def site(theme: str):
+        if theme not in built:
+            if theme != "alabaster":
+                require_module(theme)
+            path = tmp_path_factory.mktemp(f"sphinx-{theme}")
+            result = build(path, {"myst.md": MYST_PAGE, "rest.rst": REST_PAGE}, conf=SPHINX_THEMES[theme])
+            assert result.returncode == 0, result.stderr
+            built[theme] = path / "out"
+        return built[theme]
+
+    built = {}
+    return site
+
+
+def sphinx_expected(page: str) -> int:
+    import explainer
+
+    if page == "myst":
+        return source_formulas(explainer.derive().to_markdown(flavor="myst", standalone=False))
+    spec = explainer.load_spec({**__import__("tomllib").loads(SMALL_SPEC)})
+    return source_formulas(explainer.derive(spec).to_markdown(flavor="myst", standalone=False, detail="full"))
+
+
+@pytest.mark.parametrize("theme", SPHINX_THEMES)
+@pytest.mark.parametrize("page", ["myst", "rest"])
+def test_a_sphinx_site_typesets_every_formula_with_mathjax(browser, sphinx_site, theme, page):
+    shown = browser.load(file_url(sphinx_site(theme) / f"{page}.html"))
+    try:
+        assert_all_typeset(shown, sphinx_expected(page), "mathjax")
+    finally:
+        shown.close()
+    assert browser.blocked == [] or all("fonts.googleapis" in url for url in browser.blocked)
+
+
+# --- the standalone HTML page: MathML, no engine at all
+
+
+def test_the_standalone_page_shows_every_formula_as_mathml(browser, default_derivation, tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text(default_derivation.to_html(), encoding="utf-8")
+    shown = browser.load(file_url(page))
+    try:
+        assert_all_typeset(shown, source_formulas(default_derivation.to_markdown()), "mathml")
+    finally:
+        shown.close()
