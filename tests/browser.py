@@ -243,3 +243,59 @@ class Page:
 
 def file_url(path: Path) -> str:
     return Path(os.path.abspath(path)).as_uri()
+
+
+_LABELS = """(() => {
+  const svgs = [...document.querySelectorAll('svg.explainer-svg')];
+  const boxes = [];
+  for (const svg of svgs) {
+    svg.scrollIntoView({block: 'center'});
+    const figure = svg.getBoundingClientRect();
+    for (const text of svg.querySelectorAll('text')) {
+      const r = text.getBoundingClientRect();
+      boxes.push({text: text.textContent, x: r.x, y: r.y, width: r.width, height: r.height,
+                  figure: svgs.indexOf(svg)});
+    }
+  }
+  return boxes;
+})()"""
+
+
+def _luminance(rgb) -> float:
+    def channel(c: int) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in rgb[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a, b) -> float:
+    """WCAG's contrast ratio of two colours."""
+    light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def label_contrasts(page: Page) -> list[tuple[str, float]]:
+    """Every text of every explainer figure on the page, with the contrast of its
+    strongest pixel against the colour behind it (the commonest in its box),
+    read from screenshots: each figure scrolled into view in turn."""
+    import io
+
+    import numpy
+    from PIL import Image
+
+    figures = page.evaluate("document.querySelectorAll('svg.explainer-svg').length")
+    results = []
+    for index in range(figures):
+        boxes = page.evaluate(_LABELS.replace("for (const svg of svgs)", f"for (const svg of [svgs[{index}]])"))
+        image = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+        for box in boxes:
+            left, top = int(box["x"]), int(box["y"])
+            right, bottom = int(box["x"] + box["width"]) + 1, int(box["y"] + box["height"]) + 1
+            if box["width"] < 1 or top < 0 or bottom > image.height:
+                continue
+            pixels = [tuple(p) for p in numpy.asarray(image.crop((left, top, right, bottom))).reshape(-1, 3).tolist()]
+            background = max(set(pixels), key=pixels.count)
+            results.append((box["text"], max(contrast(p, background) for p in set(pixels))))
+    return results

@@ -100,3 +100,61 @@ def test_the_standalone_page_shows_every_formula_as_mathml(browser, default_deri
         assert_all_typeset(shown, source_formulas(default_derivation.to_markdown()), "mathml")
     finally:
         shown.close()
+
+
+# --- the figures in light and dark mode: every label readable (WCAG AA, 4.5:1)
+
+
+def assert_readable_figures(page, figures: int = 2) -> None:
+    from browser import label_contrasts
+
+    require_module("PIL")
+    contrasts = label_contrasts(page)
+    assert len({text for text, _ in contrasts}) > 10 * figures // 2
+    poor = [(text, round(ratio, 2)) for text, ratio in contrasts if ratio < 4.5]
+    assert poor == []
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_the_standalone_page_figures_read_in_both_colour_schemes(browser, default_derivation, tmp_path, dark):
+    page = tmp_path / "page.html"
+    page.write_text(default_derivation.to_html(), encoding="utf-8")
+    shown = browser.load(file_url(page), dark=dark)
+    try:
+        assert_readable_figures(shown)
+        background = shown.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == ("rgb(22, 24, 28)" if dark else "rgb(255, 255, 255)")
+    finally:
+        shown.close()
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+@pytest.mark.parametrize("name", ["network", "loss"])
+def test_a_figure_file_reads_on_its_own_in_both_colour_schemes(browser, tmp_path, name, dark):
+    """As GitHub and any <img> show it: on its own card, light or dark as the reader's system prefers."""
+    from explainer.outputs.render import render_with_figures
+    import explainer
+
+    _, figures = render_with_figures(explainer.derive(), "markdown")
+    path = tmp_path / f"figure-{name}.svg"
+    path.write_text(figures[f"backpropagation-example-{name}.svg"], encoding="utf-8")
+    shown = browser.load(file_url(path), dark=dark)
+    try:
+        assert_readable_figures(shown, figures=1)
+        paper = shown.evaluate("getComputedStyle(document.querySelector('.ex-backdrop')).fill")
+        assert paper == ("rgb(13, 17, 23)" if dark else "rgb(255, 255, 255)")
+    finally:
+        shown.close()
+
+
+@pytest.mark.parametrize("theme", SPHINX_THEMES)
+def test_a_sphinx_site_figures_follow_its_theme_in_dark_mode(browser, sphinx_site, theme):
+    """furo turns dark with the reader's system, and the figures with it; alabaster
+    stays light, and so do they."""
+    shown = browser.load(file_url(sphinx_site(theme) / "myst.html"), dark=True)
+    try:
+        assert_readable_figures(shown)
+        paper = shown.evaluate("getComputedStyle(document.querySelector('.ex-paper')).fill")
+        assert (paper == "rgb(255, 255, 255)") == (theme == "alabaster")
+    finally:
+        shown.close()

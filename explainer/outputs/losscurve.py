@@ -142,27 +142,27 @@ def svg(c: Curve, x_label: str, description: str) -> str:
     errors = [e for _, e in c.points]
     x = _Axis(*_range(min(rounds), max(rounds), c.x_log, whole=True), c.x_log, LEFT, WIDTH - RIGHT)
     y = _Axis(*_range(min(errors), max(errors), c.y_log, whole=False), c.y_log, HEIGHT - BOTTOM, TOP)
-    body = [f'<g font-size="{number(TICK_FONT)}" fill="#333333">']
+    body = [f'<g class="ex-ink" font-size="{number(TICK_FONT)}" fill="#333333">']
     for tick in _ticks(x.low, x.high, c.x_log, whole=True):
         px = number(x(tick))
-        body.append(f'<line x1="{px}" y1="{number(TOP)}" x2="{px}" y2="{number(HEIGHT - BOTTOM)}" stroke="#e6e6e6"/>')
+        body.append(f'<line x1="{px}" y1="{number(TOP)}" x2="{px}" y2="{number(HEIGHT - BOTTOM)}" class="ex-grid" stroke="#e6e6e6"/>')
         body.append(f'<text x="{px}" y="{number(HEIGHT - BOTTOM + 17)}" text-anchor="middle">{escape(_tick_label(tick, c.x_log, True))}</text>')
     for tick in _ticks(y.low, y.high, c.y_log, whole=False):
         py = number(y(tick))
-        body.append(f'<line x1="{number(LEFT)}" y1="{py}" x2="{number(WIDTH - RIGHT)}" y2="{py}" stroke="#e6e6e6"/>')
+        body.append(f'<line x1="{number(LEFT)}" y1="{py}" x2="{number(WIDTH - RIGHT)}" y2="{py}" class="ex-grid" stroke="#e6e6e6"/>')
         body.append(f'<text x="{number(LEFT - 7)}" y="{py}" dy="0.35em" text-anchor="end">{escape(_tick_label(tick, c.y_log, False))}</text>')
     body.append("</g>")
     frame = f"M{number(LEFT)},{number(TOP)} V{number(HEIGHT - BOTTOM)} H{number(WIDTH - RIGHT)}"
-    body.append(f'<path d="{frame}" fill="none" stroke="#999999"/>')
+    body.append(f'<path class="ex-faint" d="{frame}" fill="none" stroke="#999999"/>')
     path = " ".join(f"{'M' if i == 0 else 'L'}{number(x(k))},{number(y(e))}" for i, (k, e) in enumerate(c.points))
-    body.append(f'<path d="{path}" fill="none" stroke="#404040" stroke-width="1.6" stroke-linejoin="round"/>')
+    body.append(f'<path class="ex-curve" d="{path}" fill="none" stroke="#404040" stroke-width="1.6" stroke-linejoin="round"/>')
     body += _svg_mark(c.first, x, y, "start", 1 if c.falling else -1)
     body += _svg_mark(c.last, x, y, "end", 0)
     centre = number((LEFT + WIDTH - RIGHT) / 2)
-    body.append(f'<text x="{centre}" y="{number(HEIGHT - 12)}" text-anchor="middle" font-size="{number(FONT)}">{escape(x_label)}</text>')
+    body.append(f'<text class="ex-ink" x="{centre}" y="{number(HEIGHT - 12)}" text-anchor="middle" font-size="{number(FONT)}">{escape(x_label)}</text>')
     middle = number((TOP + HEIGHT - BOTTOM) / 2)
     label = MathText("E", "total").svg(FONT)
-    body.append(f'<text x="16" y="{middle}" font-size="{number(FONT)}" text-anchor="middle" transform="rotate(-90 16 {middle})">{label}</text>')
+    body.append(f'<text class="ex-ink" x="16" y="{middle}" font-size="{number(FONT)}" text-anchor="middle" transform="rotate(-90 16 {middle})">{label}</text>')
     return document(WIDTH, HEIGHT, body, description)
 
 
@@ -172,8 +172,8 @@ def _svg_mark(mark: Mark, x: _Axis, y: _Axis, anchor: str, below: int) -> list[s
     tx = px + 6 if anchor == "start" else px - 8
     ty = py + below * 17
     return [
-        f'<circle cx="{number(px)}" cy="{number(py)}" r="3.2" fill="#000000"/>',
-        f'<text x="{number(tx)}" y="{number(ty)}" dy="0.35em" text-anchor={attribute(anchor)} font-size="{number(TICK_FONT)}" '
+        f'<circle class="ex-ink" cx="{number(px)}" cy="{number(py)}" r="3.2" fill="#000000"/>',
+        f'<text class="ex-halo" x="{number(tx)}" y="{number(ty)}" dy="0.35em" text-anchor={attribute(anchor)} font-size="{number(TICK_FONT)}" '
         f'stroke="#ffffff" stroke-width="3" stroke-linejoin="round" paint-order="stroke">{escape(mark.plain())}</text>',
     ]
 
