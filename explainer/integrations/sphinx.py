@@ -15,7 +15,9 @@ In a MyST page::
     ```
 
 or in reStructuredText, ``.. explainer::`` with the spec indented below it.
-An empty directive is the built-in example.  Options: ``:detail:`` (source or
+The spec may be a file instead, relative to the page: ``.. explainer:: specs/xor.toml``
+(or a ``file: specs/xor.toml`` line as the content); the page is rebuilt when
+it changes.  An empty directive is the built-in example.  Options: ``:detail:`` (source or
 full), ``:decimals:`` or ``:digits:``.
 
 The derivation is written in the ``myst`` flavor and parsed by MyST, with its
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from pathlib import Path
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -39,6 +42,7 @@ from ..spec.errors import ExplainerError
 
 class ExplainerDirective(SphinxDirective):
     has_content = True
+    optional_arguments = 1  # a spec file, relative to the page
     option_spec = {
         "detail": lambda argument: directives.choice(argument, ("source", "full")),
         "decimals": directives.nonnegative_int,
@@ -46,13 +50,21 @@ class ExplainerDirective(SphinxDirective):
     }
 
     def run(self):
-        from ..spec.reading import load_spec, parse_spec_text
+        from .blocks import block_spec
         from .jupyter import derive
 
         where = f"{self.env.docname}, line {self.lineno}"
         spec_text = "\n".join(self.content)
+        if self.arguments:
+            if spec_text.strip():
+                raise self.error(f"{where}: expected a spec file or a spec in the directive, not both")
+            spec_text = f"file: {self.arguments[0]}"
         try:
-            spec = parse_spec_text(spec_text, where, "toml") if spec_text.strip() else load_spec()
+            base = Path(self.env.doc2path(self.env.docname)).parent
+            spec = block_spec(spec_text, where, base)
+            if spec_text.startswith("file:"):
+                # Sphinx reads the page again when its spec file changes.
+                self.env.note_dependency(str(base / spec_text[5:].strip()))
             derivation = derive(spec)
             markdown = derivation.to_markdown(flavor="myst", standalone=False, **self.options)
             latex = derivation.to_latex(standalone=False, figures=True, **self.options)
