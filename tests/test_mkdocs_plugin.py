@@ -97,13 +97,21 @@ def katex_site(site: Path) -> Path:
     return site / "site"
 
 
+def slate_site(site: Path) -> Path:
+    """Material's dark scheme, chosen in mkdocs.yml."""
+    config = MINIMAL_CONFIG.replace("  name: material\n", "  name: material\n  palette:\n    scheme: slate\n")
+    result = build(site, config, {"index.md": "# Course\n\n```explainer heading_level=2\n```\n"})
+    assert result.returncode == 0, result.stderr
+    return site / "site"
+
+
 @pytest.fixture(scope="session")
 def mkdocs_sites(tmp_path_factory):
     built = {}
 
     def site(kind: str) -> Path:
         if kind not in built:
-            built[kind] = {"containers": container_site, "katex": katex_site}[kind](tmp_path_factory.mktemp(f"mkdocs-{kind}"))
+            built[kind] = {"containers": container_site, "katex": katex_site, "slate": slate_site}[kind](tmp_path_factory.mktemp(f"mkdocs-{kind}"))
         return built[kind]
 
     return site

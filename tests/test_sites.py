@@ -13,6 +13,7 @@ import pytest
 from browser import Browser, file_url, raw_tex
 from conftest import require_module
 from test_markdown_extension import SMALL_SPEC
+from test_mkdocs_plugin import mkdocs_sites  # noqa: F401 (a fixture)
 from test_sphinx import MYST_PAGE, REST_PAGE, build
 
 
@@ -156,5 +157,43 @@ def test_a_sphinx_site_figures_follow_its_theme_in_dark_mode(browser, sphinx_sit
         assert_readable_figures(shown)
         paper = shown.evaluate("getComputedStyle(document.querySelector('.ex-paper')).fill")
         assert (paper == "rgb(255, 255, 255)") == (theme == "alabaster")
+    finally:
+        shown.close()
+
+
+# --- MkDocs Material with the plugin: MathJax (which the plugin adds), KaTeX (the site's own)
+
+
+def mkdocs_expected(kind: str) -> int:
+    import tomllib
+
+    import explainer
+
+    default = source_formulas(explainer.derive().to_markdown(flavor="mkdocs", standalone=False))
+    if kind != "containers":
+        return default
+    small = explainer.derive(explainer.load_spec(tomllib.loads(SMALL_SPEC)))
+    return (default + source_formulas(small.to_markdown(flavor="mkdocs", standalone=False))
+            + source_formulas(small.to_markdown(flavor="mkdocs", standalone=False, detail="full")))
+
+
+@pytest.mark.parametrize("kind, engine", [("containers", "mathjax"), ("katex", "katex")])
+def test_a_mkdocs_material_site_typesets_every_formula(browser, mkdocs_sites, kind, engine):
+    shown = browser.load(file_url(mkdocs_sites(kind) / "index.html"))
+    try:
+        assert_all_typeset(shown, mkdocs_expected(kind), engine)
+    finally:
+        shown.close()
+
+
+def test_material_slate_figures_are_readable(browser, mkdocs_sites):
+    """Material's dark scheme is chosen by the site, not by the reader's system: the
+    figures follow the page's own colours."""
+    shown = browser.load(file_url(mkdocs_sites("slate") / "index.html"), dark=False)
+    try:
+        assert_readable_figures(shown)
+        paper = shown.evaluate("getComputedStyle(document.querySelector('.ex-paper')).fill")
+        page = shown.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert paper == page != "rgb(255, 255, 255)"
     finally:
         shown.close()

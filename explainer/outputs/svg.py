@@ -135,10 +135,10 @@ svg.explainer-svg:root .ex-backdrop { display: inline; fill: var(--ex-paper); }
 .explainer-svg .ex-grid { stroke: var(--ex-ink); stroke-opacity: 0.12; }
 .explainer-svg .ex-curve { stroke: var(--ex-ink); }
 .explainer-svg .ex-node { stroke: var(--ex-ink); stroke-opacity: 0.75; }
-.explainer-svg .ex-input { fill: color-mix(in srgb, #4a90d9 25%, var(--ex-paper)); }
-.explainer-svg .ex-hidden { fill: color-mix(in srgb, #5cb85c 25%, var(--ex-paper)); }
-.explainer-svg .ex-output { fill: color-mix(in srgb, #f0a050 30%, var(--ex-paper)); }
-.explainer-svg .ex-bias { fill: color-mix(in srgb, #888888 22%, var(--ex-paper)); }
+.explainer-svg .ex-input { fill: color-mix(in srgb, #4a90d9 20%, var(--ex-paper)); }
+.explainer-svg .ex-hidden { fill: color-mix(in srgb, #5cb85c 20%, var(--ex-paper)); }
+.explainer-svg .ex-output { fill: color-mix(in srgb, #f0a050 22%, var(--ex-paper)); }
+.explainer-svg .ex-bias { fill: color-mix(in srgb, #888888 18%, var(--ex-paper)); }
 </style>"""
 
 
