@@ -20,17 +20,21 @@ from test_render import _compile
 def build(tmp_path, pages: dict[str, str], builder: str = "html", conf: str = "") -> subprocess.CompletedProcess:
     """``sphinx-build -W`` (every warning an error) of a site whose conf.py names only
     explainer.integrations.sphinx, as the README's does (and ``conf``, a theme say)."""
-    require_module("sphinx")
-    require_module("myst_parser")
     source = tmp_path / "src"
     source.mkdir()
+    return build_in(source, tmp_path / "out", pages, builder, conf)
+
+
+def build_in(source, out, pages: dict[str, str], builder: str = "html", conf: str = "") -> subprocess.CompletedProcess:
+    require_module("sphinx")
+    require_module("myst_parser")
     (source / "conf.py").write_text('project = "Course"\nextensions = ["explainer.integrations.sphinx"]\n' + conf)
     toctree = "\n".join(f"   {name.rsplit('.', 1)[0]}" for name in pages)
     (source / "index.rst").write_text(f"Course\n======\n\n.. toctree::\n\n{toctree}\n")
     for name, text in pages.items():
         (source / name).write_text(text, encoding="utf-8")
     return subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "-q", "-b", builder, str(source), str(tmp_path / "out")],
+        [sys.executable, "-m", "sphinx", "-W", "-q", "-b", builder, str(source), str(out)],
         env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=600,
     )
 
@@ -116,3 +120,21 @@ def test_a_bad_directive_fails_the_build_naming_the_page(tmp_path, directive, me
     result = build(tmp_path, {"page.md": f"# Page\n\n{directive}"})
     assert result.returncode != 0
     assert message in result.stderr, result.stderr
+
+
+def test_the_directive_reads_a_spec_file_beside_the_page(tmp_path):
+    (tmp_path / "src" / "specs").mkdir(parents=True)
+    (tmp_path / "src" / "specs" / "small.toml").write_text(SMALL_SPEC, encoding="utf-8")
+    pages = {"rest.rst": "Page\n====\n\n.. explainer:: specs/small.toml\n",
+             "myst.md": "# Page\n\n```{explainer}\nfile: specs/small.toml\n```\n"}
+    source = tmp_path / "src"
+    result = build_in(source, tmp_path / "out", pages)
+    assert result.returncode == 0, result.stderr
+    for name in ("rest", "myst"):
+        assert "<h2>Three inputs, one output" in (tmp_path / "out" / f"{name}.html").read_text(encoding="utf-8")
+
+
+def test_a_missing_spec_file_fails_the_build_naming_the_page(tmp_path):
+    result = build(tmp_path, {"page.rst": "Page\n====\n\n.. explainer:: nowhere.toml\n"})
+    assert result.returncode != 0
+    assert "page, line 4: file: nowhere.toml: no such file" in result.stderr, result.stderr
