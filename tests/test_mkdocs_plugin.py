@@ -178,3 +178,11 @@ def test_mkdocs_serve_watches_the_spec_files_blocks_name(tmp_path):
 
     config.plugins["explainer"].on_serve(Server(), config=config, builder=None)
     assert watched == [str(tmp_path / "docs" / "specs" / "small.toml")]
+
+
+def test_the_sites_built_here_are_configured_as_the_readme_says():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    mkdocs = readme.split("### MkDocs\n", 1)[1]
+    assert "site_name: Course\n" + re.search(r"```yaml\n(.*?)```", mkdocs, re.S).group(1) == MINIMAL_CONFIG
+    sphinx = readme.split("### Sphinx\n", 1)[1]
+    assert re.search(r"```python\n(.*?)```", sphinx, re.S).group(1) == 'extensions = ["explainer.integrations.sphinx"]\n'
