@@ -55,3 +55,10 @@ def exercise(spec=None, student: str = "1", seed: str | int = 1, *, decimals: in
         decimals=9 if decimals is None else decimals)
     spec = spec if isinstance(spec, __getattr__("Spec")) else __getattr__("load_spec")(spec)
     return student_files(nice_variant(spec, seed, student, number_format), number_format, formats, detail)
+
+
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext explainer``: the ``%%explainer`` cell magic and the ``%explainer`` line magic."""
+    from .integrations.jupyter import register_magics
+
+    register_magics(ipython)

@@ -85,3 +85,32 @@ def test_a_curve_needs_at_least_two_rounds(iterations, has_curve):
     d = explainer.derive(dataclasses.replace(explainer.load_spec(), iterations=iterations))
     assert ("\\begin{axis}" in d.to_latex()) == has_curve
     assert (Latex(d, NumberFormat()).loss_curve("a", "b") is not None) == has_curve
+
+
+def _marks(svg: str):
+    """The curve's points (px) and each mark's label box, read back from an SVG."""
+    import re
+
+    from explainer.outputs import losscurve
+    from explainer.outputs.svg import MathText
+
+    path = re.search(r'class="ex-curve" d="([^"]+)"', svg).group(1)
+    curve = [tuple(map(float, point[1:].split(","))) for point in path.split()]
+    labels = re.findall(r'<text class="ex-halo" x="([-\d.]+)" y="([-\d.]+)" dy="0.35em" text-anchor="(\w+)"[^>]*>([^<]+)</text>', svg)
+    boxes = [(text, losscurve._label_box((float(x), float(y)), anchor, MathText(rest=text).width() * losscurve.TICK_FONT))
+             for x, y, anchor, text in labels]
+    return curve, boxes
+
+
+def test_the_after_one_round_label_never_crosses_the_curve():
+    from conftest import ROOT
+    from explainer.outputs.losscurve import HEIGHT, WIDTH, label_crosses
+
+    figures = sorted((ROOT / "output").glob("*-loss.svg"))
+    assert len(figures) >= 7
+    for figure in figures:
+        curve, boxes = _marks(figure.read_text(encoding="utf-8"))
+        (text, box), _ = boxes
+        assert text.startswith("after one round")
+        assert not label_crosses(box, curve), figure.name
+        assert 0 <= box[0] and box[2] <= WIDTH and 0 <= box[1] and box[3] <= HEIGHT

@@ -11,13 +11,13 @@ from test_render import _compile
 KEY_NUMBERS = ("0.593269992", "0.298371109", "0.082167041", "0.35891648", "0.000438568")
 
 
-def executed_notebook(tmp_path, monkeypatch, *sources: str):
+def executed_notebook(tmp_path, monkeypatch, *sources: str, allow_errors: bool = False):
     nbformat = require_module("nbformat")
     require_module("ipykernel")
     nbclient = require_module("nbclient")
     monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the kernel is a child process and inherits it
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
-    nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+    nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3", allow_errors=allow_errors,
                             resources={"metadata": {"path": str(tmp_path)}}).execute()
     return notebook
 
@@ -63,3 +63,27 @@ def test_the_latex_a_notebook_gets_compiles_inside_a_document(default_derivation
     document = "\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n" + body + "\\end{document}\n"
     log = _compile(document, tmp_path)
     assert "undefined" not in log and "LaTeX Error" not in log
+
+
+def test_load_ext_gives_the_cell_and_line_magics(tmp_path, monkeypatch):
+    (tmp_path / "small.toml").write_text(
+        "[network]\nlayers = [1, 1]\nweights = [[[0.5]]]\nbiases = [0.0]\n[data]\ninputs = [1.0]\ntargets = [0.0]\n"
+        "[training]\niterations = 3\n", encoding="utf-8")
+    notebook = executed_notebook(
+        tmp_path, monkeypatch,
+        "%load_ext explainer",
+        "%%explainer --detail full --decimals 4 --format markdown\n[network]\nlayers = [1, 1]\nweights = [[[0.5]]]\n"
+        "biases = [0.0]\n[data]\ninputs = [1.0]\ntargets = [0.0]\n[training]\niterations = 3\n",
+        "%explainer small.toml",
+        "%%explainer\n[network]\nlayers = [2]\n",
+        allow_errors=True,
+    )
+    (cell,) = notebook.cells[1].outputs
+    assert set(cell.data) - {"text/plain"} == {"text/markdown"} and "0.6225" in cell.data["text/markdown"]
+    (line,) = notebook.cells[2].outputs
+    assert {"text/html", "text/markdown", "text/latex"} <= set(line.data) and "0.622459331" in line.data["text/markdown"]
+    # a bad spec is one line (IPython's UsageError), no traceback
+    (error,) = notebook.cells[3].outputs
+    assert error.output_type == "stream" and error.name == "stderr"
+    assert error.text.strip().splitlines() == [
+        "UsageError: %%explainer cell: network.layers: expected at least two layers (inputs and outputs), got 1"]

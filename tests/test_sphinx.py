@@ -13,22 +13,28 @@ import pytest
 
 from conftest import ROOT, katex_failures, require_module
 from test_markdown_extension import KEY_NUMBERS, SMALL_SPEC
+from test_render import _compile
 
 
 
-def build(tmp_path, pages: dict[str, str], builder: str = "html") -> subprocess.CompletedProcess:
-    """``sphinx-build -W`` (every warning an error) of a site whose conf.py names only explainer.integrations.sphinx."""
-    require_module("sphinx")
-    require_module("myst_parser")
+def build(tmp_path, pages: dict[str, str], builder: str = "html", conf: str = "") -> subprocess.CompletedProcess:
+    """``sphinx-build -W`` (every warning an error) of a site whose conf.py names only
+    explainer.integrations.sphinx, as the README's does (and ``conf``, a theme say)."""
     source = tmp_path / "src"
     source.mkdir()
-    (source / "conf.py").write_text('project = "Course"\nextensions = ["explainer.integrations.sphinx"]\n')
+    return build_in(source, tmp_path / "out", pages, builder, conf)
+
+
+def build_in(source, out, pages: dict[str, str], builder: str = "html", conf: str = "") -> subprocess.CompletedProcess:
+    require_module("sphinx")
+    require_module("myst_parser")
+    (source / "conf.py").write_text('project = "Course"\nextensions = ["explainer.integrations.sphinx"]\n' + conf)
     toctree = "\n".join(f"   {name.rsplit('.', 1)[0]}" for name in pages)
     (source / "index.rst").write_text(f"Course\n======\n\n.. toctree::\n\n{toctree}\n")
     for name, text in pages.items():
         (source / name).write_text(text, encoding="utf-8")
     return subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "-q", "-b", builder, str(source), str(tmp_path / "out")],
+        [sys.executable, "-m", "sphinx", "-W", "-q", "-b", builder, str(source), str(out)],
         env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=600,
     )
 
@@ -83,11 +89,24 @@ def test_a_sphinx_site_with_myst_and_rest_pages_builds_with_the_derivations(tmp_
     assert katex_failures(sorted(set(formulas))) == []
 
 
-def test_the_latex_builder_takes_the_derivation_too(tmp_path):
+def test_the_latex_builder_takes_the_derivation_with_both_figures(tmp_path):
     result = build(tmp_path, {"myst.md": MYST_PAGE}, builder="latex")
     assert result.returncode == 0, result.stderr
     tex = (tmp_path / "out" / "course.tex").read_text(encoding="utf-8")
     assert "\\subsection{The Forward Pass}" in tex and "\\begin{align*}" in tex and "0.082167041" in tex
+    # both figures, drawn in TikZ and pgfplots, with their captions; and the packages they need
+    assert tex.count("\\begin{tikzpicture}") == 2 and tex.count("\\begin{axis}") == 1
+    assert "\\caption{The network with its starting weights" in tex
+    assert "\\caption{The total error over 10,000 rounds of training" in tex
+    preamble = tex.split("\\begin{document}")[0]
+    assert all(f"\\usepackage{{{package}}}" in preamble for package in ("tikz", "pgfplots", "graphicx"))
+    # Sphinx's own LaTeX needs texlive-latex-extra; the figures as it wrote them compile in any article.
+    figures = re.findall(r"\\ifdefined\\fitwidth.*?\\end\{figure\}", tex, re.S)
+    assert len(figures) == 2
+    document = ("\\documentclass{article}\n\\usepackage{amsmath,graphicx,tikz,pgfplots}\n\\pgfplotsset{compat=1.18}\n"
+                "\\begin{document}\n" + "\n\n".join(figures) + "\n\\end{document}\n")
+    log = _compile(document, tmp_path)
+    assert "LaTeX Warning" not in log and "Overfull" not in log
 
 
 @pytest.mark.parametrize(
@@ -101,3 +120,21 @@ def test_a_bad_directive_fails_the_build_naming_the_page(tmp_path, directive, me
     result = build(tmp_path, {"page.md": f"# Page\n\n{directive}"})
     assert result.returncode != 0
     assert message in result.stderr, result.stderr
+
+
+def test_the_directive_reads_a_spec_file_beside_the_page(tmp_path):
+    (tmp_path / "src" / "specs").mkdir(parents=True)
+    (tmp_path / "src" / "specs" / "small.toml").write_text(SMALL_SPEC, encoding="utf-8")
+    pages = {"rest.rst": "Page\n====\n\n.. explainer:: specs/small.toml\n",
+             "myst.md": "# Page\n\n```{explainer}\nfile: specs/small.toml\n```\n"}
+    source = tmp_path / "src"
+    result = build_in(source, tmp_path / "out", pages)
+    assert result.returncode == 0, result.stderr
+    for name in ("rest", "myst"):
+        assert "<h2>Three inputs, one output" in (tmp_path / "out" / f"{name}.html").read_text(encoding="utf-8")
+
+
+def test_a_missing_spec_file_fails_the_build_naming_the_page(tmp_path):
+    result = build(tmp_path, {"page.rst": "Page\n====\n\n.. explainer:: nowhere.toml\n"})
+    assert result.returncode != 0
+    assert "page, line 4: file: nowhere.toml: no such file" in result.stderr, result.stderr

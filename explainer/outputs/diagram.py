@@ -432,17 +432,18 @@ def svg(diagram: Diagram, description: str) -> str:
     def py(y: float) -> str:
         return number((top - y + margin) * SVG_SCALE)
 
-    stroke = ('stroke="#8c8c8c" stroke-width="0.5"' if diagram.large else 'stroke="#666666" stroke-width="1.1"')
+    stroke = ('class="ex-faint" stroke="#8c8c8c" stroke-width="0.5"' if diagram.large
+              else 'class="ex-line" stroke="#666666" stroke-width="1.1"')
     body = [f"<g {stroke}>"]
     for e in diagram.edges:
         body.append(f'<line x1="{px(e.x1)}" y1="{py(e.y1)}" x2="{px(e.x2)}" y2="{py(e.y2)}">{title(e.tooltip)}</line>')
     body.append("</g>")
-    body.append('<g stroke="#4d4d4d" stroke-width="1.1">')
+    body.append('<g class="ex-node" stroke="#4d4d4d" stroke-width="1.1">')
     for n in diagram.nodes:
         r = number(n.r * SVG_SCALE)
-        body.append(f'<circle cx="{px(n.x)}" cy="{py(n.y)}" r="{r}" fill="{FILL[n.kind]}">{title(n.tooltip)}</circle>')
+        body.append(f'<circle class="ex-{n.kind}" cx="{px(n.x)}" cy="{py(n.y)}" r="{r}" fill="{FILL[n.kind]}">{title(n.tooltip)}</circle>')
     body.append("</g>")
-    body.append(f'<g font-size="{number(SVG_FONT)}" text-anchor="middle">')
+    body.append(f'<g class="ex-ink" font-size="{number(SVG_FONT)}" text-anchor="middle">')
     for n in diagram.nodes:
         if n.text is not None:
             body.append(_svg_text(n.text, px(n.x), py(n.y), "middle"))
@@ -450,7 +451,7 @@ def svg(diagram: Diagram, description: str) -> str:
         if _on_a_line(label):
             x0, y0, x1, y1 = label.box()
             w, h = number((x1 - x0) * SVG_SCALE), number((y1 - y0) * SVG_SCALE)
-            body.append(f'<rect x="{px(x0)}" y="{py(y1)}" width="{w}" height="{h}" fill="#ffffff"/>')
+            body.append(f'<rect class="ex-paper" x="{px(x0)}" y="{py(y1)}" width="{w}" height="{h}" fill="#ffffff"/>')
         anchor = {"center": "middle", "west": "start", "east": "end"}[label.anchor]
         body.append(_svg_text(label.text, px(label.x), py(label.y), anchor))
     body.append("</g>")

@@ -142,40 +142,74 @@ def svg(c: Curve, x_label: str, description: str) -> str:
     errors = [e for _, e in c.points]
     x = _Axis(*_range(min(rounds), max(rounds), c.x_log, whole=True), c.x_log, LEFT, WIDTH - RIGHT)
     y = _Axis(*_range(min(errors), max(errors), c.y_log, whole=False), c.y_log, HEIGHT - BOTTOM, TOP)
-    body = [f'<g font-size="{number(TICK_FONT)}" fill="#333333">']
+    body = [f'<g class="ex-ink" font-size="{number(TICK_FONT)}" fill="#333333">']
     for tick in _ticks(x.low, x.high, c.x_log, whole=True):
         px = number(x(tick))
-        body.append(f'<line x1="{px}" y1="{number(TOP)}" x2="{px}" y2="{number(HEIGHT - BOTTOM)}" stroke="#e6e6e6"/>')
+        body.append(f'<line x1="{px}" y1="{number(TOP)}" x2="{px}" y2="{number(HEIGHT - BOTTOM)}" class="ex-grid" stroke="#e6e6e6"/>')
         body.append(f'<text x="{px}" y="{number(HEIGHT - BOTTOM + 17)}" text-anchor="middle">{escape(_tick_label(tick, c.x_log, True))}</text>')
     for tick in _ticks(y.low, y.high, c.y_log, whole=False):
         py = number(y(tick))
-        body.append(f'<line x1="{number(LEFT)}" y1="{py}" x2="{number(WIDTH - RIGHT)}" y2="{py}" stroke="#e6e6e6"/>')
+        body.append(f'<line x1="{number(LEFT)}" y1="{py}" x2="{number(WIDTH - RIGHT)}" y2="{py}" class="ex-grid" stroke="#e6e6e6"/>')
         body.append(f'<text x="{number(LEFT - 7)}" y="{py}" dy="0.35em" text-anchor="end">{escape(_tick_label(tick, c.y_log, False))}</text>')
     body.append("</g>")
     frame = f"M{number(LEFT)},{number(TOP)} V{number(HEIGHT - BOTTOM)} H{number(WIDTH - RIGHT)}"
-    body.append(f'<path d="{frame}" fill="none" stroke="#999999"/>')
-    path = " ".join(f"{'M' if i == 0 else 'L'}{number(x(k))},{number(y(e))}" for i, (k, e) in enumerate(c.points))
-    body.append(f'<path d="{path}" fill="none" stroke="#404040" stroke-width="1.6" stroke-linejoin="round"/>')
-    body += _svg_mark(c.first, x, y, "start", 1 if c.falling else -1)
-    body += _svg_mark(c.last, x, y, "end", 0)
+    body.append(f'<path class="ex-faint" d="{frame}" fill="none" stroke="#999999"/>')
+    curve = [(x(k), y(e)) for k, e in c.points]
+    path = " ".join(f"{'M' if i == 0 else 'L'}{number(px)},{number(py)}" for i, (px, py) in enumerate(curve))
+    body.append(f'<path class="ex-curve" d="{path}" fill="none" stroke="#404040" stroke-width="1.6" stroke-linejoin="round"/>')
+    body += _svg_mark(c.first, x, y, "start", 1 if c.falling else -1, curve)
+    body += _svg_mark(c.last, x, y, "end", 0, curve)
     centre = number((LEFT + WIDTH - RIGHT) / 2)
-    body.append(f'<text x="{centre}" y="{number(HEIGHT - 12)}" text-anchor="middle" font-size="{number(FONT)}">{escape(x_label)}</text>')
+    body.append(f'<text class="ex-ink" x="{centre}" y="{number(HEIGHT - 12)}" text-anchor="middle" font-size="{number(FONT)}">{escape(x_label)}</text>')
     middle = number((TOP + HEIGHT - BOTTOM) / 2)
     label = MathText("E", "total").svg(FONT)
-    body.append(f'<text x="16" y="{middle}" font-size="{number(FONT)}" text-anchor="middle" transform="rotate(-90 16 {middle})">{label}</text>')
+    body.append(f'<text class="ex-ink" x="16" y="{middle}" font-size="{number(FONT)}" text-anchor="middle" transform="rotate(-90 16 {middle})">{label}</text>')
     return document(WIDTH, HEIGHT, body, description)
 
 
-def _svg_mark(mark: Mark, x: _Axis, y: _Axis, anchor: str, below: int) -> list[str]:
-    """A dot, and the label beside it: below-right of the first point of a falling curve, left of the last."""
+def _svg_mark(mark: Mark, x: _Axis, y: _Axis, anchor: str, below: int, curve: list[tuple[float, float]]) -> list[str]:
+    """A dot, and the label beside it, at the first place near the dot where the
+    label's box keeps off the curve and inside the figure: below-right of the first
+    point of a falling curve (above-right of a rising one), left of the last, else
+    further above or below."""
     px, py = x(mark.round), y(mark.error)
-    tx = px + 6 if anchor == "start" else px - 8
-    ty = py + below * 17
+    text = mark.plain()
+    width = MathText(rest=text).width() * TICK_FONT
+    dx = 6 if anchor == "start" else -8
+    near = [below * 17] if below else [0]
+    rows = near + [sign * 17 * step for step in range(1, 12) for sign in ((below or 1), -(below or 1))]
+    # Further along the curve's own side too: a label may move sideways as well as up and down.
+    candidates = [(px + dx + shift, py + row) for shift in (0, 40 if anchor == "start" else -40) for row in rows]
+    tx, ty = next((c for c in candidates if _fits(_label_box(c, anchor, width), curve)), candidates[0])
     return [
-        f'<circle cx="{number(px)}" cy="{number(py)}" r="3.2" fill="#000000"/>',
-        f'<text x="{number(tx)}" y="{number(ty)}" dy="0.35em" text-anchor={attribute(anchor)} font-size="{number(TICK_FONT)}" '
-        f'stroke="#ffffff" stroke-width="3" stroke-linejoin="round" paint-order="stroke">{escape(mark.plain())}</text>',
+        f'<circle class="ex-ink" cx="{number(px)}" cy="{number(py)}" r="3.2" fill="#000000"/>',
+        f'<text class="ex-halo" x="{number(tx)}" y="{number(ty)}" dy="0.35em" text-anchor={attribute(anchor)} font-size="{number(TICK_FONT)}" '
+        f'stroke="#ffffff" stroke-width="3" stroke-linejoin="round" paint-order="stroke">{escape(text)}</text>',
     ]
+
+
+def _label_box(at: tuple[float, float], anchor: str, width: float) -> tuple[float, float, float, float]:
+    """The box a label of ``width`` px takes, its text centred on ``at``'s height (dy 0.35em)."""
+    tx, ty = at
+    x0 = tx if anchor == "start" else tx - width
+    return x0 - 2, ty - 0.55 * TICK_FONT, x0 + width + 2, ty + 0.55 * TICK_FONT
+
+
+def label_crosses(box: tuple[float, float, float, float], curve: list[tuple[float, float]]) -> bool:
+    """Whether a polyline (px) passes through a box (x0, y0, x1, y1)."""
+    x0, y0, x1, y1 = box
+    for (ax, ay), (bx, by) in zip(curve, curve[1:]):
+        if max(ax, bx) < x0 or min(ax, bx) > x1 or max(ay, by) < y0 or min(ay, by) > y1:
+            continue
+        steps = max(2, int(abs(bx - ax) + abs(by - ay)))
+        if any(x0 <= ax + (bx - ax) * i / steps <= x1 and y0 <= ay + (by - ay) * i / steps <= y1 for i in range(steps + 1)):
+            return True
+    return False
+
+
+def _fits(box: tuple[float, float, float, float], curve: list[tuple[float, float]]) -> bool:
+    x0, y0, x1, y1 = box
+    return x0 >= 0 and x1 <= WIDTH and y0 >= 0 and y1 <= HEIGHT - BOTTOM and not label_crosses(box, curve)
 
 
 def _range(low: float, high: float, log: bool, whole: bool) -> tuple[float, float]:

@@ -207,6 +207,14 @@ class PandocMarkdown(Markdown):
 MARKDOWN_FLAVORS = {"github": Markdown, "mkdocs": MkDocsMarkdown, "myst": MystMarkdown, "pandoc": PandocMarkdown}
 
 
+# The preamble's \fitwidth, for a LaTeX fragment whose host lacks it: a picture at its
+# natural size, or shrunk to the width of the column if it is wider.
+FIT_WIDTH = (
+    "\\ifdefined\\fitwidth\\else\\newsavebox{\\fitbox}\\newcommand{\\fitwidth}[1]{\\sbox{\\fitbox}{#1}"
+    "\\ifdim\\wd\\fitbox>\\linewidth\\resizebox{\\linewidth}{!}{\\usebox{\\fitbox}}\\else\\usebox{\\fitbox}\\fi}\\fi"
+)
+
+
 def _link(name: str) -> str:
     """A file name as a Markdown link target, in which a space or a parenthesis would end it."""
     return "".join(f"%{ord(c):02X}" if c in " ()<>%" else c for c in name)
@@ -219,8 +227,10 @@ class Latex(Markup):
     table_rows = 25  # a longer table is cut into pieces of this many rows, each with the header
 
     def __init__(self, derivation, number_format: NumberFormat, heading_offset: int = 0,
-                 standalone: bool = True) -> None:
+                 standalone: bool = True, figures: bool | None = None) -> None:
         super().__init__(derivation, number_format, heading_offset, standalone)
+        # A fragment leaves its figures out unless asked: TikZ needs packages a host may not load.
+        self.with_figures = standalone if figures is None else figures
         self.handout = derivation.spec.handout
         self.width = self.two_column_width if self.handout.columns == 2 else type(self).width
         if self.handout.equation_numbers:
@@ -280,24 +290,26 @@ class Latex(Markup):
         return "\\\\*" if keep else "\\\\"
 
     def network_figure(self, caption: str) -> str:
-        if not self.standalone:
+        if not self.with_figures:
             return ""  # TikZ needs packages a host document may not load (and MathJax cannot draw)
         # Across both columns in the two-column layout: shrunk to one, its labels would be too small to read.
         return self._figure(diagram.tikz(self.diagram), caption, "network", wide=self.handout.columns == 2)
 
     def loss_figure(self, curve: losscurve.Curve, caption: str, x_label: str) -> str:
-        if not self.standalone:
+        if not self.with_figures:
             return ""
         return self._figure(losscurve.pgfplots(curve, x_label), caption, "loss")
 
-    @staticmethod
-    def _figure(picture: str, caption: str, label: str, wide: bool = False) -> str:
+    def _figure(self, picture: str, caption: str, label: str, wide: bool = False) -> str:
         # \fitwidth, defined in the preamble, shrinks a picture wider than the column and never enlarges one.
         # Here, where the text refers to it, or at the top of the next page if it does not fit
         # (never further, and no page left half empty for it); across both columns only the top of a page can hold it.
+        # A fragment has no preamble of ours: each figure defines \fitwidth unless the host has.
         environment, placement = ("figure*", "t") if wide else ("figure", "!ht")
-        return (f"\\begin{{{environment}}}[{placement}]\n\\centering\n\\fitwidth{{%\n{picture}}}\n"
-                f"\\caption{{{caption}}}\\label{{fig:{label}}}\n\\end{{{environment}}}")
+        label = f"fig:{self.id_prefix}{label}" if not self.standalone else f"fig:{label}"
+        definition = "" if self.standalone else FIT_WIDTH + "\n"
+        return (f"{definition}\\begin{{{environment}}}[{placement}]\n\\centering\n\\fitwidth{{%\n{picture}}}\n"
+                f"\\caption{{{caption}}}\\label{{{label}}}\n\\end{{{environment}}}")
 
     def m(self, tex: str) -> str:
         return f"${tex}$"
@@ -377,6 +389,7 @@ def render_with_figures(
     markup: type[Markup] | None = None,
     template: str | None = None,
     context: dict | None = None,
+    figures: bool | None = None,
 ) -> tuple[str, dict[str, str]]:
     """The document and the files it refers to: file name → SVG text (only Markdown has any).
 
@@ -390,6 +403,8 @@ def render_with_figures(
     unless given.  ``markup``, ``template`` and ``context`` replace the
     format's markup class, its template and add to what the template sees
     (the slides are LaTeX with markup and a template of their own).
+    ``figures=True`` keeps the TikZ figures in a LaTeX fragment (its host must
+    load graphicx, tikz and pgfplots).
     """
     check_size(derivation.spec, "render")
     markup_type = markup or markup_class(fmt, flavor)
@@ -402,6 +417,8 @@ def render_with_figures(
     number_format = NumberFormat(decimals=decimals, digits=digits)
     if fmt == "markdown":
         markup = markup_type(derivation, number_format, heading_offset, standalone, figure_prefix=figure_prefix)
+    elif fmt == "latex":
+        markup = markup_type(derivation, number_format, heading_offset, standalone, figures=figures)
     else:
         markup = markup_type(derivation, number_format, heading_offset, standalone)
     name = "fragment" if not standalone and fmt != "markdown" else "document"

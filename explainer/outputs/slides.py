@@ -31,8 +31,9 @@ class Beamer(Latex):
     table_rows = 9  # rows of a table a frame holds
     frame_rows = 6  # rows of a display a frame holds
 
-    def __init__(self, derivation, number_format, heading_offset: int = 0, standalone: bool = True) -> None:
-        super().__init__(derivation, number_format, heading_offset, standalone)
+    def __init__(self, derivation, number_format, heading_offset: int = 0, standalone: bool = True,
+                 figures: bool | None = None) -> None:
+        super().__init__(derivation, number_format, heading_offset, standalone, figures)
         self.width = type(self).width
 
     def heading(self, text: str, level: int) -> str:

@@ -111,11 +111,43 @@ def title(text: str) -> str:
     return f"<title>{escape(text)}</title>"
 
 
+# The figures' colours follow the page they are on.  Inline in a page (explainer's
+# own, a docs site, a notebook), ink is the text's colour and paper the page's
+# background: a theme's own variable where it has one (MkDocs Material, furo,
+# JupyterLab, the PyData theme), else the system colour Canvas, which follows the
+# page's colour scheme.  As a file of its own (an <img>, GitHub's Markdown) the
+# figure is on a card of its own, light or dark as the reader's system prefers, so
+# it reads on a light and on a dark page alike.  The presentation attributes
+# are the light colours, for renderers without CSS.  The rules are scoped to the
+# figures: inline, an SVG's <style> applies to the whole page.
+STYLE = """<style>
+.explainer-svg { --ex-ink: var(--explainer-ink, currentColor);
+  --ex-paper: var(--explainer-paper, var(--md-default-bg-color, var(--color-background-primary, var(--jp-layout-color0, var(--pst-color-background, Canvas))))); }
+svg.explainer-svg:root { color-scheme: light dark; --explainer-ink: #1f2328; --explainer-paper: #ffffff; color: #1f2328; }
+@media (prefers-color-scheme: dark) { svg.explainer-svg:root { --explainer-ink: #e6edf3; --explainer-paper: #0d1117; color: #e6edf3; } }
+.explainer-svg .ex-backdrop { display: none; }
+svg.explainer-svg:root .ex-backdrop { display: inline; fill: var(--ex-paper); }
+.explainer-svg .ex-ink { fill: var(--ex-ink); }
+.explainer-svg .ex-paper { fill: var(--ex-paper); }
+.explainer-svg .ex-halo { fill: var(--ex-ink); stroke: var(--ex-paper); }
+.explainer-svg .ex-line { stroke: var(--ex-ink); stroke-opacity: 0.6; }
+.explainer-svg .ex-faint { stroke: var(--ex-ink); stroke-opacity: 0.4; }
+.explainer-svg .ex-grid { stroke: var(--ex-ink); stroke-opacity: 0.12; }
+.explainer-svg .ex-curve { stroke: var(--ex-ink); }
+.explainer-svg .ex-node { stroke: var(--ex-ink); stroke-opacity: 0.75; }
+.explainer-svg .ex-input { fill: color-mix(in srgb, #4a90d9 20%, var(--ex-paper)); }
+.explainer-svg .ex-hidden { fill: color-mix(in srgb, #5cb85c 20%, var(--ex-paper)); }
+.explainer-svg .ex-output { fill: color-mix(in srgb, #f0a050 22%, var(--ex-paper)); }
+.explainer-svg .ex-bias { fill: color-mix(in srgb, #888888 18%, var(--ex-paper)); }
+</style>"""
+
+
 def document(width: float, height: float, body: list[str], description: str) -> str:
     """A complete SVG file, ``width`` × ``height`` pixels, described by ``description`` for screen readers."""
     w, h = number(width), number(height)
     head = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="explainer-svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" '
         f'font-family={attribute(FONT_FAMILY)} role="img">'
     )
-    return "\n".join([head, title(description), *body, "</svg>"]) + "\n"
+    backdrop = f'<rect class="ex-backdrop" width="{w}" height="{h}" fill="#ffffff"/>'
+    return "\n".join([head, title(description), STYLE, backdrop, *body, "</svg>"]) + "\n"

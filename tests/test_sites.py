@@ -1,0 +1,218 @@
+"""Every integration as its reader sees it: the built page loaded in headless
+Chromium with the math engine the site uses, each formula of the source
+counted typeset, no TeX left in the page's text.
+
+Each site is the minimal configuration the README documents, built once a
+session.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from browser import Browser, file_url, raw_tex
+from conftest import require_module
+from test_markdown_extension import SMALL_SPEC
+from test_mkdocs_plugin import mkdocs_sites  # noqa: F401 (a fixture)
+from test_sphinx import MYST_PAGE, REST_PAGE, build
+
+
+@pytest.fixture(scope="session")
+def browser():
+    chromium = Browser()
+    yield chromium
+    chromium.close()
+
+
+def source_formulas(markdown: str) -> int:
+    """How many formulas a Markdown text holds, as markdown-it's dollarmath and amsmath read it."""
+    require_module("markdown_it")
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.amsmath import amsmath_plugin
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+    from mdit_py_plugins.footnote import footnote_plugin
+
+    parser = MarkdownIt("commonmark").enable("table").use(dollarmath_plugin).use(amsmath_plugin).use(footnote_plugin)
+    kinds = {"math_inline", "math_block", "math_block_label", "amsmath"}
+
+    def count(tokens) -> int:
+        return sum((token.type in kinds) + count(token.children or []) for token in tokens)
+
+    return count(parser.parse(markdown))
+
+
+def assert_all_typeset(page, expected: int, engine: str) -> None:
+    report = page.report()
+    assert report["errors"] == 0
+    assert report[engine] >= 1, f"no formula typeset by {engine}"
+    assert report["typeset"] == expected
+    assert raw_tex(report["text"]) == []
+
+
+# --- Sphinx, with exactly the README's conf.py (and a theme)
+
+SPHINX_THEMES = {"alabaster": "", "furo": 'html_theme = "furo"\n'}
+
+
+@pytest.fixture(scope="session")
+def sphinx_site(tmp_path_factory):
+    def site(theme: str):
+        if theme not in built:
+            if theme != "alabaster":
+                require_module(theme)
+            path = tmp_path_factory.mktemp(f"sphinx-{theme}")
+            result = build(path, {"myst.md": MYST_PAGE, "rest.rst": REST_PAGE}, conf=SPHINX_THEMES[theme])
+            assert result.returncode == 0, result.stderr
+            built[theme] = path / "out"
+        return built[theme]
+
+    built = {}
+    return site
+
+
+def sphinx_expected(page: str) -> int:
+    import explainer
+
+    if page == "myst":
+        return source_formulas(explainer.derive().to_markdown(flavor="myst", standalone=False))
+    spec = explainer.load_spec({**__import__("tomllib").loads(SMALL_SPEC)})
+    return source_formulas(explainer.derive(spec).to_markdown(flavor="myst", standalone=False, detail="full"))
+
+
+@pytest.mark.parametrize("theme", SPHINX_THEMES)
+@pytest.mark.parametrize("page", ["myst", "rest"])
+def test_a_sphinx_site_typesets_every_formula_with_mathjax(browser, sphinx_site, theme, page):
+    shown = browser.load(file_url(sphinx_site(theme) / f"{page}.html"))
+    try:
+        assert_all_typeset(shown, sphinx_expected(page), "mathjax")
+        assert shown.blocked == []  # MathJax 4 and its font, all from the npm copies
+    finally:
+        shown.close()
+
+
+# --- the standalone HTML page: MathML, no engine at all
+
+
+def test_the_standalone_page_shows_every_formula_as_mathml(browser, default_derivation, tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text(default_derivation.to_html(), encoding="utf-8")
+    shown = browser.load(file_url(page))
+    try:
+        assert_all_typeset(shown, source_formulas(default_derivation.to_markdown()), "mathml")
+    finally:
+        shown.close()
+
+
+# --- the figures in light and dark mode: every label readable (WCAG AA, 4.5:1)
+
+
+def assert_readable_figures(page, figures: int = 2) -> None:
+    from browser import label_contrasts
+
+    require_module("PIL")
+    contrasts = label_contrasts(page)
+    assert len({text for text, _ in contrasts}) > 10 * figures // 2
+    poor = [(text, round(ratio, 2)) for text, ratio in contrasts if ratio < 4.5]
+    assert poor == []
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_the_standalone_page_figures_read_in_both_colour_schemes(browser, default_derivation, tmp_path, dark):
+    page = tmp_path / "page.html"
+    page.write_text(default_derivation.to_html(), encoding="utf-8")
+    shown = browser.load(file_url(page), dark=dark)
+    try:
+        assert_readable_figures(shown)
+        background = shown.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == ("rgb(22, 24, 28)" if dark else "rgb(255, 255, 255)")
+    finally:
+        shown.close()
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+@pytest.mark.parametrize("name", ["network", "loss"])
+def test_a_figure_file_reads_on_its_own_in_both_colour_schemes(browser, tmp_path, name, dark):
+    """As GitHub and any <img> show it: on its own card, light or dark as the reader's system prefers."""
+    from explainer.outputs.render import render_with_figures
+    import explainer
+
+    _, figures = render_with_figures(explainer.derive(), "markdown")
+    path = tmp_path / f"figure-{name}.svg"
+    path.write_text(figures[f"backpropagation-example-{name}.svg"], encoding="utf-8")
+    shown = browser.load(file_url(path), dark=dark)
+    try:
+        assert_readable_figures(shown, figures=1)
+        paper = shown.evaluate("getComputedStyle(document.querySelector('.ex-backdrop')).fill")
+        assert paper == ("rgb(13, 17, 23)" if dark else "rgb(255, 255, 255)")
+    finally:
+        shown.close()
+
+
+@pytest.mark.parametrize("theme", SPHINX_THEMES)
+def test_a_sphinx_site_figures_follow_its_theme_in_dark_mode(browser, sphinx_site, theme):
+    """furo turns dark with the reader's system, and the figures with it; alabaster
+    stays light, and so do they."""
+    shown = browser.load(file_url(sphinx_site(theme) / "myst.html"), dark=True)
+    try:
+        assert_readable_figures(shown)
+        paper = shown.evaluate("getComputedStyle(document.querySelector('.ex-paper')).fill")
+        assert (paper == "rgb(255, 255, 255)") == (theme == "alabaster")
+    finally:
+        shown.close()
+
+
+# --- MkDocs Material with the plugin: MathJax (which the plugin adds), KaTeX (the site's own)
+
+
+def mkdocs_expected(kind: str) -> int:
+    import tomllib
+
+    import explainer
+
+    default = source_formulas(explainer.derive().to_markdown(flavor="mkdocs", standalone=False))
+    if kind != "containers":
+        return default
+    small = explainer.derive(explainer.load_spec(tomllib.loads(SMALL_SPEC)))
+    return (default + source_formulas(small.to_markdown(flavor="mkdocs", standalone=False))
+            + source_formulas(small.to_markdown(flavor="mkdocs", standalone=False, detail="full")))
+
+
+@pytest.mark.parametrize("kind, engine", [("containers", "mathjax"), ("katex", "katex")])
+def test_a_mkdocs_material_site_typesets_every_formula(browser, mkdocs_sites, kind, engine):
+    shown = browser.load(file_url(mkdocs_sites(kind) / "index.html"))
+    try:
+        assert_all_typeset(shown, mkdocs_expected(kind), engine)
+    finally:
+        shown.close()
+
+
+def test_material_slate_figures_are_readable(browser, mkdocs_sites):
+    """Material's dark scheme is chosen by the site, not by the reader's system: the
+    figures follow the page's own colours."""
+    shown = browser.load(file_url(mkdocs_sites("slate") / "index.html"), dark=False)
+    try:
+        assert_readable_figures(shown)
+        paper = shown.evaluate("getComputedStyle(document.querySelector('.ex-paper')).fill")
+        page = shown.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert paper == page != "rgb(255, 255, 255)"
+    finally:
+        shown.close()
+
+
+# --- a notebook, run by a real kernel and converted by nbconvert: explainer's HTML is MathML
+
+
+def test_a_notebook_converted_by_nbconvert_shows_every_formula(browser, tmp_path, monkeypatch, default_derivation):
+    from test_notebook import executed_notebook
+
+    nbconvert = require_module("nbconvert")
+    notebook = executed_notebook(tmp_path, monkeypatch, "import explainer\nexplainer.derive()")
+    body, _ = nbconvert.HTMLExporter().from_notebook_node(notebook)
+    page = tmp_path / "notebook.html"
+    page.write_text(body, encoding="utf-8")
+    shown = browser.load(file_url(page))
+    try:
+        assert_all_typeset(shown, source_formulas(default_derivation.to_markdown(standalone=False)), "mathml")
+        assert_readable_figures(shown)
+    finally:
+        shown.close()
