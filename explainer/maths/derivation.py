@@ -22,7 +22,7 @@ import mpmath
 from ..spec.errors import DerivationMismatch, SpecError
 from ..spec.limits import check_size
 from ..spec.reading import Spec, load_spec
-from . import checks, numeric
+from . import checks, numeric, shapes
 from .checks import composed_error  # noqa: F401  (part of the module's interface, used by the tests)
 from .formulas import (
     Add,
@@ -141,7 +141,8 @@ class _Builder:
         self.parameters = frozenset(self.values)
         self.equations: dict[str, Equation] = {}
         self.updates = updates
-        self._factors = {} if factors is None else factors
+        # ∂net/∂x depends only on the shape: shared by every derivation of it.
+        self._factors = shapes.work_for(network.spec).factors if factors is None else factors
         n = network
         syms = [out_sym(x) for layer in n.layers for x in layer] + [param_sym(p) for p in (*n.weights, *n.biases)]
         self.names = {s.key: s for s in syms}
@@ -547,7 +548,8 @@ class Derivation:
         self.spec = spec
         self.network = network = Network(spec)
         with mpmath.workdps(numeric.PRECISION):
-            composed = checks.ComposedGradients.for_network(network) if len(network.weights) <= SMALL_NETWORK else None
+            composed = (shapes.composed_gradients(network, checks.ComposedGradients.for_network)
+                        if len(network.weights) <= SMALL_NETWORK else None)
             if len(spec.samples) == 1:
                 self._one_sample(composed)
             else:
@@ -580,7 +582,6 @@ class Derivation:
         values: dict[str, mpmath.mpf] = {}
         parameters: dict[str, mpmath.mpf] = dict(point)
         equations: dict[str, Equation] = {}
-        factors: dict = {}
         sections = [Section("network", ())]
         for index in range(len(spec.samples)):
             s = index + 1
@@ -589,7 +590,7 @@ class Derivation:
                 return key if key in shared_keys else sample_key(key, s)
 
             data = n.sample_values(index, numeric.mp)
-            b = _Builder(n, {**point, **data}, updates=stochastic, factors=factors, written=n.sample_values(index))
+            b = _Builder(n, {**point, **data}, updates=stochastic, written=n.sample_values(index))
             worked = _sample_sections(b)
             _check_gradients(b, composed)
             if index == 0:
