@@ -568,6 +568,10 @@ class Derivation:
         _check_gradients(b, composed)
         if self.spec.iterations > 1:
             sections.append(_training_section(b.values, training))
+        # The equations of a checked derivation, for re-evaluating the shape at other numbers.
+        work = shapes.work_for(self.spec)
+        if work.equations is None:
+            work.equations = b.equations
         self.sections: tuple[Section, ...] = tuple(sections)
         self.equations: dict[str, Equation] = b.equations
         self.parameters: dict[str, mpmath.mpf] = {k: v for k, v in b.values.items() if k in b.parameters}
@@ -668,6 +672,38 @@ class Derivation:
     def of(cls, spec: Spec | Mapping | str | None = None):
         """The derivation of a spec (a Spec, a dict, a file path, or None for the built-in example)."""
         return cls(spec if isinstance(spec, Spec) else load_spec(spec))
+
+
+def values_at(spec: Spec) -> dict[str, mpmath.mpf]:
+    """The values of ``spec``'s derivation, its own equations re-evaluated at its numbers where a derivation
+    of its shape (one sample) was already built and checked; else the values of a new derivation.
+
+    For what-ifs (a slip's numbers: two inputs exchanged, the other update
+    mode): the equations do not depend on the numbers, so evaluating the same
+    ones at the changed numbers gives what the changed spec's derivation would,
+    without its symbolic work and its checks.  A value that is not a finite
+    number (a saturated output) is NaN here, where a derivation would refuse the spec.
+    """
+    equations = shapes.work_for(spec).equations if len(spec.samples) == 1 else None
+    if equations is None:
+        return Derivation(spec).values
+    network = Network(spec)
+    with mpmath.workdps(numeric.PRECISION):
+        values = {k: numeric.mp(v) for k, v in network.parameter_values().items()}
+        parameters = frozenset(values)
+        for key, equation in equations.items():
+            try:
+                values[key] = evaluate(equation.forms[-1], values)
+            except (ZeroDivisionError, ValueError):
+                values[key] = mpmath.nan
+        if spec.iterations >= 1:
+            updated = {**values, **_updated_point(network, values, lambda p: p.updated_key)}
+            error, outs = numeric.forward_error(network, updated)
+            values["E_total@1"] = error
+            values.update({f"{o.out_key}@1": value for o, value in zip(network.outputs, outs)})
+        if spec.iterations > 1:
+            values.update(_training_values(network, train(network, spec.iterations)))
+        return {k: v for k, v in values.items() if k not in parameters}
 
 
 def derive(spec: Spec | Mapping | str | None = None) -> Derivation:

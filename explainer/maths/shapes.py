@@ -35,12 +35,15 @@ class ShapeWork:
 
     ``factors``: ∂net/∂x of each neuron's local definition, by (neuron, x);
     ``composed``: the composed E_total's gradients (``checks.ComposedGradients``),
-    or None where it is too large, once worked out (``composed_done``).
+    or None where it is too large, once worked out (``composed_done``);
+    ``equations``: the equations of the first checked derivation of the shape
+    (one sample), by key in the order they are defined.
     """
 
     factors: dict = field(default_factory=dict)
     composed: object = None
     composed_done: bool = False
+    equations: dict | None = None
 
 
 _WORK: dict[tuple, ShapeWork] = {}
