@@ -23,7 +23,9 @@ when they are not correct, unless the line claims nothing else.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import re
 from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -78,6 +80,23 @@ class _Given:
     line: int
     verdict: str
     sources: tuple = ()  # the user's numbers it follows from: wrong ones (carried forward) or too coarse ones
+
+
+# A quantity after N rounds is always written with its round: ``E_total@10000``.
+_AFTER_ROUNDS = re.compile(r"@(\d+)")
+
+
+def claims_after_training(text: str) -> bool:
+    """Whether an answer sheet may claim a value after more than one round (``out_o1@10000``)."""
+    return any(int(rounds) > 1 for rounds in _AFTER_ROUNDS.findall(text))
+
+
+def graded_spec(spec, text: str):
+    """The spec to derive for grading ``text``: without the long training run when the sheet asks
+    nothing of it (every value up to one round is the same with or without it)."""
+    if spec.iterations <= 1 or claims_after_training(text):
+        return spec
+    return dataclasses.replace(spec, iterations=1)
 
 
 def check_answers(text: str, derivation, source: str = "<answers>") -> tuple[Verdict, ...]:
