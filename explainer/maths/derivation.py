@@ -14,6 +14,7 @@ one is the one the document works in full) and its keys get the suffix
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
@@ -182,24 +183,44 @@ class _Builder:
         """∂net/∂(wrt) of ``neuron`` by ``sympy.diff`` of its local definition: a printed name, or 1.
 
         Only one term of the net input holds ``wrt`` (a weight, a bias, or the
-        output a weight multiplies); the other terms' derivatives are 0, so SymPy
-        differentiates that one term and the cost does not grow with the fan-in.
+        output a weight multiplies); the other terms' derivatives are 0.  Every
+        such term has one of two forms, ``w · out`` or ``b``, so SymPy
+        differentiates each form once, with placeholder symbols, and the term's
+        own quantities are put in the placeholders' places: the cost does not
+        grow with the fan-in, and barely with the number of weights.
         """
         cache_key = (neuron.name, wrt_key)
         if cache_key not in self._factors:
-            import sympy
-
-            terms = self.network.net_terms(neuron)
-            term_key = wrt_key if wrt_key in terms else next(
-                w.key for w in self.network.incoming(neuron) if w.source.out_key == wrt_key)
-            derivative = sympy.Derivative(terms[term_key], self.network.symbols(wrt_key), evaluate=True)
-            if derivative == 1:
+            n = self.network
+            if wrt_key == n.bias(neuron).key:
+                form, by, names = "bias", "b", {"b": wrt_key}
+            else:
+                weight = n.weight(wrt_key)
+                if weight is not None and weight.target == neuron:
+                    by = "w"
+                else:  # an output below (an input's key is its name): the weight it is multiplied by
+                    weight, by = n.weight_between(n.neuron(wrt_key.removeprefix("out_")), neuron), "out"
+                form, names = "weighted", {"w": weight.key, "out": weight.source.out_key}
+            derivative = _generic_factor(form, by)
+            if derivative == "1":
                 self._factors[cache_key] = Num("1")
-            elif isinstance(derivative, sympy.Symbol):
-                self._factors[cache_key] = self.names[derivative.name]
+            elif derivative in names:
+                self._factors[cache_key] = self.names[names[derivative]]
             else:
                 raise DerivationMismatch(f"d{neuron.net_key}/d{wrt_key} is {derivative}, not one quantity")
         return self._factors[cache_key]
+
+
+@functools.cache
+def _generic_factor(form: str, by: str) -> str:
+    """``sympy.diff`` of one term of a net input, ``w·out`` (form "weighted") or ``b`` ("bias"),
+    by one of its placeholders: the placeholder's name, or "1"."""
+    import sympy
+
+    w, out, b = (sympy.Symbol(name, real=True) for name in ("w", "out", "b"))
+    term = w * out if form == "weighted" else b
+    derivative = sympy.Derivative(term, {"w": w, "out": out, "b": b}[by], evaluate=True)
+    return "1" if derivative == 1 else str(derivative)
 
 
 def _activation(n: Network, neuron: Neuron):
@@ -385,7 +406,7 @@ def _hidden_layer(b: _Builder, layer: int, forward: Section) -> Section:
     for h in n.layers[layer]:
         links, contributions, terms = [], [], []
         for k in above:
-            w = next(x for x in n.incoming(k) if x.source == h)
+            w = n.weight_between(h, k)
             factor = b.local_factor(k, h.out_key)
             if sequential:  # the weight above, already updated
                 factor = updated_sym(w)
