@@ -221,7 +221,8 @@ def training(runs: int) -> None:
                                             lambda: numpy_training.train_numpy(n, 1000), max(3, runs // 2))
         print(f"    {weights:5} weights: straight-line {scalar * 1000:7.1f} ms, numpy {matrices * 1000:7.1f} ms "
               f"({'straight-line' if r < 1 else 'numpy'} faster)")
-    layers = TRAINING[112]
+    layers = TRAINING[640]  # above the straight-line limit: explainer's numpy path
+    assert weights_of(layers) > loop.SCALAR_LIMIT
     n = Network(spec_from_mapping(spec_of_shape(layers, iterations=rounds), "<benchmark>", "benchmark"))
     matrices = numpy_loop(n.spec)
     ours, base, r, trained, result = against(lambda: loop.train(n, rounds), lambda: matrices(rounds), max(3, runs // 2))
