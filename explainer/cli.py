@@ -185,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the share of a quantity's points a carried-forward answer earns (default: 1)")
     policy.add_argument("--rounding-credit", type=_share, default=None, metavar="X",
                         help="the share of a quantity's points a rounding answer earns (default: 1)")
+    _class_options(check, "sheets")
 
     exercise = commands.add_parser(
         "exercise", help="write per-student exercise sheets, worked solutions and answer keys",
@@ -211,7 +212,26 @@ def build_parser() -> argparse.ArgumentParser:
                           help="of the worked solutions: full (the default), every step in full; source: as the source")
     exercise.add_argument("--notation", metavar="NAME", help=_NOTATION_HELP)
     exercise.add_argument("--form", metavar="FORM", help=_FORM_HELP + " (of the worked solutions)")
+    _class_options(exercise, "students")
     return parser
+
+
+def _class_options(parser, what: str) -> None:
+    parser.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+                        help=f"work on N {what} at once, in N processes (default: the machine's cores); "
+                             "the output is the same for every N")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar (there is none unless "
+                                                              "standard error is a terminal)")
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1 process, got {value}")
+    return value
 
 
 def write_atomically(path, content: str | bytes) -> None:
@@ -332,6 +352,7 @@ def _check(args) -> int:
     if args.answers != "-" and os.path.isdir(args.answers):
         return _check_class(args)
     _refuse(args.keys or args.output, "--keys and --output are for a folder of sheets; ANSWERS is one sheet")
+    _refuse(args.jobs, "--jobs is for a folder of sheets; ANSWERS is one sheet")
     source = "<stdin>" if args.answers == "-" else args.answers
     text = _answers_text(args.answers, source)
     if not (args.key or args.spec or args.student or args.seed) and _is_answer_key(text):
@@ -373,9 +394,11 @@ def _is_answer_key(text: str) -> bool:
     return isinstance(document, dict) and isinstance(document.get(KEY_DESCRIPTION), dict)
 
 
-def _graded_against(args, key_text: str | None = None):
+def _graded_against(args, key_text: str):
     """The derivation a sheet is checked against, the words that name it, the least precision an answer
-    must show (None: any), and the quantities asked for (empty: whatever the sheet gives)."""
+    must show (None: any), and the quantities asked for (empty: whatever the sheet gives).
+    ``key_text``, the sheet, tells whether the long training run is graded at all."""
+    from .grading.check import graded_spec
     from .spec.reading import load_spec
 
     spec_name = args.spec or "the built-in example"
@@ -384,7 +407,7 @@ def _graded_against(args, key_text: str | None = None):
         _refuse(args.spec or args.student or args.seed, "--key holds the student's own network; "
                                                         "give --key, or --student and --seed (with --spec)")
         key = _read_key(key_text, args.key) if args.key == args.answers else _answer_key(args.key)
-        derivation = _derived(_notated(key.spec, args))
+        derivation = _derived(graded_spec(_notated(key.spec, args), key_text))
         return derivation, f"{args.key} (student {key.student})", asked_precision or key.number_format, _asked(derivation)
     if args.student or args.seed:
         _refuse(not (args.student and args.seed), "--student and --seed go together: the variant of that student")
@@ -399,7 +422,7 @@ def _graded_against(args, key_text: str | None = None):
             _refuse_other_precision(args, key_text)
         return (variant.derivation, f"student {student}'s variant of {spec_name} (seed {args.seed}, {_precision_words(number_format)})",
                 number_format, _asked(variant.derivation))
-    return _derived(_notated(load_spec(args.spec), args)), spec_name, asked_precision, ()
+    return _derived(graded_spec(_notated(load_spec(args.spec), args), key_text)), spec_name, asked_precision, ()
 
 
 def _scoring(args, asked):
@@ -487,28 +510,22 @@ def _check_class(args) -> int:
     sheets = _sheets(args.answers)
     if args.keys:
         _refuse(args.spec, "--keys hold each student's own network; --spec is for --seed")
-        derivations = _key_derivations(args.keys, sheets, _number_format(args) if args.decimals is not None
-                                       or args.digits is not None else None)
+        asked_precision = _number_format(args) if args.decimals is not None or args.digits is not None else None
+        tasks = [(student, ("key", _notated(key.spec, args)), sheets.get(student), asked_precision or key.number_format,
+                  args.tolerance) for student, key in _key_specs(args.keys, sheets).items()]
     else:
-        derivations = _seed_derivations(args, sheets)
-    from .exercises.nice import worked_by_hand
-    from .grading.check import check_answers
-    from .grading.summary import Graded, all_passed, class_summary
-    from .spec.errors import AnswersError
+        from .spec.reading import load_spec
 
-    from .grading.check import Policy
+        spec, number_format = _notated(load_spec(args.spec), args), _number_format(args)
+        tasks = [(student, ("seed", (spec, args.seed, number_format)), sheets[student], number_format, args.tolerance)
+                 for student in sheets]
+    from .grading.summary import all_passed, class_summary
 
     graded = []
-    for student, (derivation, precision) in derivations.items():
-        verdicts = None
-        if student in sheets:
-            path = sheets[student]
-            try:
-                verdicts = check_answers(_answers_text(str(path), str(path)), derivation, str(path),
-                                         Policy(precision, args.tolerance))
-            except AnswersError as error:
-                print(f"explainer: {error}; every quantity counts as missing", file=sys.stderr)
-        graded.append(Graded(student, worked_by_hand(derivation), verdicts))
+    for result, warning in _in_processes(_grade_student, tasks, args, "sheets"):
+        if warning:
+            print(warning, file=sys.stderr)
+        graded.append(result)
     asked = tuple(dict.fromkeys(key for g in graded for key in g.asked))
     scoring = _scoring(args, asked)
     table = class_summary(graded, scoring)
@@ -529,6 +546,36 @@ def _check_class(args) -> int:
     return 0 if all_passed(graded) else 1
 
 
+def _grade_student(task):
+    """One student's line of the class summary, and the warning to print for an unreadable sheet (or None).
+
+    A student graded from their key derives only what the sheet claims (no
+    long training run unless it asks for one); a variant drawn again from the
+    seed is derived whole, since the rules that chose it read the training.
+    """
+    from .exercises.nice import worked_by_hand
+    from .grading.check import Policy, check_answers, graded_spec
+    from .grading.summary import Graded
+    from .spec.errors import AnswersError
+
+    student, (kind, what), path, precision, tolerance = task
+    text = None if path is None else _answers_text(str(path), str(path))
+    if kind == "key":
+        derivation = _derived(graded_spec(what, text or ""))
+    else:
+        from .exercises.variants import nice_variant
+
+        spec, seed, number_format = what
+        derivation = nice_variant(spec, seed, student, number_format).derivation
+    verdicts, warning = None, None
+    if text is not None:
+        try:
+            verdicts = check_answers(text, derivation, str(path), Policy(precision, tolerance))
+        except AnswersError as error:
+            warning = f"explainer: {error}; every quantity counts as missing"
+    return Graded(student, worked_by_hand(derivation), verdicts), warning
+
+
 def _sheets(folder: str) -> dict:
     """Each student's sheet in ``folder``, by the id its name starts with (alice.txt → alice)."""
     from pathlib import Path
@@ -546,8 +593,8 @@ def _sheets(folder: str) -> dict:
     return sheets
 
 
-def _key_derivations(folder: str, sheets: dict, precision=None) -> dict:
-    """Each student's derivation, from the answer keys in ``folder``: one per key, whether handed in or not."""
+def _key_specs(folder: str, sheets: dict) -> dict:
+    """Each student's variant, from the answer keys in ``folder``: one per key, whether handed in or not."""
     from pathlib import Path
 
     _refuse(not os.path.isdir(folder), f"{folder}: not a folder; expected the folder of answer keys (keys/)")
@@ -560,16 +607,7 @@ def _key_derivations(folder: str, sheets: dict, precision=None) -> dict:
     for student, path in sheets.items():
         if student not in keys:
             raise ExplainerError(f"{path}: no answer key for student {student} in {folder}")
-    return {student: (_derived(key.spec), precision or key.number_format) for student, (_, key) in keys.items()}
-
-
-def _seed_derivations(args, sheets: dict) -> dict:
-    from .exercises.variants import nice_variant
-    from .spec.reading import load_spec
-
-    spec, number_format = _notated(load_spec(args.spec), args), _number_format(args)
-    return {student: (nice_variant(spec, args.seed, student, number_format).derivation, number_format)
-            for student in sheets}
+    return {student: key for student, (_, key) in keys.items()}
 
 
 def _answer_key(path: str):
@@ -610,21 +648,83 @@ def _exercise(args) -> int:
         students = read_roster(_answers_text(args.students, args.students), args.students)
     else:
         students = numbered(args.count)
-    from .exercises.sheets import student_files
-    from .exercises.variants import nice_variant
 
     number_format = _number_format(args)
     formats = EXERCISE_FORMATS if args.format == "all" else (args.format,)
     # Draw and render every student's files before writing any, so a failure leaves no partial class.
     files = {}
-    for student in students:
-        variant = nice_variant(spec, args.seed, student, number_format)
-        files.update(student_files(variant, number_format, formats, args.detail))
+    tasks = [(spec, args.seed, student, number_format, formats, args.detail) for student in students]
+    for student_files in _in_processes(_student_files, tasks, args, "students"):
+        files.update(student_files)
     for name, text in files.items():
         path = Path(args.output) / name
         write_atomically(path, text)
         print(path)
     return 0
+
+
+def _student_files(task) -> dict[str, str]:
+    """One student's files: their variant drawn, derived and written out."""
+    from .exercises.sheets import student_files
+    from .exercises.variants import nice_variant
+
+    spec, seed, student, number_format, formats, detail = task
+    return student_files(nice_variant(spec, seed, student, number_format), number_format, formats, detail)
+
+
+def _in_processes(function, tasks: list, args, unit: str):
+    """``function`` of each task, in the order of ``tasks``, spread over ``args.jobs`` processes.
+
+    The first task runs here, before any worker starts: it does the symbolic
+    work of the network's shape, which every forked worker then inherits
+    instead of repeating.  Results come back in order, so the output does not
+    depend on the number of processes.  A progress bar counts the tasks on a
+    terminal, unless ``--quiet``.
+    """
+    jobs = min(args.jobs or os.cpu_count() or 1, len(tasks))
+    with _progress(len(tasks), unit, args.quiet) as bar:
+        if not tasks:
+            return
+        yield function(tasks[0])
+        bar.update()
+        if jobs <= 1:
+            for task in tasks[1:]:
+                yield function(task)
+                bar.update()
+            return
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+        rest = tasks[1:]
+        # Chunks small enough to keep both the workers and the bar busy, large enough to spare the pipes.
+        chunk = max(1, min(16, len(rest) // (jobs * 8)))
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method)) as pool:
+            for result in pool.map(function, rest, chunksize=chunk):
+                yield result
+                bar.update()
+
+
+class _NoProgress:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def update(self, n: int = 1) -> None:
+        return None
+
+
+def _progress(total: int, unit: str, quiet: bool):
+    """A progress bar on standard error when it is a terminal (and not ``quiet``), else nothing."""
+    if quiet or total < 2 or not sys.stderr.isatty():
+        return _NoProgress()
+    import tqdm as progress
+
+    # No monitor thread: a process pool is forked while the bar is shown.
+    progress.tqdm.monitor_interval = 0
+    return progress.tqdm(total=total, unit=f" {unit}", file=sys.stderr, leave=False, dynamic_ncols=True)
 
 
 def _answers_text(path: str, source: str) -> str:

@@ -467,9 +467,10 @@ def test_updated_weights_equal_one_round_of_the_reference(layers, update):
 TRAINING_NETS = [
     pytest.param(SOURCE_NET, id="source"),
     pytest.param(random_net((2, 3, 2, 2), per_neuron_biases=True, seed=11), id="2-3-2-2"),
-    # 72 weights: the package trains small networks and large ones with different
-    # loops (64 weights is the limit as this is written), so both are exercised.
     pytest.param(random_net((3, 6, 6, 3), per_neuron_biases=True, seed=13), id="3-6-6-3"),
+    # 474 weights: the package trains small networks and large ones with different
+    # loops (400 weights is the limit as this is written), so both are exercised.
+    pytest.param(random_net((3, 20, 18, 3), per_neuron_biases=True, seed=17), id="3-20-18-3"),
 ]
 
 

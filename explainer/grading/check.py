@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -100,6 +101,27 @@ class _Given:
     verdict: str
     sources: tuple = ()  # the user's numbers it follows from: wrong ones (carried forward) or rounded ones
     slip: str | None = None  # a slip found without working anything out: "unchanged", "zero"
+
+
+# A quantity after N rounds: ``E_total@10000``, or in words, "after 10,000 rounds" (as the reader takes it).
+_AFTER_ROUNDS = re.compile(r"@(\d{1,12})|(\d[\d,\u2009\u202f]{0,15})\s*(?:rounds|iterations|epochs|steps)\b", re.I)
+
+
+def claims_after_training(text: str) -> bool:
+    """Whether an answer sheet may claim a value after more than one round (``out_o1@10000``)."""
+    for at, words in _AFTER_ROUNDS.findall(text):
+        digits = re.sub(r"\D", "", at or words)
+        if digits and int(digits) > 1:
+            return True
+    return False
+
+
+def graded_spec(spec, text: str):
+    """The spec to derive for grading ``text``: without the long training run when the sheet asks
+    nothing of it (every value up to one round is the same with or without it)."""
+    if spec.iterations <= 1 or claims_after_training(text):
+        return spec
+    return dataclasses.replace(spec, iterations=1)
 
 
 def check_answers(text: str, derivation, source: str = "<answers>", policy: Policy | None = None) -> tuple[Verdict, ...]:

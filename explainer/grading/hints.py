@@ -6,16 +6,18 @@ what the user wrote:
 - the other update mode: the same spec derived with ``update`` switched
   (sequential: the hidden layer's gradients use the already-updated weights);
 - another learning rate: the rate the number implies, rounded to two
-  significant digits, then the spec derived again with it;
+  significant digits, then the spec evaluated again with it;
 - the ½ of the squared error dropped (every error and gradient doubles);
 - a minus sign dropped: the step's formula with one of its minus signs removed;
 - net for out, or one quantity for another of its kind (i1 for i2, w3 for
   w2): the step's formula with that quantity put in the other's place, the
-  other quantity's own value, and the whole spec derived again with the two
+  other quantity's own value, and the whole spec evaluated again with the two
   inputs (or two transposed weights) exchanged.
 
-The first slip that reproduces the user's number (and changes the right one)
-is the hint.  The words for each hint live in ``templates/check.j2``.
+A changed spec keeps the shape, so its values are the shape's equations
+evaluated at the changed numbers (``maths.derivation.values_at``), not a new
+derivation.  The first slip that reproduces the user's number (and changes
+the right one) is the hint.  The words for each hint live in ``templates/check.j2``.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from ..maths.formulas import evaluate
 from .formula_parts import keys, name_keys, replaced, replaced_one, without_each_minus
 from .optimizer_slips import optimizer_slips
 
-# How many derivations with two parameters exchanged one claim may cost.
+# How many alternatives with two parameters exchanged one claim may cost.
 MAX_SWAPS = 8
 # Keys whose values are the same by definition: copying one for the other is no slip.
 _SAME_VALUE: dict[str, tuple[str, ...]] = {}
@@ -46,7 +48,7 @@ class Hint:
 
 
 class Slips:
-    """The known slips of one derivation, with the alternative derivations they need (made once, on demand)."""
+    """The known slips of one derivation, with the alternative values they need (worked out once, on demand)."""
 
     def __init__(self, derivation, names) -> None:
         self.derivation = derivation
@@ -205,20 +207,22 @@ class Slips:
                 pairs.append((key, partner))
         return pairs[:MAX_SWAPS]
 
-    # --- alternative derivations ---------------------------------------------------
+    # --- alternative values --------------------------------------------------------
 
     def _value(self, key: str, **change) -> mpmath.mpf | None:
-        """``key``'s value in the spec derived again with ``change``; None where it has no such value."""
+        """``key``'s value in the spec with ``change`` made; None where it has no such value."""
         spec = self.derivation.spec
         # Only values after N rounds need the training loop run N times.
         rounds = key.rpartition("@")[2]
         iterations = spec.iterations if rounds.isdigit() and int(rounds) > 1 else min(spec.iterations, 1)
         cache_key = (tuple(sorted(change.items())), iterations)
         if cache_key not in self._derived:
-            from ..outputs.document import derive
+            from ..maths.derivation import values_at
 
-            self._derived[cache_key] = derive(_changed(spec, iterations=iterations, **change))
-        return self._derived[cache_key].values.get(key)
+            # The changed spec has the same shape: its values come from the compiled
+            # structure of that shape, not from deriving it again.
+            self._derived[cache_key] = values_at(_changed(spec, iterations=iterations, **change))
+        return self._derived[cache_key].get(key)
 
 
 def _changed(spec, *, iterations: int, update: str | None = None, learning_rate: Decimal | None = None,

@@ -124,6 +124,32 @@ class ComposedGradients:
         # Floats evaluate the derivative as it is rebuilt, several times faster.
         self.exact = any(getattr(activation(a, sl), "kink", False)
                          for a, sl in zip(network.spec.activations, network.spec.slopes))
+        # Away from kinks, once a shape is checked a second time (a class of variants,
+        # answer sheets), its derivatives are compiled into one mpmath function of the
+        # point; compiling costs about three symbolic evaluations, which a single
+        # render would not get back.
+        self._compiled = None
+        self._checks = 0
+
+    def _compile(self):
+        import sympy
+
+        free = sorted(set().union(*(d.free_symbols for d in self.derivatives.values())), key=str)
+        function = sympy.lambdify(free, list(self.derivatives.values()), modules="mpmath", cse=True)
+        return tuple(s.name for s in free), function
+
+    def _compiled_values(self, point: Mapping[str, mpmath.mpf]) -> dict | None:
+        """Each derivative at ``point`` from the compiled function, or None where one is not a finite number
+        (the symbolic evaluation below then decides, as for softplus at exactly 0)."""
+        names, function = self._compiled
+        try:
+            values = function(*(point[name] for name in names))
+        except (ZeroDivisionError, ValueError, TypeError):
+            return None
+        values = [mpmath.mpf(v) if not isinstance(v, mpmath.mpf) else v for v in values]
+        if not all(mpmath.isfinite(v) for v in values):
+            return None
+        return dict(zip(self.derivatives, values))
 
     def check(self, point: Mapping[str, mpmath.mpf], gradient: Mapping[str, mpmath.mpf], written: Mapping) -> None:
         """Each gradient at ``point`` (parameters and one sample's data by key).
@@ -133,14 +159,29 @@ class ComposedGradients:
         """
         import sympy
 
+        self._checks += 1
+        if self._compiled is None and not self.exact and self._checks > 1:
+            self._compiled = self._compile()
+        if self._compiled is not None:
+            compiled = self._compiled_values(point)
+            if compiled is not None:
+                self._compare(compiled, gradient)
+                return
         s = self.network.symbols
         exact = self._exact_point(point, written) if self.exact else None
         at = exact or {s(k): sympy.Float(mpmath.nstr(v, numeric.PRECISION), numeric.PRECISION) for k, v in point.items()}
+        values = {}
         for key, derivative in self.derivatives.items():
             value = derivative.xreplace(at)
             if exact or not value.is_Float:  # e.g. softplus at exactly 0 leaves log(2)
                 value = value.evalf(numeric.PRECISION + 10)
-            got, expected = mpmath.mpf(str(value)), gradient[key]
+            values[key] = mpmath.mpf(str(value))
+        self._compare(values, gradient)
+
+    @staticmethod
+    def _compare(values: Mapping[str, mpmath.mpf], gradient: Mapping[str, mpmath.mpf]) -> None:
+        for key, got in values.items():
+            expected = gradient[key]
             if disagree(got, expected, EXACT_TOLERANCE):
                 raise DerivationMismatch(f"dE_total/d{key}: sympy.diff of the composed E_total gives {got}, "
                                          f"the derivation {expected}")

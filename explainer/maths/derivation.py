@@ -14,6 +14,7 @@ one is the one the document works in full) and its keys get the suffix
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
@@ -22,7 +23,7 @@ import mpmath
 from ..spec.errors import DerivationMismatch, SpecError
 from ..spec.limits import check_size
 from ..spec.reading import Spec, load_spec
-from . import checks, numeric
+from . import checks, numeric, shapes
 from .checks import composed_error  # noqa: F401  (part of the module's interface, used by the tests)
 from .formulas import (
     Hadamard,
@@ -158,7 +159,8 @@ class _Builder:
         self.parameters = frozenset(self.values)
         self.equations: dict[str, Equation] = {}
         self.updates = updates
-        self._factors = {} if factors is None else factors
+        # ∂net/∂x depends only on the shape: shared by every derivation of it.
+        self._factors = shapes.work_for(network.spec).factors if factors is None else factors
         n = network
         syms = [out_sym(x) for layer in n.layers for x in layer] + [param_sym(p) for p in (*n.weights, *n.biases)]
         self.names = {s.key: s for s in syms}
@@ -202,24 +204,44 @@ class _Builder:
         """∂net/∂(wrt) of ``neuron`` by ``sympy.diff`` of its local definition: a printed name, or 1.
 
         Only one term of the net input holds ``wrt`` (a weight, a bias, or the
-        output a weight multiplies); the other terms' derivatives are 0, so SymPy
-        differentiates that one term and the cost does not grow with the fan-in.
+        output a weight multiplies); the other terms' derivatives are 0.  Every
+        such term has one of two forms, ``w · out`` or ``b``, so SymPy
+        differentiates each form once, with placeholder symbols, and the term's
+        own quantities are put in the placeholders' places: the cost does not
+        grow with the fan-in, and barely with the number of weights.
         """
         cache_key = (neuron.name, wrt_key)
         if cache_key not in self._factors:
-            import sympy
-
-            terms = self.network.net_terms(neuron)
-            term_key = wrt_key if wrt_key in terms else next(
-                w.key for w in self.network.incoming(neuron) if w.source.out_key == wrt_key)
-            derivative = sympy.Derivative(terms[term_key], self.network.symbols(wrt_key), evaluate=True)
-            if derivative == 1:
+            n = self.network
+            if wrt_key == n.bias(neuron).key:
+                form, by, names = "bias", "b", {"b": wrt_key}
+            else:
+                weight = n.weight(wrt_key)
+                if weight is not None and weight.target == neuron:
+                    by = "w"
+                else:  # an output below (an input's key is its name): the weight it is multiplied by
+                    weight, by = n.weight_between(n.neuron(wrt_key.removeprefix("out_")), neuron), "out"
+                form, names = "weighted", {"w": weight.key, "out": weight.source.out_key}
+            derivative = _generic_factor(form, by)
+            if derivative == "1":
                 self._factors[cache_key] = Num("1")
-            elif isinstance(derivative, sympy.Symbol):
-                self._factors[cache_key] = self.names[derivative.name]
+            elif derivative in names:
+                self._factors[cache_key] = self.names[names[derivative]]
             else:
                 raise DerivationMismatch(f"d{neuron.net_key}/d{wrt_key} is {derivative}, not one quantity")
         return self._factors[cache_key]
+
+
+@functools.cache
+def _generic_factor(form: str, by: str) -> str:
+    """``sympy.diff`` of one term of a net input, ``w·out`` (form "weighted") or ``b`` ("bias"),
+    by one of its placeholders: the placeholder's name, or "1"."""
+    import sympy
+
+    w, out, b = (sympy.Symbol(name, real=True) for name in ("w", "out", "b"))
+    term = w * out if form == "weighted" else b
+    derivative = sympy.Derivative(term, {"w": w, "out": out, "b": b}[by], evaluate=True)
+    return "1" if derivative == 1 else str(derivative)
 
 
 def _activation(n: Network, neuron: Neuron):
@@ -457,7 +479,7 @@ def _hidden_layer(b: _Builder, layer: int, forward: Section) -> Section:
     for h in n.layers[layer]:
         links, contributions, terms = [], [], []
         for k in above:
-            w = next(x for x in n.incoming(k) if x.source == h)
+            w = n.weight_between(h, k)
             factor = b.local_factor(k, h.out_key)
             if sequential:  # the weight above, already updated
                 factor = updated_sym(w)
@@ -881,7 +903,8 @@ class Derivation:
         self.spec = spec
         self.network = network = Network(spec)
         with mpmath.workdps(numeric.PRECISION):
-            composed = checks.ComposedGradients.for_network(network) if len(network.weights) <= SMALL_NETWORK else None
+            composed = (shapes.composed_gradients(network, checks.ComposedGradients.for_network)
+                        if len(network.weights) <= SMALL_NETWORK else None)
             if len(spec.samples) == 1:
                 self._one_sample(composed)
             else:
@@ -904,6 +927,10 @@ class Derivation:
         _check_gradients(b, composed)
         if self.spec.iterations > 1:
             sections.append(_training_section(b.values, training))
+        # The equations of a checked derivation, for re-evaluating the shape at other numbers.
+        work = shapes.work_for(self.spec)
+        if work.equations is None:
+            work.equations = b.equations
         self.sections: tuple[Section, ...] = tuple(sections)
         self.delta_keys: frozenset[str] = frozenset(b.delta_keys)
         self.equations: dict[str, Equation] = b.equations
@@ -921,7 +948,6 @@ class Derivation:
         hyper = {k: numeric.mp(v) for k, v in hyper_parameters(spec.optimizer).items()}
         parameters: dict[str, mpmath.mpf] = {**point, **hyper}
         equations: dict[str, Equation] = {}
-        factors: dict = {}
         sections = [Section("network", ())]
         for index in range(len(spec.samples)):
             s = index + 1
@@ -930,7 +956,7 @@ class Derivation:
                 return key if key in shared_keys else sample_key(key, s)
 
             data = n.sample_values(index, numeric.mp)
-            b = _Builder(n, {**point, **data}, updates=stochastic, factors=factors, written=n.sample_values(index))
+            b = _Builder(n, {**point, **data}, updates=stochastic, written=n.sample_values(index))
             worked = _sample_sections(b)
             _check_gradients(b, composed)
             if index == 0:
@@ -962,7 +988,7 @@ class Derivation:
             sections.append(Section("one_round", (), {"improved": error < values["E_total"]}))
         if spec.iterations > 1 and not spec.optimizer.plain:
             combined.values.update(values)
-            sections.append(_second_round(combined, _gradients_at(n, after, factors)))
+            sections.append(_second_round(combined, _gradients_at(n, after, shapes.work_for(n.spec).factors)))
             values.update({k: v for k, v in combined.values.items() if k not in combined.parameters})
             equations.update(combined.equations)
         if spec.iterations > 1:
@@ -1017,6 +1043,38 @@ class Derivation:
     def of(cls, spec: Spec | Mapping | str | None = None):
         """The derivation of a spec (a Spec, a dict, a file path, or None for the built-in example)."""
         return cls(spec if isinstance(spec, Spec) else load_spec(spec))
+
+
+def values_at(spec: Spec) -> dict[str, mpmath.mpf]:
+    """The values of ``spec``'s derivation, its own equations re-evaluated at its numbers where a derivation
+    of its shape (one sample) was already built and checked; else the values of a new derivation.
+
+    For what-ifs (a slip's numbers: two inputs exchanged, the other update
+    mode): the equations do not depend on the numbers, so evaluating the same
+    ones at the changed numbers gives what the changed spec's derivation would,
+    without its symbolic work and its checks.  A value that is not a finite
+    number (a saturated output) is NaN here, where a derivation would refuse the spec.
+    """
+    equations = shapes.work_for(spec).equations if len(spec.samples) == 1 else None
+    if equations is None:
+        return Derivation(spec).values
+    network = Network(spec)
+    with mpmath.workdps(numeric.PRECISION):
+        values = {k: numeric.mp(v) for k, v in network.parameter_values().items()}
+        parameters = frozenset(values)
+        for key, equation in equations.items():
+            try:
+                values[key] = evaluate(equation.forms[-1], values)
+            except (ZeroDivisionError, ValueError):
+                values[key] = mpmath.nan
+        if spec.iterations >= 1:
+            updated = {**values, **_updated_point(network, values, lambda p: p.updated_key)}
+            error, outs = numeric.forward_error(network, updated)
+            values["E_total@1"] = error
+            values.update({f"{o.out_key}@1": value for o, value in zip(network.outputs, outs)})
+        if spec.iterations > 1:
+            values.update(_training_values(network, train(network, spec.iterations)))
+        return {k: v for k, v in values.items() if k not in parameters}
 
 
 def derive(spec: Spec | Mapping | str | None = None) -> Derivation:

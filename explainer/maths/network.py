@@ -296,8 +296,21 @@ class Network:
                     for j, value in enumerate(values)
                 )
         self.biases: tuple[Bias, ...] = tuple(biases)
-        self._incoming = {n: tuple(w for w in self.weights if w.target == n) for layer in self.layers for n in layer}
-        self._outgoing = {n: tuple(w for w in self.weights if w.source == n) for layer in self.layers for n in layer}
+        # One pass over the weights (not one per neuron): the network's set-up grows with its weights.
+        incoming = {n: [] for layer in self.layers for n in layer}
+        outgoing = {n: [] for layer in self.layers for n in layer}
+        into_layer = {l: [] for l in range(len(self.layers))}
+        for w in self.weights:
+            incoming[w.target].append(w)
+            outgoing[w.source].append(w)
+            into_layer[w.target.layer].append(w)
+        self._incoming = {n: tuple(ws) for n, ws in incoming.items()}
+        # Weights are numbered destination by destination, so a neuron's outgoing
+        # weights come in destination order already.
+        self._outgoing = {n: tuple(ws) for n, ws in outgoing.items()}
+        self._into_layer = {l: tuple(ws) for l, ws in into_layer.items()}
+        self._between = {(w.source, w.target): w for w in self.weights}
+        self._weights_by_key = {w.key: w for w in self.weights}
         self._bias = {n: b for b in self.biases for n in b.neurons}
         self._by_name = {n.name: n for layer in self.layers for n in layer}
         self._net_terms: dict[Neuron, dict[str, object]] = {}
@@ -340,7 +353,15 @@ class Network:
         return (*self.weights, *self.biases) if self.spec.train_biases else self.weights
 
     def weights_into_layer(self, layer: int) -> tuple[Weight, ...]:
-        return tuple(w for w in self.weights if w.target.layer == layer)
+        return self._into_layer.get(layer, ())
+
+    def weight(self, key: str) -> Weight | None:
+        """The weight ``key`` names (``w5``), or None."""
+        return self._weights_by_key.get(key)
+
+    def weight_between(self, source: Neuron, target: Neuron) -> Weight:
+        """The weight from ``source`` to ``target`` (neurons of adjacent layers)."""
+        return self._between[source, target]
 
     def parameter_values(self, sample: int = 0) -> dict[str, Decimal]:
         """Every parameter and datum by key: weights, biases, a sample's inputs and targets, η."""

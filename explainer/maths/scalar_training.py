@@ -5,6 +5,8 @@ overhead costs more than the arithmetic itself.
 
 from __future__ import annotations
 
+import math
+
 from .formulas import Sym, python
 from .functions import LOSSES, PAIRINGS, activation
 from .network import Network
@@ -14,14 +16,29 @@ from .optimizers import STATE, Quantities, hyper_parameters, roles, rule
 
 def train_scalar(network: Network, iterations: int) -> Training:
     """``train`` as generated straight-line Python, one float variable per quantity."""
-    source = scalar_training_source(network)
-    namespace = {name: function for name, function in LIBRARIES["float"].items()}
-    exec(compile(source, "<training round>", "exec"), namespace)
+    code = compile(scalar_training_source(network), "<training round>", "exec")
     spec = network.spec
     shared = [float(v) for v in network.shared_values().values()]
     rows = tuple(tuple(float(v) for v in (*s.inputs, *s.targets)) for s in spec.samples)
-    (weights, biases, outputs, error), history = namespace["run"](iterations, history_rounds(iterations), rows, *shared)
+    marks = history_rounds(iterations)
+    try:
+        # math.exp itself, without the wrapper that turns an overflow into infinity:
+        # the same numbers wherever it does not overflow, and about a tenth faster.
+        result = _compiled(code, exp=math.exp, measured_overflow=_Never)(iterations, marks, rows, *shared)
+    except OverflowError:  # a diverging run: again, with e^x infinite past the largest double
+        result = _compiled(code, measured_overflow=OverflowError)(iterations, marks, rows, *shared)
+    (weights, biases, outputs, error), history = result
     return Training(iterations, error, outputs, weights, biases, tuple(history))
+
+
+class _Never(Exception):
+    """Raised by nothing: in the fast run every overflow goes to the careful one."""
+
+
+def _compiled(code, **functions):
+    namespace = {**LIBRARIES["float"], **functions}
+    exec(code, namespace)
+    return namespace["run"]
 
 
 def scalar_training_source(network: Network) -> str:
@@ -163,30 +180,32 @@ class _ScalarSource:
             lines.append(f"    {self.name('eta_step')} = {eta} * {step_scale(spec)!r}")
         if not several:  # one sample: its values are read once, outside the loop
             lines.append(f"    {unpack.replace('row', 'samples[0]')}")
-        lines += ["    marks = iter(marks)", "    mark, history = next(marks, -1), []"]
-        lines.append("    for k in range(iterations):")
-        lines.append("        if k == mark:")
-        # A diverging run overflows a float power before it reaches inf: that error is infinite.
-        lines.append("            try:")
-        lines += [f"                {line}" for line in measure]
-        lines += [f"                history.append((k, {total}))", "            except OverflowError:",
-                  "                history.append((k, float('inf')))", "            mark = next(marks, -1)"]
+        # The rounds run in stretches between the marks, so that a round does not also
+        # ask whether to measure.  The last stretch runs up to ``iterations``.
+        lines += ["    history, done = [], 0", "    for mark in (*(m for m in marks if m < iterations), iterations):",
+                  "        for _ in range(mark - done):"]
         body = forward + backward + (accumulate if batch else step_updates)
         if not spec.optimizer.plain:  # the optimizer's step number, for Adam's bias corrections
             (batch_updates if batch else body).insert(0, f"{self.name('t')} = k + 1.0")
         if batch:
-            lines += [f"        {p} = 0.0" for p in (self.name("g_" + p) for p, _ in self._all_gradients())]
+            lines += [f"            {p} = 0.0" for p in (self.name("g_" + p) for p, _ in self._all_gradients())]
         if several:
-            lines.append("        for row in samples:")
-            lines.append(f"            {unpack}")
-            lines += [f"            {line}" for line in body]
+            lines.append("            for row in samples:")
+            lines.append(f"                {unpack}")
+            lines += [f"                {line}" for line in body]
         else:
-            lines += [f"        {line}" for line in body]
-        lines += [f"        {line}" for line in batch_updates]
+            lines += [f"            {line}" for line in body]
+        lines += [f"            {line}" for line in batch_updates]
+        lines += ["        done = mark", "        if mark == iterations:", "            break"]
+        # A diverging run overflows a float power before it reaches inf: that error is infinite.
+        lines.append("        try:")
+        lines += [f"            {line}" for line in measure]
+        lines += [f"            history.append((mark, {total}))", "        except measured_overflow:",
+                  "            history.append((mark, float('inf')))"]
         lines += ["    outputs, errors = [], []", "    for row in samples:", f"        {unpack}"]
         lines += [f"        {line}" for line in forward]
         lines += [f"        outputs.append(({outs},))", f"        errors.append({error})"]
-        lines += [f"    error = {total}", "    if mark == iterations:", "        history.append((iterations, error))"]
+        lines += [f"    error = {total}", "    if iterations in marks:", "        history.append((iterations, error))"]
         lines.append(f"    return (({weights},), ({biases}{',' if biases else ''}), tuple(outputs), error), history")
         return "\n".join(lines) + "\n"
 

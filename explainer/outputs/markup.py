@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import weakref
 from functools import cached_property
 
 from ..maths.formulas import Num, Sym, chain_lines, latex, substitute, with_sign
@@ -14,8 +15,37 @@ from . import diagram, losscurve
 from .formatting import NumberFormat
 
 
+# What the formats and detail levels of one derivation's documents have in common
+# (its shown values, the diagram's layout, the printed sides of each equation),
+# worked out once per derivation and number format.  Kept as long as the derivation is.
+_SHARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _memo(derivation, key: tuple, make):
+    """``make()``, once per derivation and ``key``."""
+    shared = _SHARED.get(derivation)
+    if shared is None:
+        shared = _SHARED[derivation] = {}
+    if key not in shared:
+        shared[key] = make()
+    return shared[key]
+
+
+def _memo_equation(derivation, key: tuple, equation, make):
+    """``make()``, once per derivation, ``key`` and equation.
+
+    Equations are named by identity (hashing one walks its whole formula); the
+    memo holds the equation too, so that its id cannot pass to another one."""
+    held, value = _memo(derivation, (*key, id(equation)), lambda: (equation, make()))
+    return value if held is equation else make()
+
+
 def shown_values(derivation, number_format: NumberFormat) -> dict[str, str]:
-    """Every quantity and parameter by key, as the document prints it (LaTeX math)."""
+    """Every quantity and parameter by key, as the document prints it (LaTeX math); not to be changed."""
+    return _memo(derivation, ("shown", number_format), lambda: _shown_values(derivation, number_format))
+
+
+def _shown_values(derivation, number_format: NumberFormat) -> dict[str, str]:
     shown = {key: number_format(value) for key, value in derivation.values.items()}
     shown.update({key: written(value) for key, value in derivation.spec_parameters().items()})
     # A quantity that is just another one (∂net_o1/∂out_h1 = w_5) is printed as that one is.
@@ -61,7 +91,8 @@ class Markup:
 
     @cached_property
     def diagram(self) -> diagram.Diagram:
-        return diagram.layout(self.derivation.network, self.shown)
+        return _memo(self.derivation, ("diagram", self.format),
+                     lambda: diagram.layout(self.derivation.network, self.shown))
 
     def loss_curve(self, first_words: str, last_words: str) -> losscurve.Curve | None:
         """The loss curve of the training, marked after one round and after the last; None without training."""
@@ -87,6 +118,10 @@ class Markup:
         return NumberFormat(digits=digits)(self.derivation.values[key])
 
     def sides(self, equation, mode: str) -> list:
+        return list(_memo_equation(self.derivation, ("sides", self.format, mode), equation,
+                                   lambda: self._sides(equation, mode)))
+
+    def _sides(self, equation, mode: str) -> list:
         forms = list(equation.forms)
         value = Num(self.shown[equation.key]) if equation.key else None
         if mode == "matrices":  # the symbolic forms, then the matrices with their numbers
@@ -112,7 +147,9 @@ class Markup:
         """The lines of each equation, one list per equation."""
         if not isinstance(equations, (list, tuple)):
             equations = [equations]
-        return [chain_lines(self.sides(equation, mode), self.width) for equation in equations]
+        return [list(_memo_equation(self.derivation, ("lines", self.format, self.width, mode), equation,
+                                    lambda equation=equation: chain_lines(self.sides(equation, mode), self.width)))
+                for equation in equations]
 
 
 def _without_repeats(sides: list) -> list:

@@ -23,6 +23,10 @@ class SpecError(ExplainerError):
         where = f"{source}: {field}" if field else source
         super().__init__(f"{where}: {message}")
 
+    def __reduce__(self):
+        # Rebuilt from its three parts when it crosses from a worker process.
+        return type(self), (self.source, self.field, self.message)
+
 
 class AnswersError(ExplainerError):
     """An answer sheet that cannot be checked (no claims in it); names the file."""

@@ -1,0 +1,74 @@
+"""The symbolic work of a network, done once per shape and kept for the process.
+
+What SymPy works out for a derivation depends on the network's shape, its
+activations and loss, which parameters are trained and how they are updated,
+never on the numbers: the chain-rule factors of the local definitions, the
+fully composed E_total and its derivatives.  A class of exercise variants, or
+of answer sheets, shares one shape; each of its derivations takes that work
+from here and only evaluates its own numbers.  The checks still run for
+every derivation: what is kept is the mathematics they compare against, not
+their verdicts.
+
+The cache lives as long as the process: a worker forked after the first
+derivation of a shape starts with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..spec.reading import Spec
+
+# Shapes a process keeps at once; a teacher's class has one, a test run a few hundred.
+MAX_SHAPES = 256
+
+
+def shape_key(spec: Spec) -> tuple:
+    """What the symbolic work of ``spec`` depends on (and nothing numeric)."""
+    return (spec.layers, spec.activations, spec.slopes, spec.loss, spec.shared_biases, spec.train_biases,
+            spec.update, len(spec.samples))
+
+
+@dataclass
+class ShapeWork:
+    """The symbolic work of one shape, filled in as derivations need it.
+
+    ``factors``: ∂net/∂x of each neuron's local definition, by (neuron, x);
+    ``composed``: the composed E_total's gradients (``checks.ComposedGradients``),
+    or None where it is too large, once worked out (``composed_done``);
+    ``equations``: the equations of the first checked derivation of the shape
+    (one sample), by key in the order they are defined.
+    """
+
+    factors: dict = field(default_factory=dict)
+    composed: object = None
+    composed_done: bool = False
+    equations: dict | None = None
+
+
+_WORK: dict[tuple, ShapeWork] = {}
+
+
+def work_for(spec: Spec) -> ShapeWork:
+    """The symbolic work of ``spec``'s shape, shared with every other spec of that shape."""
+    key = shape_key(spec)
+    work = _WORK.get(key)
+    if work is None:
+        if len(_WORK) >= MAX_SHAPES:
+            _WORK.pop(next(iter(_WORK)))  # the oldest shape
+        work = _WORK[key] = ShapeWork()
+    return work
+
+
+def composed_gradients(network, build):
+    """``build(network)`` the first time a network of this shape asks, then the same object."""
+    work = work_for(network.spec)
+    if not work.composed_done:
+        work.composed = build(network)
+        work.composed_done = True
+    return work.composed
+
+
+def forget() -> None:
+    """Drop every shape's work (for tests that measure the first derivation of a shape)."""
+    _WORK.clear()
