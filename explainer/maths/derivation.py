@@ -1055,7 +1055,8 @@ def values_at(spec: Spec) -> dict[str, mpmath.mpf]:
     without its symbolic work and its checks.  A value that is not a finite
     number (a saturated output) is NaN here, where a derivation would refuse the spec.
     """
-    equations = shapes.work_for(spec).equations if len(spec.samples) == 1 else None
+    # An optimizer's state and second round are derived, not re-evaluated: they are sections of their own.
+    equations = shapes.work_for(spec).equations if len(spec.samples) == 1 and spec.optimizer.plain else None
     if equations is None:
         return Derivation(spec).values
     network = Network(spec)
@@ -1074,6 +1075,7 @@ def values_at(spec: Spec) -> dict[str, mpmath.mpf]:
             values.update({f"{o.out_key}@1": value for o, value in zip(network.outputs, outs)})
         if spec.iterations > 1:
             values.update(_training_values(network, train(network, spec.iterations)))
+        values.update(error_signal_values(network, values))
         return {k: v for k, v in values.items() if k not in parameters}
 
 

@@ -183,7 +183,7 @@ class _ScalarSource:
         # The rounds run in stretches between the marks, so that a round does not also
         # ask whether to measure.  The last stretch runs up to ``iterations``.
         lines += ["    history, done = [], 0", "    for mark in (*(m for m in marks if m < iterations), iterations):",
-                  "        for _ in range(mark - done):"]
+                  "        for k in range(done, mark):"]
         body = forward + backward + (accumulate if batch else step_updates)
         if not spec.optimizer.plain:  # the optimizer's step number, for Adam's bias corrections
             (batch_updates if batch else body).insert(0, f"{self.name('t')} = k + 1.0")
