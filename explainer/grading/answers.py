@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from ..maths.formulas import Add, Exp, Frac, Mul, Neg, Num, Paren, Partial, Pow, Sym
+from ..spec.documents import DocumentError, load_json
 from ..spec.errors import AnswersError
 from .formula_parts import leaves
 from .names import Names
@@ -93,8 +94,8 @@ def _json_claims(text: str, names: Names) -> tuple[Claim, ...] | None:
     if not text.lstrip().startswith("{"):
         return None
     try:
-        document = json.loads(text, parse_float=str, parse_int=str)
-    except ValueError:
+        document = load_json(text, parse_float=str, parse_int=str)
+    except DocumentError:
         return None  # perhaps JSON-like lines, which the line reader understands
     if not isinstance(document, dict):
         return None
@@ -111,11 +112,17 @@ def _json_claims(text: str, names: Names) -> tuple[Claim, ...] | None:
 
 
 def _flattened(document: dict):
-    for name, value in document.items():
-        if isinstance(value, dict):
-            yield from _flattened(value)
-        elif isinstance(value, str):
-            yield name, value
+    """The (name, number text) pairs of nested objects, depth first, without recursion (a sheet may nest deep)."""
+    stack = [iter(document.items())]
+    while stack:
+        for name, value in stack[-1]:
+            if isinstance(value, dict):
+                stack.append(iter(value.items()))
+                break
+            if isinstance(value, str):
+                yield name, value
+        else:
+            stack.pop()
 
 
 # --- from text to chains ------------------------------------------------------------
