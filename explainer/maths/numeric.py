@@ -50,11 +50,21 @@ def _float_log(x: float) -> float:
     return math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan)
 
 
+def _float_log1p(x: float) -> float:
+    """ln(1 + x) as numpy has it, exact to the last digit for small x."""
+    return math.log1p(x) if x > -1 else (-math.inf if x == -1 else math.nan)
+
+
+def float_softplus(x: float) -> float:
+    """ln(1 + e^x) in floats without overflow or lost digits: max(x, 0) + ln(1 + e^-|x|)."""
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
 LIBRARIES = {
     # Constants exact to the working precision: mpf('0.01'), not the double nearest 0.01.
-    "mpmath": {"exp": mpmath.exp, "log": mpmath.log, "tanh": mpmath.tanh, "maximum": max, "where": _where,
+    "mpmath": {"exp": mpmath.exp, "log": mpmath.log, "log1p": mpmath.log1p, "tanh": mpmath.tanh, "maximum": max, "where": _where,
                "constant": lambda text: f"mpf({text!r})", "extra": {"mpf": mpmath.mpf}},
-    "float": {"exp": _float_exp, "log": _float_log, "tanh": math.tanh, "maximum": max, "where": _where},
+    "float": {"exp": _float_exp, "log": _float_log, "log1p": _float_log1p, "tanh": math.tanh, "maximum": max, "where": _where},
 }
 
 
@@ -70,7 +80,7 @@ def functions_of(name: str) -> dict:
 def _numpy_functions() -> dict:
     import numpy as np
 
-    return {"exp": np.exp, "log": np.log, "tanh": np.tanh, "maximum": np.maximum, "where": np.where}
+    return {"exp": np.exp, "log": np.log, "log1p": np.log1p, "tanh": np.tanh, "maximum": np.maximum, "where": np.where}
 
 
 @cache

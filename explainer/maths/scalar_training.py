@@ -8,13 +8,14 @@ from __future__ import annotations
 from .formulas import Sym, python
 from .functions import LOSSES, PAIRINGS, activation
 from .network import Network
-from .numeric import LIBRARIES, Training, history_rounds, step_scale
+from .numeric import LIBRARIES, Training, float_softplus, history_rounds, step_scale
 
 
 def train_scalar(network: Network, iterations: int) -> Training:
     """``train`` as generated straight-line Python, one float variable per quantity."""
     source = scalar_training_source(network)
     namespace = {name: function for name, function in LIBRARIES["float"].items()}
+    namespace["softplus"] = float_softplus
     exec(compile(source, "<training round>", "exec"), namespace)
     spec = network.spec
     shared = [float(v) for v in network.shared_values().values()]
@@ -136,9 +137,7 @@ class _ScalarSource:
             backward += self.hidden_signals(layer)
 
         forward = self.forward()
-        loss = LOSSES[spec.loss]
-        error = " + ".join(python(loss.term(self.sym(f"target_{o.name}"), self.sym(o.out_key), len(n.outputs)))
-                           for o in n.outputs)
+        error = self.error()
         outs = ", ".join(self.name(o.out_key) for o in n.outputs)
         weights = ", ".join(self.name(w.key) for w in n.weights)
         biases = ", ".join(self.name(b.key) for b in n.biases)
@@ -174,10 +173,35 @@ class _ScalarSource:
         lines += [f"        {line}" for line in batch_updates]
         lines += ["    outputs, errors = [], []", "    for row in samples:", f"        {unpack}"]
         lines += [f"        {line}" for line in forward]
-        lines += [f"        outputs.append(({outs},))", f"        errors.append({error})"]
-        lines += [f"    error = {total}", "    if mark == iterations:", "        history.append((iterations, error))"]
+        lines += [f"        outputs.append(({outs},))", "        try:", f"            errors.append({error})",
+                  "        except OverflowError:", "            errors.append(float('inf'))"]
+        lines += [f"    try:", f"        error = {total}", "    except OverflowError:", "        error = float('inf')"]
+        lines += ["    if mark == iterations:", "        history.append((iterations, error))"]
         lines.append(f"    return (({weights},), ({biases}{',' if biases else ''}), tuple(outputs), error), history")
         return "\n".join(lines) + "\n"
+
+    def error(self) -> str:
+        """E_total of one sample as a float expression.
+
+        The loss's own formula, except where float64 would lose a finite error:
+        cross-entropy of softmax outputs as log-softmax (an output of e^-1000
+        is 0.0 in floats, but its error, 1000, is not infinite), and binary
+        cross-entropy of sigmoid outputs through softplus, ln σ(x) = -softplus(-x).
+        """
+        n, spec = self.network, self.spec
+        name = spec.activations[-1]
+        targets = {o: self.name(f"target_{o.name}") for o in n.outputs}
+        nets = {o: self.name(o.net_key) for o in n.outputs}
+        if (name, spec.loss) == ("softmax", "cross_entropy"):
+            layer = n.outputs[0].layer
+            largest, total = self.name(f"max_{layer}"), self.name(f"sum_{layer}")
+            return "-(" + " + ".join(f"{targets[o]} * ({nets[o]} - {largest} - log({total}))" for o in n.outputs) + ")"
+        if (name, spec.loss) == ("sigmoid", "binary_cross_entropy"):
+            return " + ".join(f"{targets[o]} * softplus(-{nets[o]}) + (1.0 - {targets[o]}) * softplus({nets[o]})"
+                              for o in n.outputs)
+        loss = LOSSES[spec.loss]
+        return " + ".join(python(loss.term(self.sym(f"target_{o.name}"), self.sym(o.out_key),
+                                           len(n.outputs))) for o in n.outputs)
 
     def _all_gradients(self):
         n = self.network
