@@ -57,21 +57,62 @@ def near_a_kink(n: Network, values: Mapping[str, mpmath.mpf], key: Callable[[str
                if getattr(activation(n.activation(x), n.slope(x)), "kink", False))
 
 
-def check_differences(error, point: dict, gradient: dict[str, mpmath.mpf], one_by_one: bool) -> None:
-    """The gradient against central differences of ``error(point)``: along two mixed directions, and per parameter."""
+def kink_sides(n: Network, point: Mapping[str, mpmath.mpf], samples: int | None = None) -> tuple[bool, ...]:
+    """On which side of its kink each kinked neuron's net input lies at ``point`` (net > 0), for each sample.
+
+    ``samples`` None: ``point`` holds one sample's data; else the data are the spec's samples.
+    """
+    kinked = [x for layer in n.layers[1:] for x in layer
+              if getattr(activation(n.activation(x), n.slope(x)), "kink", False)]
+    if not kinked:
+        return ()
+    rows = [point] if samples is None else [{**point, **n.sample_values(s, numeric.mp)} for s in range(samples)]
+    return tuple(nets[x.net_key] > 0 for row in rows for nets in (numeric.net_inputs(n, row),) for x in kinked)
+
+
+# Beyond this many extra digits the central difference is not worth its cost:
+# the point is a diverged network (values past 1e200), not one to check by hand.
+MAX_EXTRA_DIGITS = 200
+
+
+def check_differences(error, point: dict, gradient: dict[str, mpmath.mpf], one_by_one: bool,
+                      sides: Callable[[dict], tuple] | None = None) -> None:
+    """The gradient against central differences of ``error(point)``: along two mixed directions, and per parameter.
+
+    Each parameter moves in proportion to its size (at least 1), so that a
+    network whose weights have grown large is stepped as finely, relative to
+    them, as a small one; the difference is taken with as many more digits as
+    the error and the parameters have before the point, so that subtracting
+    two large errors leaves the digits the comparison needs.  ``sides`` gives
+    the side of each kink at a point: a step that crosses one measures neither
+    side's derivative, and is not compared.
+    """
     keys = list(gradient)
-    # Directional differences check every component at once, in linear time.
-    for seed in (1, 2):
-        direction = {key: ((i * 7919 + seed * 104729) % 13) - 6 for i, key in enumerate(keys)}
-        expected = mpmath.fsum(c * gradient[k] for k, c in direction.items())
-        got = numeric.directional_difference(error, point, direction)
-        if disagree(got, expected, DIFFERENCE_TOLERANCE):
-            raise DerivationMismatch(f"the gradient disagrees with a central difference ({got} vs {expected})")
-    if one_by_one:
-        for key in keys:
-            got = numeric.directional_difference(error, point, {key: 1})
-            if disagree(got, gradient[key], DIFFERENCE_TOLERANCE):
-                raise DerivationMismatch(f"dE_total/d{key} disagrees with a central difference")
+    scale = {key: max(mpmath.mpf(1), abs(point[key])) for key in keys}
+    largest = max([abs(error(point)), *scale.values()])
+    extra = max(0, int(mpmath.log10(largest)) + 1) if largest > 1 else 0
+    if extra > MAX_EXTRA_DIGITS:
+        return
+    with mpmath.workdps(mpmath.mp.dps + extra):
+        at_point = sides(point) if sides else None
+
+        def compare(direction: dict, what: str) -> None:
+            moved = {key: c * scale[key] for key, c in direction.items()}
+            if sides and any(sides(numeric.shifted(point, moved, sign)) != at_point for sign in (1, -1)):
+                return
+            terms = [c * gradient[k] for k, c in moved.items()]
+            expected, size = mpmath.fsum(terms), mpmath.fsum(abs(t) for t in terms)
+            got = numeric.directional_difference(error, point, moved)
+            if abs(got - expected) > DIFFERENCE_TOLERANCE * max(1, size):
+                raise DerivationMismatch(f"{what} disagrees with a central difference "
+                                         f"({mpmath.nstr(got, 20)} vs {mpmath.nstr(expected, 20)})")
+
+        # Directional differences check every component at once, in linear time.
+        for seed in (1, 2):
+            compare({key: ((i * 7919 + seed * 104729) % 13) - 6 for i, key in enumerate(keys)}, "the gradient")
+        if one_by_one:
+            for key in keys:
+                compare({key: 1}, f"dE_total/d{key}")
 
 
 def composed_error(network: Network):

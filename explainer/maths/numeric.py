@@ -162,21 +162,35 @@ def combine(network: Network, per_sample: list):
     return total / len(per_sample) if network.spec.reduction == "mean" else total
 
 
-def directional_difference(error, parameters: dict, direction: dict[str, int]) -> mpmath.mpf:
+STEP = mpmath.mpf("1e-15")
+
+
+def shifted(parameters: dict, direction: dict, sign: int) -> dict:
+    """``parameters`` moved by ``sign`` steps along ``direction`` (key → coefficient)."""
+    moved = dict(parameters)
+    for key, coefficient in direction.items():
+        moved[key] = parameters[key] + sign * coefficient * STEP
+    return moved
+
+
+def directional_difference(error, parameters: dict, direction: dict) -> mpmath.mpf:
     """The central difference of ``error(parameters)`` along ``direction`` (key → coefficient).
 
     Equals Σ coefficient · ∂error/∂key up to O(h²); with a step of 1e-15 at
     50 digits that is far below any printed digit.
     """
-    h = mpmath.mpf("1e-15")
+    return (error(shifted(parameters, direction, 1)) - error(shifted(parameters, direction, -1))) / (2 * STEP)
 
-    def shifted(sign: int) -> dict:
-        moved = dict(parameters)
-        for key, coefficient in direction.items():
-            moved[key] = parameters[key] + sign * coefficient * h
-        return moved
 
-    return (error(shifted(1)) - error(shifted(-1))) / (2 * h)
+def net_inputs(network: Network, parameters: dict[str, mpmath.mpf]) -> dict[str, mpmath.mpf]:
+    """Every neuron's total net input for one sample (``parameters`` by key, as ``forward_error`` takes them)."""
+    outs, nets = [parameters[n.out_key] for n in network.inputs], {}
+    for l, layer in enumerate(network.layers[1:], start=1):
+        here = [mpmath.fsum([parameters[w.key] * outs[w.source.index] for w in network.incoming(n)])
+                + parameters[network.bias(n).key] for n in layer]
+        nets.update({n.net_key: net for n, net in zip(layer, here)})
+        outs = layer_outputs(network, l, here)
+    return nets
 
 
 @dataclass(frozen=True)
