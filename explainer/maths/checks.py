@@ -9,19 +9,26 @@ A disagreement raises ``DerivationMismatch``.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable, Mapping
 
 import mpmath
 
 from ..spec.errors import DerivationMismatch
 from . import numeric
-from .formulas import Sym, to_sympy
+from .formulas import Cases, Max, Sym, evaluate, to_sympy
 from .functions import LOSSES, activation
 from .network import Network, Parameter, Weight
 
-# A composed E_total with more operations than this is not differentiated:
-# softmax and deep piecewise networks swell fast.
-COMPOSED_OPERATIONS = 3000
+# The composed E_total's size (``composed_size``, counted before it is built)
+# times the parameters it is differentiated by: past this, sympy.diff takes
+# seconds (deep sigmoid and softmax networks swell fastest), and the network is
+# checked by central differences alone.
+COMPOSED_WORK = 60_000
+# Piecewise activations: the composed E_total is differentiated once per
+# pattern of active branches, for at most this many patterns (samples beyond
+# them on other branches are checked by central differences alone).
+MAX_BRANCH_PATTERNS = 4
 # A net input this close to a kink (ReLU at 0) makes a central difference
 # straddle it, so it measures neither side's derivative.
 KINK_DISTANCE = mpmath.mpf("1e-12")
@@ -115,8 +122,42 @@ def check_differences(error, point: dict, gradient: dict[str, mpmath.mpf], one_b
                 compare({key: 1}, f"dE_total/d{key}")
 
 
-def composed_error(network: Network):
-    """E_total of one sample as one SymPy expression in the weights, biases, inputs and targets."""
+def active_form(node, net: mpmath.mpf):
+    """The formula record of a piecewise activation at a net input ``net``: each ``Cases`` and ``Max``
+    replaced by the branch the value takes, decided as ``formulas.evaluate`` decides it (the kink's
+    ``otherwise`` at an exact 0).  Differentiating it gives the derivative the derivation uses there."""
+    if isinstance(node, Cases):
+        for value, condition in node.branches:
+            if evaluate(condition, {"net": net}):
+                return active_form(value, net)
+        return active_form(node.otherwise, net)
+    if isinstance(node, Max):
+        values = [evaluate(a, {"net": net}) for a in node.args]
+        return active_form(node.args[values.index(evaluate(node, {"net": net}))], net)
+    if dataclasses.is_dataclass(node):
+        return dataclasses.replace(node, **{f.name: _active_field(getattr(node, f.name), net)
+                                            for f in dataclasses.fields(node)})
+    return node
+
+
+def _active_field(value, net):
+    if isinstance(value, tuple):
+        return tuple(_active_field(v, net) for v in value)
+    return active_form(value, net) if dataclasses.is_dataclass(value) else value
+
+
+def _compact_form(act):
+    """The most compact printed form (tanh(net) rather than its exponentials): all are proved equal."""
+    return (*act.forms(Sym("net", "net")), act.formula(Sym("net", "net")))[0]
+
+
+def composed_error(network: Network, nets: Mapping[str, mpmath.mpf] | None = None):
+    """E_total of one sample as one SymPy expression in the weights, biases, inputs and targets.
+
+    With ``nets`` (each neuron's net input, by key) a piecewise activation is
+    composed on the branch its neuron is on: the expression the numbers there
+    come from, and a fraction of the size of the whole ``Piecewise``.
+    """
     import sympy
 
     s = network.symbols
@@ -124,15 +165,17 @@ def composed_error(network: Network):
     outs = {}
     for layer in network.layers[1:]:
         act = activation(network.activation(layer[0]), network.slope(layer[0]))
-        nets = {x: network.net_definition(x).xreplace(outs) for x in layer}
+        nets_here = {x: network.net_definition(x).xreplace(outs) for x in layer}
         if act.coupled:
             net_syms = [Sym(x.net_key, x.net_key) for x in layer]
             formulas = {x: to_sympy(act.formula(net_syms, x.index), s) for x in layer}
+        elif nets is not None and getattr(act, "kink", False):
+            formulas = {x: to_sympy(active_form(_compact_form(act), nets[x.net_key]), s).xreplace({s("net"): s(x.net_key)})
+                        for x in layer}
         else:
-            # The most compact printed form (tanh(net) rather than its exponentials): all are proved equal.
-            f = to_sympy((*act.forms(Sym("net", "net")), act.formula(Sym("net", "net")))[0], s)
+            f = to_sympy(_compact_form(act), s)
             formulas = {x: f.xreplace({s("net"): s(x.net_key)}) for x in layer}
-        by_net = {s(x.net_key): nets[x] for x in layer}
+        by_net = {s(x.net_key): nets_here[x] for x in layer}
         outs.update({s(x.out_key): formulas[x].xreplace(by_net) for x in layer})
     count = len(network.outputs)
     terms = []
@@ -142,55 +185,93 @@ def composed_error(network: Network):
     return sympy.Add(*terms)
 
 
+def composed_size(network: Network) -> int:
+    """About how many operations the composed E_total has, counted before it is built.
+
+    The composed expression is a tree in which each neuron's output is
+    written out once for every use of it: a net input holds its sources' whole
+    outputs, so the size multiplies from layer to layer.  A piecewise
+    activation counts as one of its branches (``composed_error`` with ``nets``).
+    """
+    size = {x.out_key: 1 for x in network.inputs}
+    for layer in network.layers[1:]:
+        act = activation(network.activation(layer[0]), network.slope(layer[0]))
+        for x in layer:
+            net = sum(size[w.source.out_key] + 2 for w in network.incoming(x)) + 2
+            if act.coupled:  # every output holds every net input of the layer, twice
+                size[x.out_key] = 2 * len(layer) * net + 2 * len(layer)
+            else:
+                uses = _uses_of_net(act)
+                size[x.out_key] = uses * net + 4
+    return sum(size[o.out_key] + 4 for o in network.outputs)
+
+
+def _uses_of_net(act) -> int:
+    """How often the compact form of an element-wise activation writes its net input (on one branch)."""
+    form = _compact_form(act)
+    if getattr(act, "kink", False):
+        form = active_form(form, mpmath.mpf(1))
+    return max(1, repr(form).count("'net'"))
+
+
 class ComposedGradients:
-    """``sympy.diff`` of the fully composed E_total by each checked parameter, differentiated once
-    and evaluated at each sample's point."""
+    """``sympy.diff`` of the fully composed E_total by each checked parameter, evaluated at each sample's point.
+
+    Differentiated once per network, or, with piecewise activations, once per
+    pattern of active branches among the samples (``composed_error`` with ``nets``).
+    """
 
     @classmethod
     def for_network(cls, network: Network) -> ComposedGradients | None:
-        """The check for a network; None where the composed error is too large to differentiate."""
-        import sympy
+        """The check for a network; None where the composed error would be too large to differentiate.
 
-        total = composed_error(network)
-        return cls(network, total) if sympy.count_ops(total) <= COMPOSED_OPERATIONS else None
+        The size is estimated before anything is built, so that the check's
+        cost is bounded for every activation: a network past the bound is
+        checked by central differences alone.
+        """
+        work = composed_size(network) * len(checked_parameters(network))
+        return cls(network) if work <= COMPOSED_WORK else None
 
-    def __init__(self, network: Network, total) -> None:
-        import sympy
-
+    def __init__(self, network: Network) -> None:
         self.network = network
-        s = network.symbols
-        # Derivative(..., evaluate=True) is sympy.diff without its dispatch over array types.
-        self.derivatives = {p.key: sympy.Derivative(total, s(p.key), evaluate=True) for p in checked_parameters(network)}
-        # A kink's convention must be decided on exact values; elsewhere 50-digit
-        # Floats evaluate the derivative as it is rebuilt, several times faster.
-        self.exact = any(getattr(activation(a, sl), "kink", False)
-                         for a, sl in zip(network.spec.activations, network.spec.slopes))
+        self.kinked = [x for layer in network.layers[1:] for x in layer
+                       if getattr(activation(network.activation(x), network.slope(x)), "kink", False)]
+        self._derivatives: dict[tuple, dict | None] = {}
 
-    def check(self, point: Mapping[str, mpmath.mpf], gradient: Mapping[str, mpmath.mpf], written: Mapping) -> None:
+    def _for_branches(self, nets: Mapping[str, mpmath.mpf]) -> dict | None:
+        """The derivatives of the composed error on the branches ``nets`` select (None: past the patterns' bound)."""
+        import sympy
+
+        pattern = tuple(repr(active_form(_compact_form(activation(self.network.activation(x), self.network.slope(x))),
+                                         nets[x.net_key])) for x in self.kinked)
+        if pattern not in self._derivatives:
+            if len(self._derivatives) >= MAX_BRANCH_PATTERNS:
+                return None
+            total = composed_error(self.network, nets if self.kinked else None)
+            s = self.network.symbols
+            # Derivative(..., evaluate=True) is sympy.diff without its dispatch over array types.
+            self._derivatives[pattern] = {p.key: sympy.Derivative(total, s(p.key), evaluate=True)
+                                          for p in checked_parameters(self.network)}
+        return self._derivatives[pattern]
+
+    def check(self, point: Mapping[str, mpmath.mpf], gradient: Mapping[str, mpmath.mpf]) -> None:
         """Each gradient at ``point`` (parameters and one sample's data by key).
 
-        ``written`` holds the same quantities as the spec wrote them
-        (Decimal), for an exact evaluation where the point is the spec's own.
+        On the active branches every composed expression is smooth, so
+        50-digit Floats evaluate it (several times faster than rationals).
         """
         import sympy
 
+        derivatives = self._for_branches(numeric.net_inputs(self.network, point))
+        if derivatives is None:
+            return
         s = self.network.symbols
-        exact = self._exact_point(point, written) if self.exact else None
-        at = exact or {s(k): sympy.Float(mpmath.nstr(v, numeric.PRECISION), numeric.PRECISION) for k, v in point.items()}
-        for key, derivative in self.derivatives.items():
+        at = {s(k): sympy.Float(mpmath.nstr(v, numeric.PRECISION), numeric.PRECISION) for k, v in point.items()}
+        for key, derivative in derivatives.items():
             value = derivative.xreplace(at)
-            if exact or not value.is_Float:  # e.g. softplus at exactly 0 leaves log(2)
+            if not value.is_Float:  # e.g. softplus at exactly 0 leaves log(2)
                 value = value.evalf(numeric.PRECISION + 10)
             got, expected = mpmath.mpf(str(value)), gradient[key]
             if disagree(got, expected, EXACT_TOLERANCE):
                 raise DerivationMismatch(f"dE_total/d{key}: sympy.diff of the composed E_total gives {got}, "
                                          f"the derivation {expected}")
-
-    def _exact_point(self, point: Mapping, written: Mapping) -> dict | None:
-        """The point as exact rationals, when it is the spec's own decimals (else None)."""
-        import sympy
-
-        s = self.network.symbols
-        if any(point[k] != numeric.mp(v) for k, v in written.items()):
-            return None
-        return {s(k): sympy.Rational(str(v)) for k, v in written.items()}

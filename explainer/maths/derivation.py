@@ -42,7 +42,7 @@ from .network import Network, Neuron, Parameter, Weight
 from .training import train
 
 # Up to this many weights the fully composed E_total is differentiated by SymPy
-# (if it is not too large, see checks.COMPOSED_OPERATIONS) and every weight
+# (if it is not too large, see checks.COMPOSED_WORK) and every weight
 # gets its own finite difference; beyond it the directional differences still
 # check all.
 SMALL_NETWORK = 40
@@ -476,7 +476,7 @@ def _check_gradients(b: _Builder, composed: checks.ComposedGradients | None) -> 
         checks.check_differences(lambda at: numeric.forward_error(n, at)[0], point, gradient,
                                  len(n.weights) <= SMALL_NETWORK, lambda at: checks.kink_sides(n, at))
     if composed is not None:
-        composed.check(point, gradient, {**n.shared_values(), **b.written_sample})
+        composed.check(point, gradient)
 
 
 # --- several samples -------------------------------------------------------------
