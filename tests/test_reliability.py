@@ -288,3 +288,49 @@ def test_a_full_standard_output_is_named():
                                 stderr=subprocess.PIPE, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr == "explainer: error: standard output: No space left on device\n"
+
+
+# --- user text in Markdown, the template cache ----------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["---", "- x", "1. x", "    code", "===", "+ y", "2) z"])
+@pytest.mark.parametrize("flavor", ["github", "mkdocs"])
+def test_user_text_stays_text_in_markdown(text, flavor):
+    from markdown_it import MarkdownIt
+
+    d = explainer.derive({**_written((ROOT / "examples" / "backpropagation-example.toml").read_text()),
+                          "author": text, "course": text, "date": text})
+    tokens = MarkdownIt("commonmark").parse(d.to_markdown(flavor=flavor))
+    kinds = {t.type for t in tokens}
+    assert not kinds & {"hr", "bullet_list_open", "ordered_list_open", "code_block"}, kinds
+    assert sum(1 for t in tokens if t.type == "heading_open" and t.tag == "h1") == 1
+
+
+def run_in_fresh_process(env: dict) -> "subprocess.CompletedProcess":
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-c", "import explainer; explainer.derive().to_markdown()"],
+                          cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
+
+
+def test_the_template_cache_is_in_the_platforms_cache_folder(tmp_path):
+    result = run_in_fresh_process({"XDG_CACHE_HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert any((tmp_path / "explainer" / "templates").iterdir())
+
+
+def test_no_cache_where_it_cannot_be_written_or_is_turned_off(tmp_path):
+    read_only = tmp_path / "ro"
+    (read_only / "explainer" / "templates").mkdir(parents=True)
+    (read_only / "explainer" / "templates").chmod(0o500)
+    try:
+        result = run_in_fresh_process({"XDG_CACHE_HOME": str(read_only)})
+        assert result.returncode == 0 and result.stderr == "", result.stderr
+    finally:
+        (read_only / "explainer" / "templates").chmod(0o700)
+    result = run_in_fresh_process({"XDG_CACHE_HOME": str(tmp_path / "off"), "EXPLAINER_NO_CACHE": "1"})
+    assert result.returncode == 0 and not (tmp_path / "off").exists(), result.stderr
+    (tmp_path / "file").write_text("not a folder")
+    result = run_in_fresh_process({"XDG_CACHE_HOME": str(tmp_path / "file")})
+    assert result.returncode == 0 and result.stderr == "", result.stderr
