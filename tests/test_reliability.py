@@ -334,3 +334,11 @@ def test_no_cache_where_it_cannot_be_written_or_is_turned_off(tmp_path):
     (tmp_path / "file").write_text("not a folder")
     result = run_in_fresh_process({"XDG_CACHE_HOME": str(tmp_path / "file")})
     assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
+def test_an_answer_with_a_huge_exponent_is_judged(tmp_path, capsys):
+    sheet = tmp_path / "a.txt"
+    sheet.write_text("net_h1 = 1e9999993775\nout_h1 = 0.593269992\n")
+    assert cli.main(["check", str(sheet), "--format", "json"]) == 1
+    verdicts = json.loads(capsys.readouterr().out)
+    assert [v["verdict"] for v in verdicts] == ["wrong", "correct"]

@@ -52,7 +52,9 @@ class Number:
     @property
     def unit(self) -> Decimal:
         """One unit in the last digit written: 0.001 for ``0.593``, 1 for ``12``."""
-        return Decimal(1).scaleb(self.value.as_tuple().exponent)
+        # Built from its digits, exact: scaleb would overflow the context on 1e9999999999.
+        exponent = self.value.as_tuple().exponent
+        return Decimal((0, (1,), exponent if isinstance(exponent, int) else 0))
 
 
 @dataclass(frozen=True)
