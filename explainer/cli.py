@@ -1,7 +1,7 @@
 """The command line: ``explainer render``, ``values``, ``check`` and ``exercise``.
 
 Thin on purpose: it parses arguments, reads the spec, calls the pure
-functions and writes files atomically.  User errors print one line and exit
+functions and writes a run's files all or none (``explainer.writing``).  User errors print one line and exit
 with status 2.  SymPy and numpy are imported only by the commands that need
 them, so ``--help`` and ``--version`` start at once.
 """
@@ -234,37 +234,19 @@ def _jobs(text: str) -> int:
     return value
 
 
-def write_atomically(path, content: str | bytes) -> None:
-    """Write ``content`` to ``path`` whole or not at all, keeping any old file until the new one is complete."""
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        if isinstance(content, bytes):
-            stream = os.fdopen(handle, "wb")
-        else:
-            stream = os.fdopen(handle, "w", encoding="utf-8", newline="\n")
-        with stream:
-            stream.write(content)
-        # mkstemp makes the file private (0600); give it the mode any new file would get.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-
-
 def _render(args) -> int:
     from . import derive, load_spec
     from .spec.reading import with_overrides
 
+    from .spec.limits import check_size
+
     formats = ALL if args.format == "all" else (args.format,)
     if args.flavor and "markdown" not in formats:
         raise ExplainerError(f"--flavor applies to Markdown, and --format {args.format} writes none")
-    derivation = derive(_notated(with_overrides(load_spec(args.spec), _handout_options(args)), args))
+    _refuse(args.output == "", "--output: expected a file or folder name, got an empty one")
+    spec = with_overrides(load_spec(args.spec), _handout_options(args))
+    check_size(spec, "render")  # before the derivation, whose work grows with the size
+    derivation = derive(_notated(spec, args))
     options = {"decimals": args.decimals, "digits": args.digits, "detail": args.detail}
     to_stdout = args.output == "-"
     # Render everything before writing anything, so a failure leaves no partial output.
@@ -281,11 +263,18 @@ def _render(args) -> int:
             else:
                 sys.stdout.write(content)
         return 0
-    for path, content, figures in documents:
-        for where, what in ((path, content), *figures.items()):
-            write_atomically(where, what)
-            print(where)
+    files = {where: what for path, content, figures in documents for where, what in ((path, content), *figures.items())}
+    _write_and_list(files)
     return 0
+
+
+def _write_and_list(files: dict) -> None:
+    """Write every file or none, then print their paths."""
+    from .writing import write_all
+
+    write_all(files)
+    for path in files:
+        print(path)
 
 
 def _handout_options(args) -> dict:
@@ -331,7 +320,8 @@ def _output_path(output: str | None, name: str, fmt: str, several: bool):
 
     if output is None:
         return Path(DEFAULT_OUTPUT) / f"{name}{SUFFIXES[fmt]}"
-    if several:
+    # A name ending in a slash, or an existing folder, is the folder to write into.
+    if several or output.endswith(("/", os.sep)) or os.path.isdir(output):
         return Path(output) / f"{name}{SUFFIXES[fmt]}"
     return Path(output)
 
@@ -539,10 +529,7 @@ def _check_class(args) -> int:
         # The totals apart, so that the summary is one row per student and nothing else.
         output = Path(args.output)
         totals = output.with_name(f"{output.stem}-totals{output.suffix or '.csv'}")
-        write_atomically(output, table)
-        write_atomically(totals, class_totals(graded, scoring))
-        print(output)
-        print(totals)
+        _write_and_list({output: table, totals: class_totals(graded, scoring)})
     return 0 if all_passed(graded) else 1
 
 
@@ -643,7 +630,11 @@ def _exercise(args) -> int:
     from .exercises.roster import numbered, read_roster
     from .spec.reading import load_spec
 
+    from .spec.limits import check_size
+
+    _refuse(args.output == "", "--output: expected a folder name, got an empty one")
     spec = _notated(load_spec(args.spec), args)
+    check_size(spec, "render")  # before the variants are drawn and derived
     if args.students is not None:
         students = read_roster(_answers_text(args.students, args.students), args.students)
     else:
@@ -656,10 +647,7 @@ def _exercise(args) -> int:
     tasks = [(spec, args.seed, student, number_format, formats, args.detail) for student in students]
     for student_files in _in_processes(_student_files, tasks, args, "students"):
         files.update(student_files)
-    for name, text in files.items():
-        path = Path(args.output) / name
-        write_atomically(path, text)
-        print(path)
+    _write_and_list({Path(args.output) / name: text for name, text in files.items()})
     return 0
 
 
@@ -742,17 +730,40 @@ def _answers_text(path: str, source: str) -> str:
         raise AnswersError(f"{source}: cannot read: not UTF-8 text") from None
 
 
+# The exit status of a program whose reader closed standard output (128 + SIGPIPE), as Unix tools have it.
+BROKEN_PIPE = 141
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         commands = {"render": _render, "values": _values, "check": _check, "exercise": _exercise}
-        return commands[args.command](args)
+        status = commands[args.command](args)
+        sys.stdout.flush()  # here, so that a full disk behind standard output is reported like any other
+        return status
+    except BrokenPipeError:
+        # The reader has gone (`explainer render | head -1`): the files are written; end quietly.
+        _silence_stdout()
+        return BROKEN_PIPE
     except ExplainerError as error:
         print(f"explainer: error: {error}", file=sys.stderr)
         return 2
     except OSError as error:
-        print(f"explainer: error: {error.filename or ''}: {error.strerror}", file=sys.stderr)
+        # Without a file name it was standard output (reading files names them).
+        where = error.filename or "standard output"
+        print(f"explainer: error: {where}: {error.strerror or error}", file=sys.stderr)
+        _silence_stdout()
         return 2
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so that the interpreter's last flush has nowhere to fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def run() -> None:

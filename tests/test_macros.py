@@ -79,3 +79,30 @@ def test_an_unknown_key_stops_latex_with_its_name(tmp_path, default_derivation):
                             cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode != 0
     assert "explainer: no value named out_h9" in (tmp_path / "notes.log").read_text(encoding="latin-1")
+
+
+@pytest.mark.parametrize("example", ["xor", "relu-regression", "softmax-classifier"])
+def test_specs_with_several_samples_have_macros_for_each_sample(tmp_path, example):
+    """Keys of one sample carry it in brackets (i1[1], out_o1[2]): TeX names them too, and prints them."""
+    result = run_cli("render", f"examples/{example}.toml", "--format", "values-tex", "--output", str(tmp_path / "v.tex"))
+    assert result.returncode == 0, result.stderr
+    values = macro_values((tmp_path / "v.tex").read_text())
+    d = explainer.derive(f"examples/{example}.toml")
+    assert list(values) == [*d.spec_parameters(), *d.values]
+    assert "i1[1]" in values and "E_total[2]" in values
+
+
+def test_a_sample_key_prints_in_latex(tmp_path):
+    latexmk = require_tool("latexmk")
+    require_tool("pdflatex")
+    pdftotext = require_tool("pdftotext")
+    d = explainer.derive("examples/xor.toml")
+    (tmp_path / "values.tex").write_text(values_tex(d))
+    (tmp_path / "notes.tex").write_text("\\documentclass{article}\\input{values}\\begin{document}\n"
+                                        "A: \\expval{i1[2]}. B: $\\expval{E_total[2]}$.\n\\end{document}\n")
+    result = subprocess.run([latexmk, "-pdf", "-interaction=nonstopmode", "-halt-on-error", "notes.tex"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, (tmp_path / "notes.log").read_text(encoding="latin-1")[-2000:]
+    text = subprocess.run([pdftotext, "notes.pdf", "-"], cwd=tmp_path, capture_output=True, text=True).stdout
+    shown = macro_values(values_tex(d))
+    assert f"A: {shown['i1[2]']}." in text and f"B: {shown['E_total[2]']}." in text

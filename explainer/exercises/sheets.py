@@ -23,6 +23,7 @@ from ..maths.derivation import Equation
 from ..maths.formulas import latex
 from ..outputs.formatting import NumberFormat
 from ..outputs.render import Latex, Markdown, environment, render_with_figures
+from ..spec.documents import DocumentError, load_json
 from ..spec.errors import ExerciseError
 from ..spec.reading import Spec, spec_from_mapping, spec_mapping
 from .nice import worked_by_hand
@@ -148,9 +149,10 @@ def _shown_number(shown: str) -> Decimal:
 def read_key(text: str, source: str) -> AnswerKey:
     """The variant an answer key describes; ``source`` names the key in errors."""
     try:
-        document = json.loads(text.removeprefix("\ufeff"), parse_float=Decimal)
-    except json.JSONDecodeError as err:
-        raise ExerciseError(f"{source}: not an answer key: invalid JSON: {err.msg} (line {err.lineno})") from None
+        document = load_json(text.removeprefix("\ufeff"), lambda err: f"{err.msg} (line {err.lineno})",
+                             parse_float=Decimal)
+    except DocumentError as err:
+        raise ExerciseError(f"{source}: not an answer key: {err}") from None
     description = document.get(KEY_DESCRIPTION) if isinstance(document, dict) else None
     if not isinstance(description, dict):
         raise ExerciseError(f"{source}: not an answer key: expected an {KEY_DESCRIPTION!r} member, "

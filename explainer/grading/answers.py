@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from ..maths.formulas import Add, Exp, Frac, Mul, Neg, Num, Paren, Partial, Pow, Sym
+from ..spec.documents import DocumentError, load_json
 from ..spec.errors import AnswersError
 from .formula_parts import leaves
 from .names import Names
@@ -51,7 +52,9 @@ class Number:
     @property
     def unit(self) -> Decimal:
         """One unit in the last digit written: 0.001 for ``0.593``, 1 for ``12``."""
-        return Decimal(1).scaleb(self.value.as_tuple().exponent)
+        # Built from its digits, exact: scaleb would overflow the context on 1e9999999999.
+        exponent = self.value.as_tuple().exponent
+        return Decimal((0, (1,), exponent if isinstance(exponent, int) else 0))
 
 
 @dataclass(frozen=True)
@@ -129,8 +132,8 @@ def _json_claims(text: str, names: Names) -> tuple[Claim, ...] | None:
     if not text.lstrip().startswith("{"):
         return None
     try:
-        document = json.loads(text, parse_float=str, parse_int=str)
-    except ValueError:
+        document = load_json(text, parse_float=str, parse_int=str)
+    except DocumentError:
         return None  # perhaps JSON-like lines, which the line reader understands
     if not isinstance(document, dict):
         return None
@@ -147,11 +150,17 @@ def _json_claims(text: str, names: Names) -> tuple[Claim, ...] | None:
 
 
 def _flattened(document: dict):
-    for name, value in document.items():
-        if isinstance(value, dict):
-            yield from _flattened(value)
-        elif isinstance(value, str):
-            yield name, value
+    """The (name, number text) pairs of nested objects, depth first, without recursion (a sheet may nest deep)."""
+    stack = [iter(document.items())]
+    while stack:
+        for name, value in stack[-1]:
+            if isinstance(value, dict):
+                stack.append(iter(value.items()))
+                break
+            if isinstance(value, str):
+                yield name, value
+        else:
+            stack.pop()
 
 
 # --- from text to chains ------------------------------------------------------------

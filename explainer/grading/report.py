@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_UP, Decimal, localcontext
 
 from ..outputs.formatting import NumberFormat, to_decimal
 from ..outputs.render import environment
@@ -87,8 +87,10 @@ def _expected(verdict: Verdict) -> str:
             context.prec = 60
             return _plain(exact.quantize(unit, rounding=ROUND_HALF_UP).normalize())
     # No more digits than the exact value is known to (and a reader wants).
-    unit = max(unit, Decimal(1).scaleb(exact.adjusted() - _MOST_DIGITS + 1))
+    unit = max(unit, Decimal((0, (1,), exact.adjusted() - _MOST_DIGITS + 1)))
     with localcontext() as context:
+        # A unit the user wrote as 1e9999999999 is beyond the default context's exponents.
+        context.Emax, context.Emin = MAX_EMAX, MIN_EMIN
         context.prec = max(60, exact.adjusted() - unit.adjusted() + 2)
         shown = exact.quantize(unit, rounding=ROUND_HALF_UP)
     return _plain(shown)

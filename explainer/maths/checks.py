@@ -9,19 +9,26 @@ A disagreement raises ``DerivationMismatch``.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable, Mapping
 
 import mpmath
 
 from ..spec.errors import DerivationMismatch
 from . import numeric
-from .formulas import Sym, to_sympy
+from .formulas import Cases, Max, Sym, evaluate, to_sympy
 from .functions import LOSSES, activation
 from .network import Network, Parameter, Weight
 
-# A composed E_total with more operations than this is not differentiated:
-# softmax and deep piecewise networks swell fast.
-COMPOSED_OPERATIONS = 3000
+# The composed E_total's size (``composed_size``, counted before it is built)
+# times the parameters it is differentiated by: past this, sympy.diff takes
+# seconds (deep sigmoid and softmax networks swell fastest), and the network is
+# checked by central differences alone.
+COMPOSED_WORK = 60_000
+# Piecewise activations: the composed E_total is differentiated once per
+# pattern of active branches, for at most this many patterns (samples beyond
+# them on other branches are checked by central differences alone).
+MAX_BRANCH_PATTERNS = 4
 # A net input this close to a kink (ReLU at 0) makes a central difference
 # straddle it, so it measures neither side's derivative.
 KINK_DISTANCE = mpmath.mpf("1e-12")
@@ -57,25 +64,100 @@ def near_a_kink(n: Network, values: Mapping[str, mpmath.mpf], key: Callable[[str
                if getattr(activation(n.activation(x), n.slope(x)), "kink", False))
 
 
-def check_differences(error, point: dict, gradient: dict[str, mpmath.mpf], one_by_one: bool) -> None:
-    """The gradient against central differences of ``error(point)``: along two mixed directions, and per parameter."""
+def kink_sides(n: Network, point: Mapping[str, mpmath.mpf], samples: int | None = None) -> tuple[bool, ...]:
+    """On which side of its kink each kinked neuron's net input lies at ``point`` (net > 0), for each sample.
+
+    ``samples`` None: ``point`` holds one sample's data; else the data are the spec's samples.
+    """
+    kinked = [x for layer in n.layers[1:] for x in layer
+              if getattr(activation(n.activation(x), n.slope(x)), "kink", False)]
+    if not kinked:
+        return ()
+    rows = [point] if samples is None else [{**point, **n.sample_values(s, numeric.mp)} for s in range(samples)]
+    return tuple(nets[x.net_key] > 0 for row in rows for nets in (numeric.net_inputs(n, row),) for x in kinked)
+
+
+# Beyond this many extra digits the central difference is not worth its cost:
+# the point is a diverged network (values past 1e200), not one to check by hand.
+MAX_EXTRA_DIGITS = 200
+
+
+def check_differences(error, point: dict, gradient: dict[str, mpmath.mpf], one_by_one: bool,
+                      sides: Callable[[dict], tuple] | None = None) -> None:
+    """The gradient against central differences of ``error(point)``: along two mixed directions, and per parameter.
+
+    Each parameter moves in proportion to its size (at least 1), so that a
+    network whose weights have grown large is stepped as finely, relative to
+    them, as a small one; the difference is taken with as many more digits as
+    the error and the parameters have before the point, so that subtracting
+    two large errors leaves the digits the comparison needs.  ``sides`` gives
+    the side of each kink at a point: a step that crosses one measures neither
+    side's derivative, and is not compared.
+    """
     keys = list(gradient)
-    # Directional differences check every component at once, in linear time.
-    for seed in (1, 2):
-        direction = {key: ((i * 7919 + seed * 104729) % 13) - 6 for i, key in enumerate(keys)}
-        expected = mpmath.fsum(c * gradient[k] for k, c in direction.items())
-        got = numeric.directional_difference(error, point, direction)
-        if disagree(got, expected, DIFFERENCE_TOLERANCE):
-            raise DerivationMismatch(f"the gradient disagrees with a central difference ({got} vs {expected})")
-    if one_by_one:
-        for key in keys:
-            got = numeric.directional_difference(error, point, {key: 1})
-            if disagree(got, gradient[key], DIFFERENCE_TOLERANCE):
-                raise DerivationMismatch(f"dE_total/d{key} disagrees with a central difference")
+    scale = {key: max(mpmath.mpf(1), abs(point[key])) for key in keys}
+    largest = max([abs(error(point)), *scale.values()])
+    extra = max(0, int(mpmath.log10(largest)) + 1) if largest > 1 else 0
+    if extra > MAX_EXTRA_DIGITS:
+        return
+    with mpmath.workdps(mpmath.mp.dps + extra):
+        at_point = sides(point) if sides else None
+
+        def compare(direction: dict, what: str) -> None:
+            moved = {key: c * scale[key] for key, c in direction.items()}
+            if sides and any(sides(numeric.shifted(point, moved, sign)) != at_point for sign in (1, -1)):
+                return
+            terms = [c * gradient[k] for k, c in moved.items()]
+            expected, size = mpmath.fsum(terms), mpmath.fsum(abs(t) for t in terms)
+            got = numeric.directional_difference(error, point, moved)
+            if abs(got - expected) > DIFFERENCE_TOLERANCE * max(1, size):
+                raise DerivationMismatch(f"{what} disagrees with a central difference "
+                                         f"({mpmath.nstr(got, 20)} vs {mpmath.nstr(expected, 20)})")
+
+        # Directional differences check every component at once, in linear time.
+        for seed in (1, 2):
+            compare({key: ((i * 7919 + seed * 104729) % 13) - 6 for i, key in enumerate(keys)}, "the gradient")
+        if one_by_one:
+            for key in keys:
+                compare({key: 1}, f"dE_total/d{key}")
 
 
-def composed_error(network: Network):
-    """E_total of one sample as one SymPy expression in the weights, biases, inputs and targets."""
+def active_form(node, net: mpmath.mpf):
+    """The formula record of a piecewise activation at a net input ``net``: each ``Cases`` and ``Max``
+    replaced by the branch the value takes, decided as ``formulas.evaluate`` decides it (the kink's
+    ``otherwise`` at an exact 0).  Differentiating it gives the derivative the derivation uses there."""
+    if isinstance(node, Cases):
+        for value, condition in node.branches:
+            if evaluate(condition, {"net": net}):
+                return active_form(value, net)
+        return active_form(node.otherwise, net)
+    if isinstance(node, Max):
+        values = [evaluate(a, {"net": net}) for a in node.args]
+        return active_form(node.args[values.index(evaluate(node, {"net": net}))], net)
+    if dataclasses.is_dataclass(node):
+        return dataclasses.replace(node, **{f.name: _active_field(getattr(node, f.name), net)
+                                            for f in dataclasses.fields(node)})
+    return node
+
+
+def _active_field(value, net):
+    if isinstance(value, tuple):
+        return tuple(_active_field(v, net) for v in value)
+    return active_form(value, net) if dataclasses.is_dataclass(value) else value
+
+
+def _compact_form(act):
+    """The most compact printed form (tanh(net) rather than its exponentials): all are proved equal."""
+    return (*act.forms(Sym("net", "net")), act.formula(Sym("net", "net")))[0]
+
+
+def composed_error(network: Network, nets: Mapping[str, mpmath.mpf] | None = None):
+    """E_total of one sample as one SymPy expression in the weights, biases, inputs and targets.
+
+    With ``nets`` (each neuron's net input, by key) a piecewise activation is
+    composed on the branch its neuron is on: the expression the numbers there
+    come from, and a fraction of the size of the whole ``Piecewise``.
+    """
     import sympy
 
     s = network.symbols
@@ -83,15 +165,17 @@ def composed_error(network: Network):
     outs = {}
     for layer in network.layers[1:]:
         act = activation(network.activation(layer[0]), network.slope(layer[0]))
-        nets = {x: network.net_definition(x).xreplace(outs) for x in layer}
+        nets_here = {x: network.net_definition(x).xreplace(outs) for x in layer}
         if act.coupled:
             net_syms = [Sym(x.net_key, x.net_key) for x in layer]
             formulas = {x: to_sympy(act.formula(net_syms, x.index), s) for x in layer}
+        elif nets is not None and getattr(act, "kink", False):
+            formulas = {x: to_sympy(active_form(_compact_form(act), nets[x.net_key]), s).xreplace({s("net"): s(x.net_key)})
+                        for x in layer}
         else:
-            # The most compact printed form (tanh(net) rather than its exponentials): all are proved equal.
-            f = to_sympy((*act.forms(Sym("net", "net")), act.formula(Sym("net", "net")))[0], s)
+            f = to_sympy(_compact_form(act), s)
             formulas = {x: f.xreplace({s("net"): s(x.net_key)}) for x in layer}
-        by_net = {s(x.net_key): nets[x] for x in layer}
+        by_net = {s(x.net_key): nets_here[x] for x in layer}
         outs.update({s(x.out_key): formulas[x].xreplace(by_net) for x in layer})
     count = len(network.outputs)
     terms = []
@@ -101,47 +185,78 @@ def composed_error(network: Network):
     return sympy.Add(*terms)
 
 
+def composed_size(network: Network) -> int:
+    """About how many operations the composed E_total has, counted before it is built.
+
+    The composed expression is a tree in which each neuron's output is
+    written out once for every use of it: a net input holds its sources' whole
+    outputs, so the size multiplies from layer to layer.  A piecewise
+    activation counts as one of its branches (``composed_error`` with ``nets``).
+    """
+    size = {x.out_key: 1 for x in network.inputs}
+    for layer in network.layers[1:]:
+        act = activation(network.activation(layer[0]), network.slope(layer[0]))
+        for x in layer:
+            net = sum(size[w.source.out_key] + 2 for w in network.incoming(x)) + 2
+            if act.coupled:  # every output holds every net input of the layer, twice
+                size[x.out_key] = 2 * len(layer) * net + 2 * len(layer)
+            else:
+                uses = _uses_of_net(act)
+                size[x.out_key] = uses * net + 4
+    return sum(size[o.out_key] + 4 for o in network.outputs)
+
+
+def _uses_of_net(act) -> int:
+    """How often the compact form of an element-wise activation writes its net input (on one branch)."""
+    form = _compact_form(act)
+    if getattr(act, "kink", False):
+        form = active_form(form, mpmath.mpf(1))
+    return max(1, repr(form).count("'net'"))
+
+
 class ComposedGradients:
-    """``sympy.diff`` of the fully composed E_total by each checked parameter, differentiated once
-    and evaluated at each sample's point."""
+    """``sympy.diff`` of the fully composed E_total by each checked parameter, evaluated at each sample's point.
+
+    Differentiated once per network, or, with piecewise activations, once per
+    pattern of active branches among the samples (``composed_error`` with ``nets``).
+    """
 
     @classmethod
     def for_network(cls, network: Network) -> ComposedGradients | None:
-        """The check for a network; None where the composed error is too large to differentiate."""
-        import sympy
+        """The check for a network; None where the composed error would be too large to differentiate.
 
-        total = composed_error(network)
-        return cls(network, total) if sympy.count_ops(total) <= COMPOSED_OPERATIONS else None
+        The size is estimated before anything is built, so that the check's
+        cost is bounded for every activation: a network past the bound is
+        checked by central differences alone.
+        """
+        work = composed_size(network) * len(checked_parameters(network))
+        return cls(network) if work <= COMPOSED_WORK else None
 
-    def __init__(self, network: Network, total) -> None:
-        import sympy
-
+    def __init__(self, network: Network) -> None:
         self.network = network
-        s = network.symbols
-        # Derivative(..., evaluate=True) is sympy.diff without its dispatch over array types.
-        self.derivatives = {p.key: sympy.Derivative(total, s(p.key), evaluate=True) for p in checked_parameters(network)}
-        # A kink's convention must be decided on exact values; elsewhere 50-digit
-        # Floats evaluate the derivative as it is rebuilt, several times faster.
-        self.exact = any(getattr(activation(a, sl), "kink", False)
-                         for a, sl in zip(network.spec.activations, network.spec.slopes))
-        # Away from kinks, once a shape is checked a second time (a class of variants,
-        # answer sheets), its derivatives are compiled into one mpmath function of the
-        # point; compiling costs about three symbolic evaluations, which a single
-        # render would not get back.
-        self._compiled = None
-        self._checks = 0
+        self.kinked = [x for layer in network.layers[1:] for x in layer
+                       if getattr(activation(network.activation(x), network.slope(x)), "kink", False)]
+        self._derivatives: dict[tuple, dict | None] = {}
+        # Once a branch pattern is checked a second time (a class of variants, answer
+        # sheets), its derivatives are compiled into one mpmath function of the point;
+        # compiling costs about three symbolic evaluations, which a single render would
+        # not get back.
+        self._compiled: dict[tuple, tuple] = {}
+        self._uses: dict[tuple, int] = {}
 
-    def _compile(self):
+    @staticmethod
+    def _compile(derivatives: Mapping) -> tuple:
         import sympy
 
-        free = sorted(set().union(*(d.free_symbols for d in self.derivatives.values())), key=str)
-        function = sympy.lambdify(free, list(self.derivatives.values()), modules="mpmath", cse=True)
+        free = sorted(set().union(*(d.free_symbols for d in derivatives.values())), key=str)
+        function = sympy.lambdify(free, list(derivatives.values()), modules="mpmath", cse=True)
         return tuple(s.name for s in free), function
 
-    def _compiled_values(self, point: Mapping[str, mpmath.mpf]) -> dict | None:
+    @staticmethod
+    def _compiled_values(compiled: tuple, derivatives: Mapping, point: Mapping[str, mpmath.mpf]) -> dict | None:
         """Each derivative at ``point`` from the compiled function, or None where one is not a finite number
-        (the symbolic evaluation below then decides, as for softplus at exactly 0)."""
-        names, function = self._compiled
+        (the symbolic evaluation then decides, as for softplus at exactly 0)."""
+        names, function = compiled
         try:
             values = function(*(point[name] for name in names))
         except (ZeroDivisionError, ValueError, TypeError):
@@ -149,31 +264,55 @@ class ComposedGradients:
         values = [mpmath.mpf(v) if not isinstance(v, mpmath.mpf) else v for v in values]
         if not all(mpmath.isfinite(v) for v in values):
             return None
-        return dict(zip(self.derivatives, values))
+        return dict(zip(derivatives, values))
 
-    def check(self, point: Mapping[str, mpmath.mpf], gradient: Mapping[str, mpmath.mpf], written: Mapping) -> None:
+    def _pattern(self, nets: Mapping[str, mpmath.mpf]) -> tuple:
+        """Which branch of its activation each kinked neuron is on at the net inputs ``nets``."""
+        return tuple(repr(active_form(_compact_form(activation(self.network.activation(x), self.network.slope(x))),
+                                      nets[x.net_key])) for x in self.kinked)
+
+    def _for_branches(self, nets: Mapping[str, mpmath.mpf]) -> dict | None:
+        """The derivatives of the composed error on the branches ``nets`` select (None: past the patterns' bound)."""
+        import sympy
+
+        pattern = self._pattern(nets)
+        if pattern not in self._derivatives:
+            if len(self._derivatives) >= MAX_BRANCH_PATTERNS:
+                return None
+            total = composed_error(self.network, nets if self.kinked else None)
+            s = self.network.symbols
+            # Derivative(..., evaluate=True) is sympy.diff without its dispatch over array types.
+            self._derivatives[pattern] = {p.key: sympy.Derivative(total, s(p.key), evaluate=True)
+                                          for p in checked_parameters(self.network)}
+        return self._derivatives[pattern]
+
+    def check(self, point: Mapping[str, mpmath.mpf], gradient: Mapping[str, mpmath.mpf]) -> None:
         """Each gradient at ``point`` (parameters and one sample's data by key).
 
-        ``written`` holds the same quantities as the spec wrote them
-        (Decimal), for an exact evaluation where the point is the spec's own.
+        On the active branches every composed expression is smooth, so
+        50-digit Floats evaluate it (several times faster than rationals).
         """
         import sympy
 
-        self._checks += 1
-        if self._compiled is None and not self.exact and self._checks > 1:
-            self._compiled = self._compile()
-        if self._compiled is not None:
-            compiled = self._compiled_values(point)
+        nets = numeric.net_inputs(self.network, point)
+        derivatives = self._for_branches(nets)
+        if derivatives is None:
+            return
+        pattern = self._pattern(nets)
+        self._uses[pattern] = self._uses.get(pattern, 0) + 1
+        if pattern not in self._compiled and self._uses[pattern] > 1:
+            self._compiled[pattern] = self._compile(derivatives)
+        if pattern in self._compiled:
+            compiled = self._compiled_values(self._compiled[pattern], derivatives, point)
             if compiled is not None:
                 self._compare(compiled, gradient)
                 return
         s = self.network.symbols
-        exact = self._exact_point(point, written) if self.exact else None
-        at = exact or {s(k): sympy.Float(mpmath.nstr(v, numeric.PRECISION), numeric.PRECISION) for k, v in point.items()}
+        at = {s(k): sympy.Float(mpmath.nstr(v, numeric.PRECISION), numeric.PRECISION) for k, v in point.items()}
         values = {}
-        for key, derivative in self.derivatives.items():
+        for key, derivative in derivatives.items():
             value = derivative.xreplace(at)
-            if exact or not value.is_Float:  # e.g. softplus at exactly 0 leaves log(2)
+            if not value.is_Float:  # e.g. softplus at exactly 0 leaves log(2)
                 value = value.evalf(numeric.PRECISION + 10)
             values[key] = mpmath.mpf(str(value))
         self._compare(values, gradient)
@@ -185,12 +324,3 @@ class ComposedGradients:
             if disagree(got, expected, EXACT_TOLERANCE):
                 raise DerivationMismatch(f"dE_total/d{key}: sympy.diff of the composed E_total gives {got}, "
                                          f"the derivation {expected}")
-
-    def _exact_point(self, point: Mapping, written: Mapping) -> dict | None:
-        """The point as exact rationals, when it is the spec's own decimals (else None)."""
-        import sympy
-
-        s = self.network.symbols
-        if any(point[k] != numeric.mp(v) for k, v in written.items()):
-            return None
-        return {s(k): sympy.Rational(str(v)) for k, v in written.items()}

@@ -58,7 +58,7 @@ from .optimizers import (
 from .training import train
 
 # Up to this many weights the fully composed E_total is differentiated by SymPy
-# (if it is not too large, see checks.COMPOSED_OPERATIONS) and every weight
+# (if it is not too large, see checks.COMPOSED_WORK) and every weight
 # gets its own finite difference; beyond it the directional differences still
 # check all.
 SMALL_NETWORK = 40
@@ -823,9 +823,9 @@ def _check_gradients(b: _Builder, composed: checks.ComposedGradients | None) -> 
     gradient = {p.key: b.values[f"dE_total/d{p.key}"] for p in checks.checked_parameters(n)}
     if not checks.near_a_kink(n, b.values):
         checks.check_differences(lambda at: numeric.forward_error(n, at)[0], point, gradient,
-                                 len(n.weights) <= SMALL_NETWORK)
+                                 len(n.weights) <= SMALL_NETWORK, lambda at: checks.kink_sides(n, at))
     if composed is not None:
-        composed.check(point, gradient, {**n.shared_values(), **b.written_sample})
+        composed.check(point, gradient)
 
 
 # --- several samples -------------------------------------------------------------
@@ -1008,7 +1008,9 @@ class Derivation:
         near = any(checks.near_a_kink(n, values, lambda key, s=s: sample_key(key, s))
                    for s in range(1, len(n.spec.samples) + 1))
         if not near:
-            checks.check_differences(lambda at: numeric.batch_error(n, at)[0], point, gradient, one_by_one=False)
+            samples = len(n.spec.samples)
+            checks.check_differences(lambda at: numeric.batch_error(n, at)[0], point, gradient, one_by_one=False,
+                                     sides=lambda at: checks.kink_sides(n, at, samples))
 
     def section(self, kind: str) -> Section | None:
         return next((s for s in self.sections if s.kind == kind), None)

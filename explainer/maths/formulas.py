@@ -515,13 +515,21 @@ _PYTHON: dict[type, Callable] = {
     Frac: lambda n, p: f"({p(n.num)} / {p(n.den)})",
     Pow: lambda n, p: f"({p(n.base)} ** {p(n.exp)})",
     Exp: lambda n, p: f"exp({p(n.arg)})",
-    Log: lambda n, p: f"log({p(n.arg)})",
+    Log: lambda n, p: _python_log(n.arg, p),
     Tanh: lambda n, p: f"tanh({p(n.arg)})",
     Sqrt: lambda n, p: f"sqrt({p(n.arg)})",
     Max: lambda n, p: "maximum(" + ", ".join(map(p, n.args)) + ")" if len(n.args) > 1 else p(n.args[0]),
     Greater: lambda n, p: f"({p(n.lhs)} > {p(n.rhs)})",
     Cases: lambda n, p: _python_cases(n.branches, n.otherwise, p),
 }
+
+
+def _python_log(arg, p) -> str:
+    # ln(1 + x) as log1p(x): in floats 1 + x forgets the digits of a small x
+    # (softplus at a large negative net input, ln(1 - out) near out = 0).
+    if isinstance(arg, Add) and len(arg.terms) == 2 and arg.terms[0] == Num("1"):
+        return f"log1p({p(arg.terms[1])})"
+    return f"log({p(arg)})"
 
 
 def _python_cases(branches, otherwise, p) -> str:
@@ -550,7 +558,7 @@ def python(node, constant: Callable[[str], str] = float_literal) -> str:
 
 
 # The functions a compiled formula calls; a library maps each name to an implementation.
-LIBRARY_NAMES = ("exp", "log", "tanh", "sqrt", "maximum", "where")
+LIBRARY_NAMES = ("exp", "log", "log1p", "tanh", "sqrt", "maximum", "where")
 
 
 def compile_function(node, arguments: tuple[str, ...], library: Mapping[str, Callable]) -> Callable:

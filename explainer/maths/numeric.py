@@ -50,12 +50,23 @@ def _float_log(x: float) -> float:
     return math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan)
 
 
+def _float_log1p(x: float) -> float:
+    """ln(1 + x) as numpy has it, exact to the last digit for small x."""
+    return math.log1p(x) if x > -1 else (-math.inf if x == -1 else math.nan)
+
+
+def float_softplus(x: float) -> float:
+    """ln(1 + e^x) in floats without overflow or lost digits: max(x, 0) + ln(1 + e^-|x|)."""
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
 LIBRARIES = {
     # Constants exact to the working precision: mpf('0.01'), not the double nearest 0.01.
-    "mpmath": {"exp": mpmath.exp, "log": mpmath.log, "tanh": mpmath.tanh, "sqrt": mpmath.sqrt, "maximum": max,
-               "where": _where,
+    "mpmath": {"exp": mpmath.exp, "log": mpmath.log, "log1p": mpmath.log1p, "tanh": mpmath.tanh, "sqrt": mpmath.sqrt,
+               "maximum": max, "where": _where,
                "constant": lambda text: f"mpf({text!r})", "extra": {"mpf": mpmath.mpf}},
-    "float": {"exp": _float_exp, "log": _float_log, "tanh": math.tanh, "sqrt": math.sqrt, "maximum": max, "where": _where},
+    "float": {"exp": _float_exp, "log": _float_log, "log1p": _float_log1p, "tanh": math.tanh, "sqrt": math.sqrt,
+              "maximum": max, "where": _where},
 }
 
 
@@ -71,7 +82,8 @@ def functions_of(name: str) -> dict:
 def _numpy_functions() -> dict:
     import numpy as np
 
-    return {"exp": np.exp, "log": np.log, "tanh": np.tanh, "sqrt": np.sqrt, "maximum": np.maximum, "where": np.where}
+    return {"exp": np.exp, "log": np.log, "log1p": np.log1p, "tanh": np.tanh, "sqrt": np.sqrt, "maximum": np.maximum,
+            "where": np.where}
 
 
 @cache
@@ -153,21 +165,35 @@ def combine(network: Network, per_sample: list):
     return total / len(per_sample) if network.spec.reduction == "mean" else total
 
 
-def directional_difference(error, parameters: dict, direction: dict[str, int]) -> mpmath.mpf:
+STEP = mpmath.mpf("1e-15")
+
+
+def shifted(parameters: dict, direction: dict, sign: int) -> dict:
+    """``parameters`` moved by ``sign`` steps along ``direction`` (key → coefficient)."""
+    moved = dict(parameters)
+    for key, coefficient in direction.items():
+        moved[key] = parameters[key] + sign * coefficient * STEP
+    return moved
+
+
+def directional_difference(error, parameters: dict, direction: dict) -> mpmath.mpf:
     """The central difference of ``error(parameters)`` along ``direction`` (key → coefficient).
 
     Equals Σ coefficient · ∂error/∂key up to O(h²); with a step of 1e-15 at
     50 digits that is far below any printed digit.
     """
-    h = mpmath.mpf("1e-15")
+    return (error(shifted(parameters, direction, 1)) - error(shifted(parameters, direction, -1))) / (2 * STEP)
 
-    def shifted(sign: int) -> dict:
-        moved = dict(parameters)
-        for key, coefficient in direction.items():
-            moved[key] = parameters[key] + sign * coefficient * h
-        return moved
 
-    return (error(shifted(1)) - error(shifted(-1))) / (2 * h)
+def net_inputs(network: Network, parameters: dict[str, mpmath.mpf]) -> dict[str, mpmath.mpf]:
+    """Every neuron's total net input for one sample (``parameters`` by key, as ``forward_error`` takes them)."""
+    outs, nets = [parameters[n.out_key] for n in network.inputs], {}
+    for l, layer in enumerate(network.layers[1:], start=1):
+        here = [mpmath.fsum([parameters[w.key] * outs[w.source.index] for w in network.incoming(n)])
+                + parameters[network.bias(n).key] for n in layer]
+        nets.update({n.net_key: net for n, net in zip(layer, here)})
+        outs = layer_outputs(network, l, here)
+    return nets
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,10 @@ def _numpy_layer(name: str, slope, nets):
     return activation_function(name, slope, "numpy")(nets)
 
 
+def _softplus(x):
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
 def _numpy_output_signal(spec, target, out, net):
     """∂E/∂net of every output neuron, one row per sample."""
     name, slope = spec.activations[-1], spec.slopes[-1]
@@ -123,10 +127,20 @@ def train_numpy(network: Network, iterations: int) -> Training:
                 delta = below
 
     term = loss_term(spec.loss, spec.layers[-1], "numpy")
+    output = spec.activations[-1], spec.loss
 
     def total_error() -> tuple[float, np.ndarray]:
-        out = forward(inputs)[0][-1]
-        errors = term(targets, out).sum(axis=1)
+        outs, nets = forward(inputs)
+        out, net = outs[-1], nets[-1]
+        # As scalar_training's error: log-softmax and softplus keep a large error finite.
+        if output == ("softmax", "cross_entropy"):
+            shifted = net - net.max(axis=1, keepdims=True)
+            log_out = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+            errors = -(targets * log_out).sum(axis=1)
+        elif output == ("sigmoid", "binary_cross_entropy"):
+            errors = (targets * _softplus(-net) + (1 - targets) * _softplus(net)).sum(axis=1)
+        else:
+            errors = term(targets, out).sum(axis=1)
         return float(errors.mean() if spec.reduction == "mean" else errors.sum()), out
 
     batches = [(inputs, targets)] if spec.mode == "batch" else [

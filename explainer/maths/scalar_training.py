@@ -10,7 +10,7 @@ import math
 from .formulas import Sym, python
 from .functions import LOSSES, PAIRINGS, activation
 from .network import Network
-from .numeric import LIBRARIES, Training, history_rounds, step_scale
+from .numeric import LIBRARIES, Training, float_softplus, history_rounds, step_scale
 from .optimizers import STATE, Quantities, hyper_parameters, roles, rule
 
 
@@ -36,7 +36,7 @@ class _Never(Exception):
 
 
 def _compiled(code, **functions):
-    namespace = {**LIBRARIES["float"], **functions}
+    namespace = {**LIBRARIES["float"], "softplus": float_softplus, **functions}
     exec(code, namespace)
     return namespace["run"]
 
@@ -161,9 +161,7 @@ class _ScalarSource:
             backward += self.hidden_signals(layer)
 
         forward = self.forward()
-        loss = LOSSES[spec.loss]
-        error = " + ".join(python(loss.term(self.sym(f"target_{o.name}"), self.sym(o.out_key), len(n.outputs)))
-                           for o in n.outputs)
+        error = self.error()
         outs = ", ".join(self.name(o.out_key) for o in n.outputs)
         weights = ", ".join(self.name(w.key) for w in n.weights)
         biases = ", ".join(self.name(b.key) for b in n.biases)
@@ -204,8 +202,10 @@ class _ScalarSource:
                   "            history.append((mark, float('inf')))"]
         lines += ["    outputs, errors = [], []", "    for row in samples:", f"        {unpack}"]
         lines += [f"        {line}" for line in forward]
-        lines += [f"        outputs.append(({outs},))", f"        errors.append({error})"]
-        lines += [f"    error = {total}", "    if iterations in marks:", "        history.append((iterations, error))"]
+        lines += [f"        outputs.append(({outs},))", "        try:", f"            errors.append({error})",
+                  "        except OverflowError:", "            errors.append(float('inf'))"]
+        lines += ["    try:", f"        error = {total}", "    except OverflowError:", "        error = float('inf')"]
+        lines += ["    if iterations in marks:", "        history.append((iterations, error))"]
         lines.append(f"    return (({weights},), ({biases}{',' if biases else ''}), tuple(outputs), error), history")
         return "\n".join(lines) + "\n"
 
@@ -242,6 +242,29 @@ class _ScalarSource:
             else:  # torch.optim starts the momentum buffer at the first gradient
                 lines.append(f"{sym.key} = {python(at_first)} if k == 0 else {python(formula)}")
         return lines
+
+    def error(self) -> str:
+        """E_total of one sample as a float expression.
+
+        The loss's own formula, except where float64 would lose a finite error:
+        cross-entropy of softmax outputs as log-softmax (an output of e^-1000
+        is 0.0 in floats, but its error, 1000, is not infinite), and binary
+        cross-entropy of sigmoid outputs through softplus, ln σ(x) = -softplus(-x).
+        """
+        n, spec = self.network, self.spec
+        name = spec.activations[-1]
+        targets = {o: self.name(f"target_{o.name}") for o in n.outputs}
+        nets = {o: self.name(o.net_key) for o in n.outputs}
+        if (name, spec.loss) == ("softmax", "cross_entropy"):
+            layer = n.outputs[0].layer
+            largest, total = self.name(f"max_{layer}"), self.name(f"sum_{layer}")
+            return "-(" + " + ".join(f"{targets[o]} * ({nets[o]} - {largest} - log({total}))" for o in n.outputs) + ")"
+        if (name, spec.loss) == ("sigmoid", "binary_cross_entropy"):
+            return " + ".join(f"{targets[o]} * softplus(-{nets[o]}) + (1.0 - {targets[o]}) * softplus({nets[o]})"
+                              for o in n.outputs)
+        loss = LOSSES[spec.loss]
+        return " + ".join(python(loss.term(self.sym(f"target_{o.name}"), self.sym(o.out_key),
+                                           len(n.outputs))) for o in n.outputs)
 
     def _all_gradients(self):
         n = self.network

@@ -7,7 +7,7 @@ the printed digits is always the correct rounding of the exact value.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_UP, Decimal, localcontext
 
 import mpmath
 
@@ -25,6 +25,13 @@ class NumberFormat:
     digits: int | None = None
 
     def __call__(self, value) -> str:
+        # Exponents as wide as Decimal has: mpmath's are unbounded, and a saturated
+        # neuron's value (e^-1000000) is far beyond the default context's 1e-999999.
+        with localcontext() as context:
+            context.Emax, context.Emin = MAX_EMAX, MIN_EMIN
+            return self._shown(value)
+
+    def _shown(self, value) -> str:
         exact = to_decimal(value)
         if not exact.is_finite():
             # Only the float64 training loop overflows, when training diverges.
@@ -58,7 +65,8 @@ def to_decimal(value) -> Decimal:
     if isinstance(value, Decimal):
         return value
     if isinstance(value, mpmath.mpf):
-        return Decimal(mpmath.nstr(value, 45, min_fixed=-mpmath.inf, max_fixed=mpmath.inf, strip_zeros=False))
+        # Scientific notation where nstr chooses it: a fixed-point string of 2^-1e12 would not fit in memory.
+        return Decimal(mpmath.nstr(value, 45, strip_zeros=False))
     return Decimal(str(value))
 
 
@@ -87,6 +95,7 @@ def _scientific(value: Decimal, digits: int) -> str:
 
 def _round(value: Decimal, quantum: Decimal) -> Decimal:
     with localcontext() as context:
+        context.Emax, context.Emin = MAX_EMAX, MIN_EMIN
         context.prec = max(60, value.adjusted() - quantum.adjusted() + 2)
         return value.quantize(quantum, rounding=ROUND_HALF_UP)
 

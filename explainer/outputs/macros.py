@@ -23,7 +23,7 @@ from .markup import shown_values
 
 # Characters a key may hold: those of explainer's own keys.  Anything else could
 # end the \csname (braces, backslash) or begin a comment, so it is refused.
-_SAFE_KEY = re.compile(r"[A-Za-z0-9_/+@.,-]+")
+_SAFE_KEY = re.compile(r"[A-Za-z0-9_/+@.,\[\]-]+")
 
 _PREAMBLE = r"""\providecommand*{\expval}[1]{%
   \ifcsname explainer@value@\detokenize{#1}\endcsname

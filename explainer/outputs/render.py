@@ -52,10 +52,16 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
     It lives in the user's cache directory and only holds what Jinja can
     recompile at any time; where that directory cannot be made, no cache.
     """
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "explainer" / "templates"
+    if os.environ.get("EXPLAINER_NO_CACHE"):
+        return None
     try:
+        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "explainer" / "templates"
         root.mkdir(parents=True, exist_ok=True)
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: no home directory to be found
+        return None
+    # Jinja writes each entry to a temporary file and renames it, and ignores an
+    # entry it cannot read back, so two processes sharing the cache cannot corrupt it.
+    if not os.access(root, os.W_OK | os.X_OK):
         return None
     return jinja2.FileSystemBytecodeCache(str(root))
 
@@ -149,7 +155,7 @@ class Markdown(Markup):
 
     def text(self, text: str) -> str:
         """The user's own text, with Markdown's special characters taken literally."""
-        return re.sub(r"([\\`*_{}\[\]<>()#+!|~$&])", r"\\\1", text)
+        return _block_safe(re.sub(r"([\\`*_{}\[\]<>()#+!|~$&])", r"\\\1", text), lambda c: "\\" + c)
 
     def footnote(self, name: str, text: str) -> str:
         self.footnotes.append((self.id_prefix + name, text))
@@ -164,6 +170,26 @@ class Markdown(Markup):
         return "\n".join(lines)
 
 
+# What makes a line of text a block of another kind: a rule or list item (-),
+# a setext underline (=), a numbered item (1. or 1)).
+_BLOCK_START = re.compile(r"^(?:([-=])|\d+([.)]))")
+
+
+def _block_safe(text: str, escape) -> str:
+    """Text that stays a line of text at the start of a line: no rule, list, code block or underline.
+
+    Leading spaces are dropped (four would make a code block; Markdown shows none of them).
+    """
+    text = text.lstrip(" \t")
+    match = _BLOCK_START.match(text)
+    if match is None:
+        return text
+    if match.group(1):
+        return escape(text[0]) + text[1:]
+    at = match.end() - 1
+    return text[:at] + escape(text[at]) + text[at + 1:]
+
+
 class MkDocsMarkdown(Markdown):
     """The ``mkdocs`` flavor, for Python-Markdown with pymdownx.arithmatex, tables and footnotes.
 
@@ -173,7 +199,8 @@ class MkDocsMarkdown(Markdown):
     """
 
     def text(self, text: str) -> str:
-        return re.sub(r"[\\`*_{}\[\]<>()#+!|~$&]", lambda match: f"&#{ord(match.group())};", text)
+        escaped = re.sub(r"[\\`*_{}\[\]<>()#+!|~$&]", lambda match: f"&#{ord(match.group())};", text)
+        return _block_safe(escaped, lambda c: f"&#{ord(c)};")
 
 
 class MystMarkdown(Markdown):

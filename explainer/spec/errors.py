@@ -38,3 +38,13 @@ class ExerciseError(ExplainerError):
 
 class DerivationMismatch(AssertionError):
     """Two computations of the same derivative disagree (a bug, never the user's fault)."""
+
+
+# A message quotes at most this many characters of a value the user gave.
+QUOTED_LENGTH = 80
+
+
+def quoted(value: str, limit: int = QUOTED_LENGTH) -> str:
+    """``value`` quoted for a one-line message: escaped like ``repr``, cut to about ``limit`` characters."""
+    shown = value if len(value) <= limit else value[: limit - 3] + "..."
+    return repr(shown)

@@ -24,6 +24,9 @@ MAX_WIDTH = 1_000
 MAX_TRAINING_WORK = 2_000_000_000
 # A parameter beyond this is a typo (or a saturated network) rather than a lesson.
 MAX_MAGNITUDE = Decimal(1_000_000)
+# A parameter other than 0 smaller than this is a typo too; exact arithmetic
+# would carry its digits (1e-999999999 is a rational with a billion-digit denominator).
+MIN_MAGNITUDE = Decimal("1e-30")
 MAX_DIGITS = 30  # significant digits of a parameter as written
 
 
@@ -51,8 +54,12 @@ def check_size(spec, purpose: str) -> None:
         raise SpecError(spec.source, "training.iterations",
                         f"expected at most {most:,} rounds for {weights:,} weights, got {spec.iterations:,}")
     for field, value in _parameters(spec):
-        if abs(value) > MAX_MAGNITUDE:
+        # copy_abs and compare need no arithmetic context: abs() would overflow on 1e1000000.
+        size = value.copy_abs()
+        if size > MAX_MAGNITUDE:
             raise SpecError(spec.source, field, f"expected a number between -1e6 and 1e6, got {value}")
+        if size and size < MIN_MAGNITUDE:
+            raise SpecError(spec.source, field, f"expected 0 or a number at least 1e-30 in size, got {value}")
         if len(value.as_tuple().digits) > MAX_DIGITS:
             raise SpecError(spec.source, field, f"expected at most {MAX_DIGITS} significant digits, got {value}")
 
@@ -72,4 +79,7 @@ def _parameters(spec):
         for name in ("inputs", "targets"):
             for i, value in enumerate(getattr(sample, name)):
                 yield (f"data[{s}].{name}[{i}]" if several else f"data.{name}[{i}]"), value
+    for l, slope in enumerate(spec.slopes):
+        if slope is not None:
+            yield (f"network.activation[{l}].slope" if len(set(spec.slopes)) > 1 else "network.activation.slope"), slope
     yield "training.learning_rate", spec.learning_rate

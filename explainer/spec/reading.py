@@ -19,7 +19,6 @@ import datetime
 import difflib
 import json
 import os
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,7 +26,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .errors import SpecError
+from .documents import DocumentError, load_json, load_toml
+from .errors import QUOTED_LENGTH, SpecError, quoted
 from .notation import Notation, NotationError, notation as _make_notation, notation_table
 from .vocabulary import COLUMNS, PAPERS
 
@@ -301,7 +301,7 @@ def _builtin_spec() -> Spec:
 def _file_spec(path: str) -> Spec:
     fmt = _FORMATS.get(Path(path).suffix.lower())
     if fmt is None:
-        raise SpecError(path, "", f"expected a .toml or .json file, got {Path(path).name!r}")
+        raise SpecError(path, "", f"expected a .toml or .json file, got {quoted(Path(path).name)}")
     return parse_spec_text(_file_text(path), path, fmt)
 
 
@@ -318,20 +318,16 @@ def _file_text(path: str) -> str:
 
 def _parsed_document(text: str, source: str, fmt: str) -> Any:
     # parse_float=Decimal keeps the digits as written: 0.40 stays 0.40, 0.1 is not 0.1000000000000000055.
-    if fmt == "toml":
-        try:
-            return tomllib.loads(text, parse_float=Decimal)
-        except tomllib.TOMLDecodeError as err:
-            raise SpecError(source, "", f"invalid TOML: {err}") from None
-    if fmt == "json":
-        try:
-            return json.loads(text, parse_float=Decimal, object_pairs_hook=_object_without_repeats)
-        except json.JSONDecodeError as err:
-            message = f"invalid JSON: {err.msg} (line {err.lineno}, column {err.colno})"
-            raise SpecError(source, "", message) from None
-        except _RepeatedKey as err:
-            # JSON itself takes the last of two equal keys; a spec that says a thing twice is a mistake.
-            raise SpecError(source, "", f"invalid JSON: the key {err.args[0]!r} appears twice in one object") from None
+    try:
+        if fmt == "toml":
+            return load_toml(text, parse_float=Decimal)
+        if fmt == "json":
+            return load_json(text, parse_float=Decimal, object_pairs_hook=_object_without_repeats)
+    except DocumentError as err:
+        raise SpecError(source, "", str(err)) from None
+    except _RepeatedKey as err:
+        # JSON itself takes the last of two equal keys; a spec that says a thing twice is a mistake.
+        raise SpecError(source, "", f"invalid JSON: the key {quoted(err.args[0])} appears twice in one object") from None
     raise ValueError(f"unknown spec format {fmt!r}; expected 'toml' or 'json'")
 
 
@@ -569,10 +565,21 @@ def _handout(handout: Mapping[str, Any]) -> Handout:
 def _one_line(value: Any, field: str) -> str:
     if not isinstance(value, str):
         raise _Invalid(field, f"expected a string, got {_found(value)}")
+    if not _encodable(value):
+        raise _Invalid(field, f"expected text, got {_found(value)}, which holds a lone surrogate (not a character)")
     if "\n" in value or "\r" in value:
         # Each becomes one line of the title block (the title a heading), which a line break would split.
         raise _Invalid(field, "expected a one-line string, got a line break")
     return value
+
+
+def _encodable(text: str) -> bool:
+    """Whether ``text`` can be written as UTF-8: JSON's "\\ud800" reads as half of a character."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _date(value: Any, field: str) -> str:
@@ -706,7 +713,7 @@ def _choice(value: Any, field: str, allowed: tuple[str, ...], kind: str) -> str:
     if value not in allowed:
         close = difflib.get_close_matches(value, allowed, n=1)
         hint = f"did you mean '{close[0]}'?" if close else f"expected {_alternatives(allowed)}"
-        raise _Invalid(field, f"unknown {kind} {value!r}; {hint}")
+        raise _Invalid(field, f"unknown {kind} {quoted(value)}; {hint}")
     return value
 
 
@@ -750,8 +757,7 @@ def _found(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        return f"the string {shown!r}"
+        return f"the string {quoted(value, 40)}"
     if isinstance(value, Mapping):
         return "a table"
     if _is_list(value):
@@ -779,5 +785,7 @@ def _unknown_key_message(key: str, known: tuple[str, ...]) -> str:
 
 def _joined(field: str, key: str) -> str:
     # A quoted TOML key may hold a line break; quote it so the message stays on one line.
-    shown = key if key.isprintable() else json.dumps(key)
+    # A very long key is cut, so that the message stays a line.
+    short = key if len(key) <= QUOTED_LENGTH else key[: QUOTED_LENGTH - 3] + "..."
+    shown = short if short.isprintable() and short == key else json.dumps(short)
     return f"{field}.{shown}" if field else shown
