@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SpecError
+from .examples import example_names, example_spec_path, names_hint
 from .vocabulary import COLUMNS, PAPERS
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear", "softplus", "softmax")
@@ -132,7 +133,8 @@ class _Invalid(Exception):
 
 
 def load_spec(source: str | os.PathLike[str] | Mapping[str, Any] | None = None) -> Spec:
-    """The spec at ``source``: None for the built-in example, a .toml/.json path, or a mapping."""
+    """The spec at ``source``: None for the built-in example, a .toml/.json path,
+    the name of a shipped example (``"xor"``; a file of that name wins), or a mapping."""
     if source is None:
         return _builtin_spec()
     if isinstance(source, Mapping):
@@ -222,7 +224,16 @@ def _builtin_spec() -> Spec:
 
 
 def _file_spec(path: str) -> Spec:
+    # A file always wins over a shipped example's name, so no example can hide a user's file.
+    exists = os.path.exists(path)
+    if not exists:
+        shipped = example_spec_path(path)
+        if shipped is not None:
+            return spec_from_mapping(_parsed_document(shipped.read_text(encoding="utf-8"), path, "toml"), path, path)
     fmt = _FORMATS.get(Path(path).suffix.lower())
+    if fmt is None and not exists and not Path(path).suffix:
+        raise SpecError(path, "", f"expected a .toml or .json file or the name of a shipped example, "
+                                  f"got {Path(path).name!r}{names_hint(path, example_names())}")
     if fmt is None:
         raise SpecError(path, "", f"expected a .toml or .json file, got {Path(path).name!r}")
     return parse_spec_text(_file_text(path), path, fmt)
