@@ -60,6 +60,22 @@ _KEYS = {
 }
 _PLURALS = {"matrix": "matrices", "entry": "entries"}
 
+
+def spec_fields() -> tuple[str, ...]:
+    """Every field a spec may have, by its dotted path, in the order the format lists them
+    (a table's own fields follow it): the list the reader checks keys against."""
+    fields: list[str] = []
+
+    def add(table: str) -> None:
+        for key in _KEYS[table]:
+            path = f"{table}.{key}" if table else key
+            fields.append(path)
+            if path in _KEYS:
+                add(path)
+
+    add("")
+    return tuple(fields)
+
 Vector = tuple[Decimal, ...]
 Matrix = tuple[Vector, ...]
 
