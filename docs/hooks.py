@@ -100,7 +100,7 @@ def on_config(config):
             if isinstance(entry, dict):
                 for title, value in entry.items():
                     if value == EXAMPLES_INDEX:
-                        entry[title] = [EXAMPLES_INDEX, *pages]
+                        entry[title] = [{"Overview": EXAMPLES_INDEX}, *pages]
                     elif isinstance(value, list):
                         expand(value)
 

@@ -146,3 +146,10 @@ def test_chromium_typesets_every_formula_of_the_page(site, tmp_path, page):
     untypeset = [f for f in formulas if 'class="katex' not in f]
     assert untypeset == [], untypeset[:3]
     assert "katex-error" not in dom
+
+
+def test_the_html_pages_size_in_the_docs_is_that_of_the_committed_page():
+    text = (ROOT / "docs" / "docs-sites.md").read_text(encoding="utf-8")
+    stated = int(re.search(r"page is about (\d+) KB", text)[1])
+    actual = (ROOT / "output" / "backpropagation-example.html").stat().st_size / 1000
+    assert abs(stated - actual) <= 5, f"the docs say about {stated} KB, the page is {actual:.0f} KB"
