@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="explainer",
         description="Write complete, step-by-step backpropagation derivations.",
-        epilog="Without SPEC every command uses the built-in example (the classic 2-2-2 sigmoid network).",
+        epilog="Without SPEC every command uses the built-in example (the classic 2-2-2 sigmoid network); "
+               "SPEC may also name a shipped example (explainer examples lists them).",
     )
     parser.add_argument("--version", action="version", version=f"explainer {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
