@@ -72,6 +72,10 @@ def test_twine_accepts_the_wheel_and_the_sdist(distributions):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("PASSED") == 2
+    # twine passes Markdown it cannot render; make sure it could, as PyPI will.
+    markdown = require_module("readme_renderer.markdown")
+    rendered = markdown.render((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert rendered is not None and "<table>" in rendered
 
 
 @pytest.mark.slow
