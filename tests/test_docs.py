@@ -153,3 +153,22 @@ def test_the_html_pages_size_in_the_docs_is_that_of_the_committed_page():
     stated = int(re.search(r"page is about (\d+) KB", text)[1])
     actual = (ROOT / "output" / "backpropagation-example.html").stat().st_size / 1000
     assert abs(stated - actual) <= 5, f"the docs say about {stated} KB, the page is {actual:.0f} KB"
+
+
+SITE_URL = "https://explainer.readthedocs.io/"
+
+
+def test_the_readmes_links_work_off_site_and_reach_pages_that_exist():
+    """The README is also the package's page on PyPI, where a relative link leads nowhere."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"site_url: {SITE_URL}" in (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    links = re.findall(r"\]\(([^)\s]+)\)|<(https?://[^>]+)>", readme)
+    links = [a or b for a, b in links]
+    assert links
+    assert [link for link in links if not link.startswith("https://")] == []
+    for link in links:
+        if link.startswith(SITE_URL):
+            page = link.removeprefix(SITE_URL).split("#")[0].strip("/")
+            candidates = [ROOT / "docs" / f"{page}.md", ROOT / "docs" / page / "index.md"] if page else \
+                [ROOT / "docs" / "index.md"]
+            assert any(path.is_file() for path in candidates), link
