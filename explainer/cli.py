@@ -1,4 +1,4 @@
-"""The command line: ``explainer render``, ``values``, ``check`` and ``exercise``.
+"""The command line: ``explainer render``, ``values``, ``check``, ``exercise`` and ``examples``.
 
 Thin on purpose: it parses arguments, reads the spec, calls the pure
 functions and writes a run's files all or none (``explainer.writing``).  User errors print one line and exit
@@ -24,6 +24,7 @@ FORMATS = ("markdown", "latex", "html", "pdf", "values-tex", "beamer", "slides")
 ALL = ("markdown", "latex")
 FLAVORS = ("github", "mkdocs", "myst", "pandoc")
 CHECK_FORMATS = ("text", "markdown", "json", "gradescope")
+SPEC_HELP = "a .toml or .json network spec, or the name of a shipped example (see explainer examples)"
 SUFFIXES = {"markdown": ".md", "latex": ".tex", "html": ".html", "pdf": ".pdf", "values-tex": "-values.tex",
             "beamer": "-slides.tex", "slides": "-slides.pdf"}
 ASPECTS = ("16:9", "4:3")
@@ -105,13 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="explainer",
         description="Write complete, step-by-step backpropagation derivations.",
-        epilog="Without SPEC every command uses the built-in example (the classic 2-2-2 sigmoid network).",
+        epilog="Without SPEC every command uses the built-in example (the classic 2-2-2 sigmoid network); "
+               "SPEC may also name a shipped example (explainer examples lists them).",
     )
     parser.add_argument("--version", action="version", version=f"explainer {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     render = commands.add_parser("render", help="write the derivation as Markdown, LaTeX, HTML or PDF")
-    render.add_argument("spec", nargs="?", metavar="SPEC", help="a .toml or .json network spec")
+    render.add_argument("spec", nargs="?", metavar="SPEC", help=SPEC_HELP)
     render.add_argument("--format", choices=(*FORMATS, "all"), default="all",
                         help="what to write (default: all, i.e. Markdown, with its figures as SVG files beside it, "
                              "and LaTeX); html is one self-contained page with MathML; pdf compiles the LaTeX "
@@ -146,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the slides' aspect ratio, with --format beamer or slides (default: 16:9)")
 
     values = commands.add_parser("values", help="print every quantity of the derivation as JSON")
-    values.add_argument("spec", nargs="?", metavar="SPEC", help="a .toml or .json network spec")
+    values.add_argument("spec", nargs="?", metavar="SPEC", help=SPEC_HELP)
 
     check = commands.add_parser(
         "check", help="check numbers worked out by hand, line by line",
@@ -157,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("answers", metavar="ANSWERS",
                        help="the answers: plain keys, LaTeX, Markdown, TOML or JSON; - for standard input; "
                             "or a folder of sheets named after the students (alice.txt, …) for a class summary as CSV")
-    check.add_argument("--spec", metavar="SPEC", help="the network spec the answers are for (default: the built-in example); "
+    check.add_argument("--spec", metavar="SPEC", help="the network spec the answers are for, a file or an example's name (default: the built-in example); "
                                                       "with --seed, the spec the exercise was made from")
     check.add_argument("--format", choices=CHECK_FORMATS,
                        help="text: a table for the terminal (default); markdown: for feedback; json: for autograders; "
@@ -194,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "out), DIR/solutions/ID.md and .tex (the worked solution) and DIR/keys/ID.json (the answer key "
                     "explainer check grades with).",
     )
-    exercise.add_argument("spec", nargs="?", metavar="SPEC", help="a .toml or .json network spec: the shape to vary")
+    exercise.add_argument("spec", nargs="?", metavar="SPEC", help=f"{SPEC_HELP}: the shape to vary")
     students = exercise.add_mutually_exclusive_group(required=True)
     students.add_argument("--students", metavar="ROSTER", help="a text file with one student id per line")
     students.add_argument("--count", type=int, metavar="N", help="N students, numbered 1 to N (zero-padded)")
@@ -213,6 +215,13 @@ def build_parser() -> argparse.ArgumentParser:
     exercise.add_argument("--notation", metavar="NAME", help=_NOTATION_HELP)
     exercise.add_argument("--form", metavar="FORM", help=_FORM_HELP + " (of the worked solutions)")
     _class_options(exercise, "students")
+    examples = commands.add_parser(
+        "examples", help="list the shipped example specs, or print one",
+        description="Without NAME, list the shipped examples, one line each. With NAME, print that example "
+                    "(explainer examples xor > xor.toml). Every command that takes a SPEC also takes an "
+                    "example's name (explainer render xor); a file of that name wins.",
+    )
+    examples.add_argument("name", nargs="?", metavar="NAME", help="the example to print, as the list names it")
     return parser
 
 
@@ -715,6 +724,19 @@ def _progress(total: int, unit: str, quiet: bool):
     return progress.tqdm(total=total, unit=f" {unit}", file=sys.stderr, leave=False, dynamic_ncols=True)
 
 
+def _examples(args) -> int:
+    from .spec.examples import example, shipped_examples
+
+    if args.name is not None:
+        sys.stdout.write(example(args.name).text())
+        return 0
+    listed = shipped_examples()
+    width = max(len(shipped.name) for shipped in listed)
+    for shipped in listed:
+        print(f"{shipped.name:<{width}}  {shipped.summary}".rstrip())
+    return 0
+
+
 def _answers_text(path: str, source: str) -> str:
     from pathlib import Path
 
@@ -737,7 +759,8 @@ BROKEN_PIPE = 141
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        commands = {"render": _render, "values": _values, "check": _check, "exercise": _exercise}
+        commands = {"render": _render, "values": _values, "check": _check, "exercise": _exercise,
+                    "examples": _examples}
         status = commands[args.command](args)
         sys.stdout.flush()  # here, so that a full disk behind standard output is reported like any other
         return status

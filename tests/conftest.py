@@ -2,17 +2,67 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
+import inspect
 import json
 import os
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# A test is slow when it needs a real external tool: TeX, a browser, pandoc,
+# KaTeX under Node, a docs-site or notebook build, a package build.  These are
+# the calls that say so; ``-m "not slow"`` leaves such tests out.
+SLOW_CALLS = frozenset({"require_tool", "katex_failures", "compile_pdf", "to_pdf"})
+SLOW_MODULES = frozenset({"nbclient", "nbconvert", "sphinx", "mkdocs", "build", "twine"})
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test that needs a real external tool ``slow`` (see SLOW_CALLS),
+    whether it calls the tool itself, through a helper of its module or through
+    one of its fixtures, so that a new test is marked without being told."""
+    verdicts: dict = {}
+    for item in items:
+        function = getattr(item, "function", None)
+        if function is None or item.get_closest_marker("slow"):
+            continue
+        fixtures = [definition.func for definitions in getattr(item, "_fixtureinfo").name2fixturedefs.values()
+                    for definition in definitions]
+        if any(_needs_a_tool(candidate, verdicts) for candidate in (function, *fixtures)):
+            item.add_marker(pytest.mark.slow)
+
+
+def _needs_a_tool(function, verdicts: dict) -> bool:
+    if function in verdicts:
+        return verdicts[function]
+    verdicts[function] = False  # a helper that calls itself ends here
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    module = sys.modules.get(function.__module__)
+    found = False
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
+        argument = node.args[0].value if node.args and isinstance(node.args[0], ast.Constant) else None
+        if name in SLOW_CALLS or (name == "require_module" and argument in SLOW_MODULES):
+            found = True
+            break
+        helper = getattr(module, name, None) if name else None
+        if inspect.isfunction(helper) and helper.__module__ == function.__module__ and _needs_a_tool(helper, verdicts):
+            found = True
+            break
+    verdicts[function] = found
+    return found
 
 
 def require_tool(name: str) -> str:

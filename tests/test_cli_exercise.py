@@ -269,8 +269,8 @@ def test_a_sheet_without_a_key_is_one_line_exit_2(teacher, capsys, tmp_path):
     assert err == f"explainer: error: {tmp_path / 'erin.txt'}: no answer key for student erin in {teacher / 'class' / 'keys'}\n"
 
 
-def test_the_readme_shows_what_exercise_and_the_summary_print(tmp_path, capsys, monkeypatch):
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+def test_the_docs_show_what_exercise_and_the_summary_print(tmp_path, capsys, monkeypatch):
+    readme = (Path(__file__).resolve().parent.parent / "docs" / "exercises.md").read_text(encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     Path("roster.txt").write_text("ada\ngrace\nalan\n")
     status, out, _ = run(capsys, "exercise", "--students", "roster.txt", "--seed", "autumn 2025", "--output", "class")

@@ -29,6 +29,7 @@ from typing import Any
 from .documents import DocumentError, load_json, load_toml
 from .errors import QUOTED_LENGTH, SpecError, quoted
 from .notation import Notation, NotationError, notation as _make_notation, notation_table
+from .examples import example_names, example_spec_path, names_hint
 from .vocabulary import COLUMNS, PAPERS
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear", "softplus", "softmax")
@@ -61,6 +62,22 @@ _KEYS = {
     "handout": ("paper", "equation_numbers", "columns"),
 }
 _PLURALS = {"matrix": "matrices", "entry": "entries"}
+
+
+def spec_fields() -> tuple[str, ...]:
+    """Every field a spec may have, by its dotted path, in the order the format lists them
+    (a table's own fields follow it): the list the reader checks keys against."""
+    fields: list[str] = []
+
+    def add(table: str) -> None:
+        for key in _KEYS[table]:
+            path = f"{table}.{key}" if table else key
+            fields.append(path)
+            if path in _KEYS:
+                add(path)
+
+    add("")
+    return tuple(fields)
 
 Vector = tuple[Decimal, ...]
 Matrix = tuple[Vector, ...]
@@ -175,7 +192,8 @@ class _Invalid(Exception):
 
 
 def load_spec(source: str | os.PathLike[str] | Mapping[str, Any] | None = None) -> Spec:
-    """The spec at ``source``: None for the built-in example, a .toml/.json path, or a mapping."""
+    """The spec at ``source``: None for the built-in example, a .toml/.json path,
+    the name of a shipped example (``"xor"``; a file of that name wins), or a mapping."""
     if source is None:
         return _builtin_spec()
     if isinstance(source, Mapping):
@@ -299,7 +317,16 @@ def _builtin_spec() -> Spec:
 
 
 def _file_spec(path: str) -> Spec:
+    # A file always wins over a shipped example's name, so no example can hide a user's file.
+    exists = os.path.exists(path)
+    if not exists:
+        shipped = example_spec_path(path)
+        if shipped is not None:
+            return spec_from_mapping(_parsed_document(shipped.read_text(encoding="utf-8"), path, "toml"), path, path)
     fmt = _FORMATS.get(Path(path).suffix.lower())
+    if fmt is None and not exists and not Path(path).suffix:
+        raise SpecError(path, "", f"expected a .toml or .json file or the name of a shipped example, "
+                                  f"got {Path(path).name!r}{names_hint(path, example_names())}")
     if fmt is None:
         raise SpecError(path, "", f"expected a .toml or .json file, got {quoted(Path(path).name)}")
     return parse_spec_text(_file_text(path), path, fmt)
