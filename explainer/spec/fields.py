@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import limits
+from .notation import FORMS, PRESET_NAMES, SETTINGS, SYMBOLS
 from .reading import (ACTIVATIONS, DEFAULT_ITERATIONS, DEFAULT_LEARNING_RATE, DEFAULT_SLOPE, DEFAULT_TITLE, LOSSES,
-                      MAX_ITERATIONS, MODES, REDUCTIONS, UPDATES, spec_fields)
+                      MAX_ITERATIONS, MODES, OPTIMIZER_DEFAULTS, OPTIMIZERS, REDUCTIONS, UPDATES, spec_fields)
 from .vocabulary import COLUMNS, PAPERS
 
 
@@ -66,6 +67,24 @@ _DESCRIPTIONS: dict[str, tuple[str, str, str]] = {
     "training.mode": (_choices(MODES), f"`{MODES[0]}`",
                       "one step per round on the error of all samples, or one step per sample in turn"),
     "training.reduction": (_choices(REDUCTIONS), f"`{REDUCTIONS[0]}`", "how E_total combines the samples' errors"),
+    "training.optimizer": (_choices(OPTIMIZERS), f"`{OPTIMIZERS[0]}`",
+                           "the optimizer of each step, with its hyper-parameters under torch.optim's names"),
+    "training.momentum": ("a number from 0 to 1 (exclusive)", f"`{OPTIMIZER_DEFAULTS['momentum']}`",
+                          "μ of `momentum` and `nesterov`: how much of the last step each step keeps"),
+    "training.dampening": ("a number from 0 to 1 (exclusive)", "`0`",
+                           "τ of `momentum`: the share of the gradient left out of the velocity (`nesterov` needs 0)"),
+    "training.nesterov": ("`true` or `false`", "`false`", "`momentum` with Nesterov's look-ahead (as `nesterov`)"),
+    "training.alpha": ("a number from 0 to 1 (exclusive)", "`0.99`",
+                       "`rmsprop`: how much of the mean of squared gradients each step keeps"),
+    "training.betas": ("two numbers from 0 to 1 (exclusive)", "`[0.9, 0.999]`",
+                       "`adam`, `adamw`: the decay rates of the first and second moments"),
+    "training.eps": ("a number > 0", "`1e-8`", "`rmsprop`, `adam`, `adamw`: ε, added to the divisor"),
+    "training.weight_decay": ("a number ≥ 0", f"`0` (`adamw`: `{OPTIMIZER_DEFAULTS['weight_decay']['adamw']}`)",
+                              "λ: L2 regularisation (E_reg = E_total + λ/2 Σ w²), or AdamW's decoupled decay"),
+    "notation": (f"a preset's name ({_choices(PRESET_NAMES)}), or a table with `preset`, `form` "
+                 f"({_choices(FORMS)}), symbol overrides ({_choices(SYMBOLS)}) and settings "
+                 f"({_choices(SETTINGS)})", f"`{PRESET_NAMES[0]}`",
+                 "how the document writes the quantities and the words for them, and the form of the backward pass"),
     "handout": ("a table", "every field's default", "the LaTeX and PDF layout (Markdown has no pages)"),
     "handout.paper": (_choices(PAPERS), f"`{PAPERS[0]}`", "the paper size"),
     "handout.equation_numbers": ("`true` or `false`", "`false`", "number every displayed equation"),
