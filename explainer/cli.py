@@ -380,15 +380,14 @@ def _check(args) -> int:
 
 def _is_answer_key(text: str) -> bool:
     """Whether ``text`` is an answer key of ``explainer exercise`` (a JSON object with an ``exercise`` member)."""
-    import json
-
     from .grading.answers import KEY_DESCRIPTION
+    from .spec.documents import DocumentError, load_json
 
     if not text.lstrip("\ufeff \t\r\n").startswith("{"):
         return False
     try:
-        document = json.loads(text.removeprefix("\ufeff"))
-    except ValueError:
+        document = load_json(text.removeprefix("\ufeff"))
+    except (DocumentError, ValueError):
         return False
     return isinstance(document, dict) and isinstance(document.get(KEY_DESCRIPTION), dict)
 

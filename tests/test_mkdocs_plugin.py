@@ -16,7 +16,7 @@ import pytest
 from conftest import ROOT, require_module
 from test_markdown_extension import KEY_NUMBERS, SMALL_SPEC
 
-# The README's configuration: the theme, and the plugin.
+# The configuration docs/docs-sites.md documents: the theme, and the plugin.
 MINIMAL_CONFIG = "site_name: Course\ntheme:\n  name: material\nplugins:\n  - explainer\n"
 CONTAINERS = "markdown_extensions:\n  - admonition\n  - pymdownx.superfences\n  - pymdownx.tabbed:\n      alternate_style: true\n"
 # MkDocs Material's documented KaTeX set-up (arithmatex in generic mode, auto-render).
@@ -180,9 +180,9 @@ def test_mkdocs_serve_watches_the_spec_files_blocks_name(tmp_path):
     assert watched == [str(tmp_path / "docs" / "specs" / "small.toml")]
 
 
-def test_the_sites_built_here_are_configured_as_the_readme_says():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    mkdocs = readme.split("### MkDocs\n", 1)[1]
+def test_the_sites_built_here_are_configured_as_the_docs_say():
+    page = (ROOT / "docs" / "docs-sites.md").read_text(encoding="utf-8")
+    mkdocs = page.split("## MkDocs\n", 1)[1]
     assert "site_name: Course\n" + re.search(r"```yaml\n(.*?)```", mkdocs, re.S).group(1) == MINIMAL_CONFIG
-    sphinx = readme.split("### Sphinx\n", 1)[1]
+    sphinx = page.split("## Sphinx\n", 1)[1]
     assert re.search(r"```python\n(.*?)```", sphinx, re.S).group(1) == 'extensions = ["explainer.integrations.sphinx"]\n'

@@ -57,7 +57,8 @@ def test_a_bad_spec_is_one_short_line(tmp_path, capsys, name, text, phrase, comm
     path.write_text(text, encoding="utf-8")
     args = [command, str(path)] + (["--output", str(tmp_path / "out")] if command == "render" else [])
     err = one_error(capsys, *args)
-    assert phrase in err and len(err) < 300, err[:300]
+    # Short whatever the length of the folder pytest made: the line less the file's name.
+    assert phrase in err and len(err.replace(str(path), "SPEC")) < 250, err[:300]
     assert not (tmp_path / "out").exists()
 
 
@@ -341,4 +342,5 @@ def test_an_answer_with_a_huge_exponent_is_judged(tmp_path, capsys):
     sheet.write_text("net_h1 = 1e9999993775\nout_h1 = 0.593269992\n")
     assert cli.main(["check", str(sheet), "--format", "json"]) == 1
     verdicts = json.loads(capsys.readouterr().out)
-    assert [v["verdict"] for v in verdicts] == ["wrong", "correct"]
+    # A number past 10^±300 is no answer anyone worked out: the line is reported, not graded.
+    assert [v["verdict"] for v in verdicts] == ["not understood", "correct"]

@@ -2,7 +2,7 @@
 Chromium with the math engine the site uses, each formula of the source
 counted typeset, no TeX left in the page's text.
 
-Each site is the minimal configuration the README documents, built once a
+Each site is the minimal configuration the docs (docs/docs-sites.md) document, built once a
 session.
 """
 
@@ -49,7 +49,7 @@ def assert_all_typeset(page, expected: int, engine: str) -> None:
     assert raw_tex(report["text"]) == []
 
 
-# --- Sphinx, with exactly the README's conf.py (and a theme)
+# --- Sphinx, with exactly the documented conf.py (and a theme)
 
 SPHINX_THEMES = {"alabaster": "", "furo": 'html_theme = "furo"\n'}
 

@@ -318,7 +318,8 @@ def parameter_after(p: Parameter, rounds: int) -> Sym:
         return param_sym(p)
     if rounds == 1:
         return updated_sym(p)
-    return Sym(f"{p.tex}^{{({rounds})}}", f"{p.key}@{rounds}")
+    base = f"{{{p.tex}}}" if "^" in p.tex else p.tex  # braced as in ``updated_tex``: no double superscript
+    return Sym(f"{base}^{{({rounds})}}", f"{p.key}@{rounds}")
 
 
 def _optimizer_step(b: _Builder, p: Parameter, step: int, gradient) -> dict[str, object]:

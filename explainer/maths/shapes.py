@@ -24,9 +24,13 @@ MAX_SHAPES = 256
 
 
 def shape_key(spec: Spec) -> tuple:
-    """What the symbolic work of ``spec`` depends on (and nothing numeric)."""
+    """What the symbolic work of ``spec`` depends on (and nothing numeric).
+
+    The notation too: the factors and equations hold the symbols it prints; and
+    the optimizer, whose steps are equations of their own.
+    """
     return (spec.layers, spec.activations, spec.slopes, spec.loss, spec.shared_biases, spec.train_biases,
-            spec.update, len(spec.samples))
+            spec.update, len(spec.samples), spec.mode, spec.reduction, spec.notation, spec.optimizer)
 
 
 @dataclass
