@@ -6,17 +6,23 @@ and sequential updates.  JAX differentiates the whole error where the
 derivation's gradients are true gradients of it; the sequential update (whose
 hidden gradients use the already-updated weights above, on purpose) is
 backpropagated layer by layer with JAX's vector-Jacobian products.
+
+JAX runs in a process of its own, started fresh (spawn): it is multithreaded,
+and the test process goes on to fork workers for whole classes (``--jobs``),
+which a multithreaded parent must not do.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import multiprocessing
 import random
 
 import pytest
 
 import explainer
 from explainer.maths.network import Network
-from conftest import require_module
+from conftest import _missing
 
 HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "linear", "softplus")
 OUTPUT_FOR_LOSS = {
@@ -56,10 +62,34 @@ def random_spec(seed: int) -> dict:
 
 
 @pytest.fixture(scope="module")
-def jax():
-    module = require_module("jax")
-    module.config.update("jax_enable_x64", True)
-    return module
+def reference_numbers():
+    """The JAX reference's numbers of a spec (see ``jax_numbers``), computed in a spawned process."""
+    if importlib.util.find_spec("jax") is None:
+        _missing("jax is not installed (python -m pip install '.[test]')")
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        yield lambda seed: pool.apply(jax_numbers, (seed,))
+
+
+def jax_numbers(seed: int) -> dict:
+    """What the test compares, as plain floats: E_total, each sample's outputs, the gradient (where it is
+    a true gradient of E_total), the parameters and E_total after one round."""
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    spec = explainer.load_spec(random_spec(seed))
+    network = Network(spec)
+    ref = Reference(spec, jax)
+    several = len(spec.samples) > 1
+    numbers = {"E_total": float(ref.total(ref.params)), "outputs": {}}
+    for s, sample in enumerate(ref.samples, start=1):
+        if not several or spec.mode == "batch" or s == 1:
+            numbers["outputs"][s] = [float(v) for v in ref.forward(ref.params, sample[0])[0][-1]]
+    if spec.update == "simultaneous" and (not several or spec.mode == "batch"):
+        numbers["gradient"] = flat(jax.grad(ref.total)(ref.params), network)
+    after = ref.one_round()
+    numbers["after"] = flat(after, network)
+    numbers["E_total@1"] = float(ref.total(after))
+    return numbers
 
 
 class Reference:
@@ -163,27 +193,24 @@ def test_the_cases_cover_every_combination():
 
 
 @pytest.mark.parametrize("seed", range(CASES))
-def test_the_numbers_agree_with_jax(jax, seed):
+def test_the_numbers_agree_with_jax(reference_numbers, seed):
     spec = explainer.load_spec(random_spec(seed))
     d = explainer.derive(spec)
     network = Network(spec)
-    ref = Reference(spec, jax)
+    ref = reference_numbers(seed)
     values = d.float_values()
     several = len(spec.samples) > 1
     close = {"rel": 1e-9, "abs": 1e-12}
 
-    assert values["E_total"] == pytest.approx(float(ref.total(ref.params)), **close)
-    for s, sample in enumerate(ref.samples, start=1):
-        outs = ref.forward(ref.params, sample[0])[0][-1] if not several or spec.mode == "batch" or s == 1 else None
-        if outs is not None:
-            for o, value in zip(network.outputs, outs):
-                assert values[f"{o.out_key}[{s}]" if several else o.out_key] == pytest.approx(float(value), **close)
+    assert values["E_total"] == pytest.approx(ref["E_total"], **close)
+    for s, outs in ref["outputs"].items():
+        for o, value in zip(network.outputs, outs):
+            assert values[f"{o.out_key}[{s}]" if several else o.out_key] == pytest.approx(value, **close)
     if spec.update == "simultaneous" and (not several or spec.mode == "batch"):
-        gradient = jax.grad(ref.total)(ref.params)
-        for key, value in flat(gradient, network).items():
+        assert "gradient" in ref
+        for key, value in ref["gradient"].items():
             if key in {p.key for p in network.trained_parameters()}:
                 assert values[f"dE_total/d{key}"] == pytest.approx(value, **close), key
-    after = ref.one_round()
     for p in network.trained_parameters():
-        assert values[p.updated_key] == pytest.approx(flat(after, network)[p.key], **close), p.updated_key
-    assert values["E_total@1"] == pytest.approx(float(ref.total(after)), **close)
+        assert values[p.updated_key] == pytest.approx(ref["after"][p.key], **close), p.updated_key
+    assert values["E_total@1"] == pytest.approx(ref["E_total@1"], **close)
