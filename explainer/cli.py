@@ -15,6 +15,7 @@ import os
 import sys
 
 from . import __version__
+from .processes import in_processes
 from .spec.errors import ExplainerError
 from .spec.vocabulary import COLUMNS, PAPERS
 
@@ -520,7 +521,7 @@ def _check_class(args) -> int:
     from .grading.summary import all_passed, class_summary
 
     graded = []
-    for result, warning in _in_processes(_grade_student, tasks, args, "sheets"):
+    for result, warning in in_processes(_grade_student, tasks, args.jobs, args.quiet, "sheets"):
         if warning:
             print(warning, file=sys.stderr)
         graded.append(result)
@@ -653,7 +654,7 @@ def _exercise(args) -> int:
     # Draw and render every student's files before writing any, so a failure leaves no partial class.
     files = {}
     tasks = [(spec, args.seed, student, number_format, formats, args.detail) for student in students]
-    for student_files in _in_processes(_student_files, tasks, args, "students"):
+    for student_files in in_processes(_student_files, tasks, args.jobs, args.quiet, "students"):
         files.update(student_files)
     _write_and_list({Path(args.output) / name: text for name, text in files.items()})
     return 0
@@ -666,61 +667,6 @@ def _student_files(task) -> dict[str, str]:
 
     spec, seed, student, number_format, formats, detail = task
     return student_files(nice_variant(spec, seed, student, number_format), number_format, formats, detail)
-
-
-def _in_processes(function, tasks: list, args, unit: str):
-    """``function`` of each task, in the order of ``tasks``, spread over ``args.jobs`` processes.
-
-    The first task runs here, before any worker starts: it does the symbolic
-    work of the network's shape, which every forked worker then inherits
-    instead of repeating.  Results come back in order, so the output does not
-    depend on the number of processes.  A progress bar counts the tasks on a
-    terminal, unless ``--quiet``.
-    """
-    jobs = min(args.jobs or os.cpu_count() or 1, len(tasks))
-    with _progress(len(tasks), unit, args.quiet) as bar:
-        if not tasks:
-            return
-        yield function(tasks[0])
-        bar.update()
-        if jobs <= 1:
-            for task in tasks[1:]:
-                yield function(task)
-                bar.update()
-            return
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-        rest = tasks[1:]
-        # Chunks small enough to keep both the workers and the bar busy, large enough to spare the pipes.
-        chunk = max(1, min(16, len(rest) // (jobs * 8)))
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method)) as pool:
-            for result in pool.map(function, rest, chunksize=chunk):
-                yield result
-                bar.update()
-
-
-class _NoProgress:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        return None
-
-    def update(self, n: int = 1) -> None:
-        return None
-
-
-def _progress(total: int, unit: str, quiet: bool):
-    """A progress bar on standard error when it is a terminal (and not ``quiet``), else nothing."""
-    if quiet or total < 2 or not sys.stderr.isatty():
-        return _NoProgress()
-    import tqdm as progress
-
-    # No monitor thread: a process pool is forked while the bar is shown.
-    progress.tqdm.monitor_interval = 0
-    return progress.tqdm(total=total, unit=f" {unit}", file=sys.stderr, leave=False, dynamic_ncols=True)
 
 
 def _examples(args) -> int:

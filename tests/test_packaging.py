@@ -112,8 +112,11 @@ def test_the_wheel_works_in_a_fresh_environment_from_any_folder(distributions, t
     # Only the directories listed in a .pth file are added, never the .pth files inside them, so an
     # editable install of the checkout in this environment stays out of the fresh one.
     (purelib / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
+    # --ignore-installed: where this environment holds a regular install of the same version (as in
+    # CI), pip would otherwise find it through the .pth file and install nothing.
     install = subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "--no-cache-dir",
-                              "--disable-pip-version-check", "--quiet", str(distributions["wheel"])],
+                              "--ignore-installed", "--disable-pip-version-check", "--quiet",
+                              str(distributions["wheel"])],
                              capture_output=True, text=True, timeout=300)
     assert install.returncode == 0, install.stdout + install.stderr
     work = tmp_path / "somewhere"
