@@ -55,6 +55,7 @@ from .optimizers import (
     rule,
     state_sym,
 )
+from .batches import first_round
 from .training import train
 
 # Up to this many weights the fully composed E_total is differentiated by SymPy
@@ -322,25 +323,30 @@ def parameter_after(p: Parameter, rounds: int) -> Sym:
     return Sym(f"{base}^{{({rounds})}}", f"{p.key}@{rounds}")
 
 
-def _optimizer_step(b: _Builder, p: Parameter, step: int, gradient) -> dict[str, object]:
+def _optimizer_step(b: _Builder, p: Parameter, step: int, gradient, before: Sym | None = None,
+                    after: Sym | None = None, regularised: Sym = REGULARISED) -> dict[str, object]:
     """Step ``step`` of the optimizer for ``p``: its state variables, then the new value.
 
     ``gradient`` is ∂E_total/∂p at the parameters before the step; the state
-    before the first step is 0 (``m_w5@0``), as in torch.optim.
+    before the first step is 0 (``m_w5@0``), as in torch.optim.  ``before`` and
+    ``after`` name the parameter before and after the step (by default after
+    ``step - 1`` and ``step`` rounds: one step a round); ``regularised``, the
+    error whose gradient an L2 step follows.
     """
     optimizer = b.network.spec.optimizer
+    before = parameter_after(p, step - 1) if before is None else before
     defined = {role: state_sym(role, p, step) for role in roles(optimizer) if role != "g"}
     if l2(optimizer):
         key = regularised_gradient_key(p.key, step)
-        defined["g"] = Partial(REGULARISED, parameter_after(p, step - 1), key)
-    defined["new"] = parameter_after(p, step)
+        defined["g"] = Partial(regularised, before, key)
+    defined["new"] = parameter_after(p, step) if after is None else after
     previous = {role: state_sym(role, p, step - 1) for role in STATE[optimizer.name]}
     initial = ()
     if step == 1:
         # The momentum buffer starts at the first gradient itself, so only the other states need their 0.
         initial = tuple(b.define(sym.key, sym, Num("0")) for role, sym in previous.items()
                         if optimizer.name not in ("momentum", "nesterov"))
-    q = Quantities(parameter_after(p, step - 1), gradient, previous, defined, Num(str(step)))
+    q = Quantities(before, gradient, previous, defined, Num(str(step)))
     equations = tuple(b.define(sym.key, sym, formula) for sym, formula in rule(optimizer, q, first=step == 1))
     return {"initial": initial, "optimizer": equations[:-1], "new_weight": equations[-1]}
 
@@ -889,11 +895,63 @@ def _combine_section(n: Network, values: Mapping[str, mpmath.mpf], parameters: M
     return b
 
 
+def batch_sym(j: int) -> Sym:
+    """The error of mini-batch ``j`` of the first round: ``E_{\\mathcal{B}_1}``, key ``E_total[B1]``."""
+    return Sym(f"E_{{\\mathcal{{B}}_{{{j}}}}}", f"E_total[B{j}]")
+
+
+def after_batch(p: Parameter, j: int, last: bool) -> Sym:
+    """``p`` after the step of mini-batch ``j`` of the first round: ``w_5^{(\\mathcal{B}_1)}`` (key ``w5+[B1]``);
+    after the round's last batch, ``w_5^+``."""
+    if last:
+        return updated_sym(p)
+    base = f"{{{p.tex}}}" if "^" in p.tex else p.tex
+    return Sym(f"{base}^{{(\\mathcal{{B}}_{{{j}}})}}", f"{p.updated_key}[B{j}]")
+
+
+def _batch_step(b: _Builder, j: int, members: tuple[int, ...], last: bool) -> list[Step]:
+    """Mini-batch ``j``'s step: its error and each parameter's gradient (the samples' combined), then the update.
+
+    ``members`` are the batch's samples (1-based); their own values are in ``b.values``.
+    """
+    n = b.network
+    mean = n.spec.reduction == "mean"
+
+    def combined(parts):
+        body = Add(tuple(parts))
+        return Mul((Frac(Num("1"), Num(str(len(members)))), Paren(body)), juxtapose=True) if mean and len(members) > 1 \
+            else body
+
+    total = batch_sym(j)
+    error = b.define(total.key, total, combined(sample_total_sym(s, n.naming) for s in members))
+    steps = [Step("batch_error", total.key, {"error": error}, j == 1, {"batch": j, "members": members})]
+    featured = n.incoming(n.outputs[0])[0]
+    firsts = _first_of_each_kind(n)
+    for p in n.trained_parameters():
+        parts = [partial(sample_total_sym(s, n.naming), param_sym(p), sample_key(f"dE_total/d{p.key}", s))
+                 for s in members]
+        key = f"dE_total/d{p.key}[B{j}]"
+        gradient = b.define(key, partial(total, param_sym(p), key), combined(parts))
+        before = param_sym(p) if j == 1 else after_batch(p, j - 1, False)
+        after = after_batch(p, j, last)
+        if n.spec.optimizer.plain:
+            update = {"new_weight": b.define(after.key, after, Add((before, Neg(Mul((b.eta, gradient.forms[0]))))))}
+        else:
+            update = _optimizer_step(b, p, j, gradient.forms[0], before, after)
+        first = p == featured if j == 1 else p.key in firsts
+        steps.append(Step("batch_gradient", p.key, {"gradient": gradient, **update}, first,
+                          {"parameter": p, "batch": j, "before": before, "after": after}))
+    return steps
+
+
 # --- the whole derivation -------------------------------------------------------
 
 
 class Derivation:
     """The derivation of one spec: ``sections`` (the document as data) and ``values``."""
+
+    # The sample the document works in full (1-based): the first of the first batch.
+    worked = 1
 
     def __init__(self, spec: Spec) -> None:
         # The printed derivatives of every activation and loss are proved by the
@@ -941,6 +999,9 @@ class Derivation:
 
     def _several_samples(self, composed) -> None:
         n, spec = self.network, self.spec
+        if spec.mode == "minibatch" or (spec.mode == "stochastic" and
+                                        (not spec.optimizer.plain or spec.shuffle_seed is not None)):
+            return self._minibatches(composed)
         stochastic = spec.mode == "stochastic"
         shared_keys = frozenset(n.shared_values())
         point = {k: numeric.mp(v) for k, v in n.shared_values().items()}
@@ -996,6 +1057,73 @@ class Derivation:
             training = train(n, spec.iterations)
             for key, value in _training_values(n, training).items():
                 values.setdefault(key, value)  # the exact values of the second round stay
+            sections.append(_training_section(values, training))
+        self.sections = tuple(sections)
+        self.equations = equations
+        self.parameters = parameters
+        self.values = values
+
+    def _minibatches(self, composed) -> None:
+        """Mini-batches (stochastic mode too, with an optimizer or shuffled): the first round's steps one by one.
+
+        Each batch's samples are derived at the parameters the batches before
+        it left; the first batch's first sample is the one the document works
+        in full.  Every step of the first round is exact, so the parameters
+        after the round (``w5+``) and their error are too.
+        """
+        n, spec = self.network, self.spec
+        shared_keys = frozenset(n.shared_values())
+        initial = {k: numeric.mp(v) for k, v in n.shared_values().items()}
+        hyper = {k: numeric.mp(v) for k, v in hyper_parameters(spec.optimizer).items()}
+        batches = tuple(tuple(i + 1 for i in members) for members in first_round(spec))
+        self.worked = worked = batches[0][0]
+        stepper = _Builder(n, dict(initial))
+        stepper.total = Sym(n.naming.batch_total, TOTAL.key)
+        parameters: dict[str, mpmath.mpf] = {**initial, **hyper}
+        values: dict[str, mpmath.mpf] = {}
+        equations: dict[str, Equation] = {}
+        sections = [Section("network", ())]
+        steps: list[list[Step]] = []
+        point = dict(initial)
+        factors = shapes.work_for(spec).factors
+        for j, members in enumerate(batches, start=1):
+            for s in members:
+                def rename(key: str, s=s) -> str:
+                    return key if key in shared_keys else sample_key(key, s)
+
+                data = n.sample_values(s - 1, numeric.mp)
+                b = _Builder(n, {**point, **data}, updates=False, factors=factors, written=n.sample_values(s - 1))
+                worked_sections = _sample_sections(b)
+                _check_gradients(b, composed)
+                if s == worked:
+                    self.delta_keys = frozenset(b.delta_keys)
+                    sections += _suffixed_sections(worked_sections, rename)
+                    equations.update({rename(k): Equation(rename(k), rekey(eq.forms, rename))
+                                      for k, eq in b.equations.items()})
+                parameters.update({rename(k): v for k, v in data.items()})
+                own = {rename(k): v for k, v in b.values.items() if k not in b.parameters}
+                own.update(error_signal_values(n, own, rename))
+                values.update(own)
+                stepper.values.update(own)
+            steps.append(_batch_step(stepper, j, members, j == len(batches)))
+            point = _updated_point(n, stepper.values, lambda p, j=j: after_batch(p, j, j == len(batches)).key)
+        error, _ = numeric.batch_error(n, initial)
+        values["E_total"] = error
+        values.update({k: v for k, v in stepper.values.items() if k not in stepper.parameters})
+        equations.update(stepper.equations)
+        sections.append(Section("minibatch", tuple(steps[0]), {
+            "batches": batches, "size": spec.batch_size, "mean": spec.reduction == "mean",
+            "later": tuple(steps[1:]), "shuffled": spec.shuffle_seed is not None}))
+        if spec.iterations >= 1:
+            error, outputs = numeric.batch_error(n, point)
+            values["E_total@1"] = error
+            for s, outs in enumerate(outputs, start=1):
+                values.update({f"{sample_key(o.out_key, s)}@1": v for o, v in zip(n.outputs, outs)})
+            sections.append(Section("one_round", (), {"improved": error < values["E_total"]}))
+        if spec.iterations > 1:
+            training = train(n, spec.iterations)
+            for key, value in _training_values(n, training).items():
+                values.setdefault(key, value)
             sections.append(_training_section(values, training))
         self.sections = tuple(sections)
         self.equations = equations

@@ -226,12 +226,6 @@ def history_rounds(iterations: int) -> tuple[int, ...]:
     return tuple(sorted(rounds | {1, iterations}))
 
 
-def step_scale(spec) -> float:
-    """The factor of a batch step's summed gradient: 1/S for the mean error, 1 for the sum."""
-    batch = spec.mode == "batch" and len(spec.samples) > 1
-    return 1 / len(spec.samples) if batch and spec.reduction == "mean" else 1.0
-
-
 def bias_values(network: Network, per_layer) -> tuple[float, ...]:
     """The values of ``network.biases`` from one value per neuron of each layer."""
     return tuple(float(per_layer[b.layer - 1][b.neurons[0].index]) for b in network.biases)

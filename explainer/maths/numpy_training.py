@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .batches import batch_scale, first_round, round_batches
 from .formulas import Sym, python
 from .functions import PAIRINGS
 from .network import Network
@@ -19,7 +20,6 @@ from .numeric import (
     history_rounds,
     loss_derivative,
     loss_term,
-    step_scale,
 )
 from .optimizers import STATE, Quantities, hyper_parameters, roles, rule
 
@@ -80,15 +80,14 @@ def train_numpy(network: Network, iterations: int) -> Training:
     ]
     inputs = np.array([s.inputs for s in spec.samples], dtype=np.float64)
     targets = np.array([s.targets for s in spec.samples], dtype=np.float64)
-    rate = float(spec.learning_rate) * step_scale(spec)
+    eta = float(spec.learning_rate)
     layers = list(zip(spec.activations, spec.slopes))
     dact = [activation_derivative(name, slope, "numpy") for name, slope in layers[:-1]]
     sequential = spec.update == "sequential"
     depth = len(weights)
     optimizer = spec.optimizer
     if not optimizer.plain:
-        update = _optimizer_update(optimizer, float(spec.learning_rate))
-        scale = step_scale(spec)
+        update = _optimizer_update(optimizer, eta)
         weight_state = [{role: np.zeros_like(W) for role in STATE[optimizer.name]} for W in weights]
         bias_state = [{role: np.zeros_like(b) for role in STATE[optimizer.name]} for b in biases]
         steps = [0]
@@ -100,7 +99,8 @@ def train_numpy(network: Network, iterations: int) -> Training:
             outs.append(_numpy_layer(name, slope, nets[-1]))
         return outs, nets
 
-    def step(x, target):
+    def step(x, target, scale):
+        rate = eta * scale
         outs, nets = forward(x)
         delta = _numpy_output_signal(spec, target, outs[-1], nets[-1])
         if not optimizer.plain:
@@ -143,16 +143,20 @@ def train_numpy(network: Network, iterations: int) -> Training:
             errors = term(targets, out).sum(axis=1)
         return float(errors.mean() if spec.reduction == "mean" else errors.sum()), out
 
-    batches = [(inputs, targets)] if spec.mode == "batch" else [
-        (inputs[s:s + 1], targets[s:s + 1]) for s in range(len(spec.samples))]
+    def batch(indices):
+        rows = list(indices)
+        return inputs[rows], targets[rows], batch_scale(spec, len(rows))
+
+    fixed = [batch(b) for b in first_round(spec)] if spec.shuffle_seed is None else None
+    rounds = round_batches(spec)
     marks = iter(history_rounds(iterations))
     mark, history = next(marks, -1), []
     for k in range(iterations):
         if k == mark:  # the error of the weights after k rounds
             history.append((k, total_error()[0]))
             mark = next(marks, -1)
-        for x, target in batches:
-            step(x, target)
+        for x, target, scale in fixed or [batch(b) for b in next(rounds)]:
+            step(x, target, scale)
 
     error, out = total_error()
     if mark == iterations:

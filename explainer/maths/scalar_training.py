@@ -10,7 +10,8 @@ import math
 from .formulas import Sym, python
 from .functions import LOSSES, PAIRINGS, activation
 from .network import Network
-from .numeric import LIBRARIES, Training, float_softplus, history_rounds, step_scale
+from .batches import batch_scale, round_batches
+from .numeric import LIBRARIES, Training, float_softplus, history_rounds
 from .optimizers import STATE, Quantities, hyper_parameters, roles, rule
 
 
@@ -21,14 +22,35 @@ def train_scalar(network: Network, iterations: int) -> Training:
     shared = [float(v) for v in network.shared_values().values()]
     rows = tuple(tuple(float(v) for v in (*s.inputs, *s.targets)) for s in spec.samples)
     marks = history_rounds(iterations)
+    eta = float(spec.learning_rate)
+
+    def schedule():
+        """Each round's batches, as the generated loop takes them (see ``_ScalarSource.source``)."""
+        for batches in round_batches(spec):
+            if spec.batch_size == 1:
+                yield tuple(rows[b[0]] for b in batches)
+            else:
+                yield tuple((tuple(rows[i] for i in b), eta * batch_scale(spec, len(b)), batch_scale(spec, len(b)))
+                            for b in batches)
     try:
         # math.exp itself, without the wrapper that turns an overflow into infinity:
         # the same numbers wherever it does not overflow, and about a tenth faster.
-        result = _compiled(code, exp=math.exp, measured_overflow=_Never)(iterations, marks, rows, *shared)
+        result = _compiled(code, exp=math.exp, measured_overflow=_Never)(iterations, marks, rows,
+                                                                        _rounds(schedule, spec), *shared)
     except OverflowError:  # a diverging run: again, with e^x infinite past the largest double
-        result = _compiled(code, measured_overflow=OverflowError)(iterations, marks, rows, *shared)
+        result = _compiled(code, measured_overflow=OverflowError)(iterations, marks, rows, _rounds(schedule, spec),
+                                                                  *shared)
     (weights, biases, outputs, error), history = result
     return Training(iterations, error, outputs, weights, biases, tuple(history))
+
+
+def _rounds(schedule, spec):
+    """A function giving the next round's batches: the same tuple every round when the order is fixed."""
+    rounds = schedule()
+    if spec.shuffle_seed is None:
+        fixed = next(rounds)
+        return lambda: fixed
+    return rounds.__next__
 
 
 class _Never(Exception):
@@ -134,8 +156,10 @@ class _ScalarSource:
         sample = [self.name(x.out_key) for x in n.inputs] + [self.name(f"target_{o.name}") for o in n.outputs]
         eta = self.name("eta")
         several = len(spec.samples) > 1
-        batch = several and spec.mode == "batch"
+        # Batches of several samples sum their gradients before the step; one sample steps at once.
+        batch = spec.batch_size > 1
         sequential = spec.update == "sequential"
+        eta_step, scale = self.name("eta_step"), self.name("scale")
 
         backward, step_updates, accumulate, batch_updates = self.output_signals(), [], [], []
         for layer in reversed(n.layers[:-1]):
@@ -143,10 +167,10 @@ class _ScalarSource:
             if batch:
                 accumulate += [f"{self.name('g_' + p)} += {g}" for p, g in pairs]
                 if spec.optimizer.plain:
-                    batch_updates += [f"{p} = {p} - {self.name('eta_step')} * {self.name('g_' + p)}" for p, g in pairs]
+                    batch_updates += [f"{p} = {p} - {eta_step} * {self.name('g_' + p)}" for p, g in pairs]
                 else:
                     batch_updates += [line for p, g in pairs
-                                      for line in self.optimizer_step(p, f"{self.name('g_' + p)} * {step_scale(spec)!r}")]
+                                      for line in self.optimizer_step(p, f"{self.name('g_' + p)} * {scale}")]
             else:
                 if spec.optimizer.plain:
                     updates = [f"{p} = {p} - {eta} * {g}" for p, g in pairs]
@@ -172,28 +196,32 @@ class _ScalarSource:
         # the weights between samples, so the loss curve measures it apart).
         measure = ["errors = []", "for row in samples:", f"    {unpack}", *(f"    {line}" for line in forward),
                    f"    errors.append({error})"]
-        lines = [f"def run(iterations, marks, samples, {', '.join(shared)}):"]
+        lines = [f"def run(iterations, marks, samples, rounds, {', '.join(shared)}):"]
         lines += [f"    {line}" for line in self.optimizer_start()]
-        if batch:
-            lines.append(f"    {self.name('eta_step')} = {eta} * {step_scale(spec)!r}")
         if not several:  # one sample: its values are read once, outside the loop
             lines.append(f"    {unpack.replace('row', 'samples[0]')}")
         # The rounds run in stretches between the marks, so that a round does not also
         # ask whether to measure.  The last stretch runs up to ``iterations``.
+        # ``rounds()`` gives the next round's batches: (rows, η times the batch's scale, the scale)
+        # each, or its rows alone where every batch is one sample.
         lines += ["    history, done = [], 0", "    for mark in (*(m for m in marks if m < iterations), iterations):",
                   "        for k in range(done, mark):"]
         body = forward + backward + (accumulate if batch else step_updates)
         if not spec.optimizer.plain:  # the optimizer's step number, for Adam's bias corrections
-            (batch_updates if batch else body).insert(0, f"{self.name('t')} = k + 1.0")
+            (batch_updates if batch else body).insert(0, f"{self.name('t')} += 1.0")
         if batch:
-            lines += [f"            {p} = 0.0" for p in (self.name("g_" + p) for p, _ in self._all_gradients())]
-        if several:
-            lines.append("            for row in samples:")
+            lines.append(f"            for rows, {eta_step}, {scale} in rounds():")
+            lines += [f"                {p} = 0.0" for p in (self.name("g_" + p) for p, _ in self._all_gradients())]
+            lines.append("                for row in rows:")
+            lines.append(f"                    {unpack}")
+            lines += [f"                    {line}" for line in body]
+            lines += [f"                {line}" for line in batch_updates]
+        elif several:
+            lines.append("            for row in rounds():")
             lines.append(f"                {unpack}")
             lines += [f"                {line}" for line in body]
         else:
             lines += [f"            {line}" for line in body]
-        lines += [f"            {line}" for line in batch_updates]
         lines += ["        done = mark", "        if mark == iterations:", "            break"]
         # A diverging run overflows a float power before it reaches inf: that error is infinite.
         lines.append("        try:")
@@ -215,6 +243,7 @@ class _ScalarSource:
         if optimizer.plain:
             return []
         lines = [f"{self.name(key)} = {float(value)!r}" for key, value in hyper_parameters(optimizer).items()]
+        lines.append(f"{self.name('t')} = 0.0")
         for p in self.network.trained_parameters():
             lines += [f"{self.name(f'{role}_{p.key}')} = 0.0" for role in STATE[optimizer.name]]
         return lines
@@ -240,7 +269,7 @@ class _ScalarSource:
             if at_first == formula:
                 lines.append(f"{sym.key} = {python(formula)}")
             else:  # torch.optim starts the momentum buffer at the first gradient
-                lines.append(f"{sym.key} = {python(at_first)} if k == 0 else {python(formula)}")
+                lines.append(f"{sym.key} = {python(at_first)} if {self.name('t')} == 1.0 else {python(formula)}")
         return lines
 
     def error(self) -> str:

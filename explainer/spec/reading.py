@@ -35,7 +35,7 @@ from .vocabulary import COLUMNS, PAPERS
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear", "softplus", "softmax")
 LOSSES = ("half_squared_error", "squared_error", "mean_squared_error", "binary_cross_entropy", "cross_entropy")
 UPDATES = ("simultaneous", "sequential")
-MODES = ("batch", "stochastic")
+MODES = ("batch", "stochastic", "minibatch")
 REDUCTIONS = ("mean", "sum")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
 # Activations whose outputs lie between 0 and 1, as binary cross-entropy needs.
@@ -58,7 +58,7 @@ _KEYS = {
     "network.activation": ("name", "slope"),
     "data": ("inputs", "targets"),
     "training": ("learning_rate", "update", "train_biases", "iterations", "mode", "reduction",
-                 "optimizer", "momentum", "dampening", "nesterov", "alpha", "betas", "eps", "weight_decay"),
+                 "batch_size", "shuffle_seed", "optimizer", "momentum", "dampening", "nesterov", "alpha", "betas", "eps", "weight_decay"),
     "handout": ("paper", "equation_numbers", "columns"),
 }
 _PLURALS = {"matrix": "matrices", "entry": "entries"}
@@ -156,8 +156,12 @@ class Spec:
     update: str
     train_biases: bool
     iterations: int
-    mode: str  # "batch" or "stochastic"
+    mode: str  # "batch", "stochastic" or "minibatch"
     reduction: str  # how E_total combines the samples: "mean" or "sum"
+    # Samples per step: every sample in batch mode, 1 in stochastic mode, between in minibatch mode.
+    batch_size: int = 1
+    # None: the samples in the order given every round; else the seed of each round's shuffle (maths.batches).
+    shuffle_seed: int | None = None
 
     # Who wrote the document, for which course, when: free one-line text, printed with the title.
     author: str = ""
@@ -260,6 +264,7 @@ def with_notation(spec: Spec, preset: str | None = None, form: str | None = None
 _TABLED_FIELDS = frozenset({
     "name", "source", "title", "layers", "activations", "slopes", "loss", "weights", "biases", "shared_biases",
     "samples", "learning_rate", "update", "train_biases", "iterations", "mode", "reduction", "optimizer",
+    "batch_size", "shuffle_seed",
 })
 
 
@@ -293,9 +298,20 @@ def spec_mapping(spec: Spec) -> dict[str, Any]:
         "training": {
             "learning_rate": spec.learning_rate, "update": spec.update,
             "train_biases": spec.train_biases, "iterations": spec.iterations,
-            "mode": spec.mode, "reduction": spec.reduction, **_optimizer_mapping(spec.optimizer),
+            "mode": spec.mode, "reduction": spec.reduction, **_batch_mapping(spec),
+            **_optimizer_mapping(spec.optimizer),
         },
     }
+
+
+def _batch_mapping(spec: Spec) -> dict[str, Any]:
+    """``batch_size`` where the mode does not say it, and ``shuffle_seed`` where it is set."""
+    fields: dict[str, Any] = {}
+    if spec.mode == "minibatch":
+        fields["batch_size"] = spec.batch_size
+    if spec.shuffle_seed is not None:
+        fields["shuffle_seed"] = spec.shuffle_seed
+    return fields
 
 
 def _optimizer_mapping(optimizer: Optimizer) -> dict[str, Any]:
@@ -501,8 +517,10 @@ def _training_fields(training: Mapping[str, Any], samples: int) -> dict[str, Any
         "mode": _choice(training.get("mode", MODES[0]), "training.mode", MODES, "mode"),
         "reduction": _choice(training.get("reduction", REDUCTIONS[0]), "training.reduction", REDUCTIONS, "reduction"),
     }
-    if fields["update"] == "sequential" and fields["mode"] == "batch" and samples > 1:
-        raise _Invalid("training.update", "sequential updates the layers one sample at a time; with several samples "
+    fields.update(_batching(training, samples, fields["mode"]))
+    if fields["update"] == "sequential" and fields["batch_size"] > 1:
+        what = "mini-batches" if fields["mode"] == "minibatch" else "several samples"
+        raise _Invalid("training.update", f"sequential updates the layers one sample at a time; with {what} "
                                           "expected mode = 'stochastic' or update = 'simultaneous'")
     fields["optimizer"] = optimizer = _optimizer(training)
     if not optimizer.plain:
@@ -510,9 +528,43 @@ def _training_fields(training: Mapping[str, Any], samples: int) -> dict[str, Any
         if fields["update"] == "sequential":
             raise _Invalid("training.update", f"sequential is the source's plain gradient descent; with {what} "
                                               "expected update = 'simultaneous'")
-        if fields["mode"] == "stochastic" and samples > 1:
-            raise _Invalid("training.mode", f"{what} is derived for one step per round here; with several samples "
-                                            "expected mode = 'batch'")
+    return fields
+
+
+def _batching(training: Mapping[str, Any], samples: int, mode: str) -> dict[str, Any]:
+    """``mode``, ``batch_size`` and ``shuffle_seed``: how many samples each step takes, and in which order.
+
+    ``batch_size`` generalises the mode: every sample is batch mode, 1 is
+    stochastic mode, a size between is mini-batch mode (as a PyTorch
+    DataLoader with ``drop_last=False``: the last batch of a round may be smaller).
+    """
+    field = "training.batch_size"
+    given = "mode" in training
+    if "batch_size" in training:
+        size = training["batch_size"]
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= samples:
+            raise _Invalid(field, f"expected an integer from 1 to {samples} (the number of samples), "
+                                  f"got {_found(size)}")
+        implied = "batch" if size == samples else "stochastic" if size == 1 else "minibatch"
+        if given and mode != implied and samples > 1:
+            expected = {"batch": f"batch_size = {samples}, every sample", "stochastic": "batch_size = 1",
+                        "minibatch": f"a batch_size from 2 to {samples - 1}"}[mode]
+            raise _Invalid(field, f"mode = {mode!r} means {expected}, got {size}; give only batch_size")
+        mode = implied
+    elif mode == "minibatch":
+        raise _Invalid(field, f"missing; mode = 'minibatch' expected a batch_size from 2 to {samples - 1}"
+                       if samples > 2 else f"missing; mode = 'minibatch' needs at least 3 samples, got {samples}")
+    else:
+        size = samples if mode == "batch" else 1
+    fields: dict[str, Any] = {"mode": mode, "batch_size": size}
+    if "shuffle_seed" in training:
+        seed = training["shuffle_seed"]
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2 ** 63:
+            raise _Invalid("training.shuffle_seed", f"expected an integer >= 0 such as 0, got {_found(seed)}")
+        if size == samples:
+            raise _Invalid("training.shuffle_seed", "one batch of every sample does not depend on their order; "
+                                                    "expected a batch_size below the number of samples")
+        fields["shuffle_seed"] = seed
     return fields
 
 
