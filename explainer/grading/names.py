@@ -23,7 +23,7 @@ from collections import defaultdict
 from ..maths.formulas import Partial, Sym
 from ..maths.optimizers import hyper_parameters, is_optimizer_key
 
-_NOISE = re.compile(r"\\(?:text|textrm|textit|mathrm|mathit|mathbf|mathsf|boldsymbol|operatorname)\b|[\s{}_^,\\]")
+_NOISE = re.compile(r"\\(?:text|textrm|textit|mathrm|mathit|mathbf|mathsf|mathcal|boldsymbol|operatorname)\b|[\s{}_^,\\]")
 
 # Subscripts and superscripts as students type them (outₕ₁, w₅⁺): the letters themselves.
 _SCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚₛₜᵤᵥₓ⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾′",
@@ -53,6 +53,11 @@ register_alias(r"([wb]\w*?)@1", r"\1+")
 register_alias(r"(Etotal|out[a-z]\w*?)(?:new|\+|')", r"\1@1")
 # out_o1[2]@1 written as out_o1@1[2]
 register_alias(r"(.+?)@(\d+)\[(\d+)\]", r"\1[\3]@\2")
+
+# A mini-batch's quantities (E_total[B1], w5+[B1]): printed E_{\mathcal{B}_1}, w_5^{(\mathcal{B}_1)}.
+_BATCH_KEY = re.compile(r".+\[B\d+\]")
+# ∂E_B1/∂w5, dE_B1/dw5: the gradient of mini-batch 1's error.
+register_alias(r"d(?:E|Etotal|L|J)B(\d+)/d(.+)", r"dEtotal/d\2[B\1]")
 
 # The learning rate goes by several letters (the source names η, α and ϵ).
 _LEARNING_RATE = ("eta", "η", "alpha", "α", "epsilon", "ϵ", "varepsilon")
@@ -110,7 +115,7 @@ class Names:
                 partials[canonical(of[1:]), canonical(wrt[1:])].add(key)
         # The optimizer's state as the document prints it: m_{w_5,1}, \hat{v}_{w_5,2}, w_5^{(2)}, E_{reg}.
         for key, equation in derivation.equations.items():
-            if is_optimizer_key(key) and isinstance(equation.forms[0], Sym):
+            if (is_optimizer_key(key) or _BATCH_KEY.fullmatch(key)) and isinstance(equation.forms[0], Sym):
                 spell(key, equation.forms[0].tex)
         for equation in derivation.equations.values():
             for node in _partials(equation.forms):

@@ -522,6 +522,9 @@ def _training_fields(training: Mapping[str, Any], samples: int) -> dict[str, Any
         what = "mini-batches" if fields["mode"] == "minibatch" else "several samples"
         raise _Invalid("training.update", f"sequential updates the layers one sample at a time; with {what} "
                                           "expected mode = 'stochastic' or update = 'simultaneous'")
+    if fields["update"] == "sequential" and fields.get("shuffle_seed") is not None:
+        raise _Invalid("training.update", "sequential is derived for the samples in the order given; with "
+                                          "shuffle_seed expected update = 'simultaneous'")
     fields["optimizer"] = optimizer = _optimizer(training)
     if not optimizer.plain:
         what = f"optimizer {optimizer.name!r}" if optimizer.weight_decay == 0 or optimizer.name != "sgd" else "weight_decay"
