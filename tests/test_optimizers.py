@@ -271,11 +271,13 @@ def test_bad_optimizer_settings_are_one_line_errors(training, message):
     assert message in str(error.value) and "\n" not in str(error.value)
 
 
-def test_stochastic_mode_is_refused_for_an_optimizer_with_several_samples():
+def test_stochastic_mode_with_an_optimizer_carries_the_state_from_sample_to_sample():
     mapping = spec_mapping(load_spec("examples/xor.toml"))
-    mapping["training"] = {**mapping["training"], "optimizer": "adam", "mode": "stochastic"}
-    with pytest.raises(SpecError, match="training.mode: optimizer 'adam' is derived for one step per round"):
-        spec_from_mapping(mapping, "xor.toml", "xor")
+    mapping["training"] = {**mapping["training"], "optimizer": "adam", "mode": "stochastic", "learning_rate": 0.05}
+    d = explainer.derive(spec_from_mapping(mapping, "xor.toml", "xor"))
+    # One step per sample: four in the first round, each with its own bias correction.
+    assert {"m_w5@4", "vhat_w5@4"} <= set(d.values) and "m_w5@5" not in d.values
+    assert "## The First Step" in d.to_markdown()
 
 
 def test_defaults_are_torchs():

@@ -37,6 +37,7 @@ from ..spec.documents import DocumentError, load_json
 from ..spec.errors import AnswersError
 from .formula_parts import leaves
 from .names import Names
+from .state_names import resolve
 
 # The member of an answer key that describes the variant rather than answering.
 KEY_DESCRIPTION = "exercise"
@@ -73,6 +74,7 @@ class Claim:
     formulas: tuple = ()
     substituted: tuple = ()
     understood: bool = True  # False: a line with a number that is no claim this reader understands (``name`` holds it)
+    reason: str = ""  # why a line is not understood, where the reader knows
 
 
 def parse_answers(text: str, names: Names, source: str = "<answers>") -> tuple[Claim, ...]:
@@ -105,7 +107,8 @@ def read_sheet(text: str, names: Names, source: str = "<answers>") -> tuple[Clai
             else:
                 if _HAS_NUMBER.search(raw) and not _LATEX_MARKUP.match(raw):
                     claims.append(Claim(line, _shortened(raw), None, understood=False))
-        claims = tuple(claims)
+        derivation = getattr(names, "derivation", None)
+        claims = tuple(resolve(claims, derivation) if derivation is not None else claims)
     if not claims:
         raise AnswersError(f"{source}: no answers found; expected lines such as 'out_h1 = 0.593269992'")
     return claims
@@ -540,7 +543,7 @@ _TOKEN = re.compile(
       (?P<power>\s*\*\s*10\s*\^\s*(?:\{\s*[-+]?\d+\s*\}|[-+]?\d))?
   | (?P<command>\\(?:frac|partial|exp)(?![A-Za-z]))
   | (?P<key>d[A-Za-z0-9_]+/d[A-Za-z0-9_]+\+?(?:\[B?\d+\])?(?:@\d+)?)
-  | (?P<name>(?:\\[A-Za-z]+|[A-Za-zδ][A-Za-z0-9]*)
+  | (?P<name>(?:\\(?:hat|widehat)(?:\{[A-Za-z]\}|\s+[A-Za-z])|\\[A-Za-z]+|[A-Za-zδ]\u0302?[A-Za-z0-9]*)
         (?:_(?:\{(?:[^{}]|\{[^{}]*\})*\}|[A-Za-z0-9]+))*
         (?:\^(?:\{\s*(?:\+|new|\(\d+\)|\(\\mathcal\{B\}_\{\d+\}\))\s*\}|\+))?
         (?:\+(?=\s*(?:[=),;*[]|$)))?

@@ -175,7 +175,8 @@ class _Grader:
     def grade(self, claim: Claim) -> list[Verdict]:
         """The verdicts on one line, in the order a reader meets them: formulas, substituted numbers, result."""
         if not claim.understood:
-            return [Verdict(claim.line, "line", "", claim.name, None, "not understood")]
+            hint = Hint("unread", {"reason": claim.reason}) if claim.reason else None
+            return [Verdict(claim.line, "line", "", claim.name, None, "not understood", hint)]
         if claim.key is None:
             given = claim.given if claim.given is not None else latex(claim.formulas[0])
             return [Verdict(claim.line, "value", claim.name, given, None, "unknown", Hint("unknown", {"name": claim.name}))]

@@ -82,6 +82,7 @@ class Names:
 
     def __init__(self, derivation) -> None:
         network = derivation.network
+        self.derivation = derivation
         self.values = derivation.values
         self.parameters = derivation.parameters
         spellings: dict[str, set[str]] = defaultdict(set)

@@ -65,8 +65,18 @@ _DESCRIPTIONS: dict[str, tuple[str, str, str]] = {
     "training.iterations": (f"an integer from 0 to {MAX_ITERATIONS:,}", f"`{DEFAULT_ITERATIONS}`",
                             "the rounds of training after the first, for the loss curve and the final result"),
     "training.mode": (_choices(MODES), f"`{MODES[0]}`",
-                      "one step per round on the error of all samples, or one step per sample in turn"),
+                      "one step per round on the error of all samples, one step per sample in turn, or one per "
+                      "mini-batch of `batch_size` samples"),
     "training.reduction": (_choices(REDUCTIONS), f"`{REDUCTIONS[0]}`", "how E_total combines the samples' errors"),
+    "training.batch_size": ("an integer from 1 to the number of samples", "every sample (`mode = \"batch\"`), "
+                            "1 with `mode = \"stochastic\"`",
+                            "the samples of each step: each round cuts them into batches of this size, the last "
+                            "one smaller (as a PyTorch DataLoader with `drop_last=False`); between 1 and all of "
+                            "them it sets `mode = \"minibatch\"`"),
+    "training.shuffle_seed": ("an integer ≥ 0", "none: the samples in the spec's order every round",
+                              "a new order of the samples every round, drawn by a Fisher–Yates shuffle from "
+                              "`random.Random(shuffle_seed)` (see the spec page); needs a batch_size below the "
+                              "number of samples"),
     "training.optimizer": (_choices(OPTIMIZERS), f"`{OPTIMIZERS[0]}`",
                            "the optimizer of each step, with its hyper-parameters under torch.optim's names"),
     "training.momentum": ("a number from 0 to 1 (exclusive)", f"`{OPTIMIZER_DEFAULTS['momentum']}`",

@@ -1,0 +1,151 @@
+"""The optimizer's state under the names courses write: ``m_t``, ``\\hat{v}_t``, ``v_5``, ``s_{w_5}``.
+
+``explainer values`` keys the state by parameter and step (``m_w5@1``,
+``vhat_w5@2``, ``s_w5@1``, ``v_w5@0`` for the 0 it starts at), and the
+document prints them as ``m_{w_5,1}``; ``Names`` reads both.  Sheets written by
+hand leave one or both indices out.  A name that a course writes is read as
+
+- the role: ``m``, ``v`` (Adam's moments, or momentum's velocity), ``s`` (RMSProp; also
+  ``v`` there), ``\\hat{m}``, ``\\hat{v}`` (also ``m̂``, ``mhat``, ``\\widehat{m}``);
+- the parameter, when written with its letter: ``v_{w_5}``, ``s_w5``, ``m_{b_2}``;
+- the step, when written after it: ``m_{w_5,2}``, or ``m_{w5}^{(2)}``;
+- a bare number, ``v_5`` or ``m_1``: the parameter w5 when no parameter is in
+  context or it is that parameter; the step 1 of the parameter in context otherwise.
+
+What a name leaves out comes from the sheet, line by line:
+
+- the parameter in context is the one the latest claim before it is about
+  (its gradient ``∂E/∂w5``, its update ``w5+``, a state variable of it); an
+  exam sheet about one weight names it before its state;
+- the step is the latest ``t = 2`` written on the sheet, else the count of
+  step after this role's latest claim for the parameter (the first ``m_t`` is
+  step 1, the second step 2), as "the first two Adam updates" are written one
+  after the other.
+
+A state name with no parameter in context is not guessed: its line is
+reported as not understood, with the reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from ..maths.optimizers import state_key
+
+# How each optimizer's state is written: the names on the sheet → the role's key.
+_ROLES = {
+    "momentum": {"v": "v"},
+    "nesterov": {"v": "v"},
+    "rmsprop": {"s": "s", "v": "s"},
+    "adam": {"m": "m", "v": "v", "mhat": "mhat", "vhat": "vhat"},
+    "adamw": {"m": "m", "v": "v", "mhat": "mhat", "vhat": "vhat"},
+}
+_HATS = re.compile(r"\\(?:hat|widehat)\s*\{?\s*([mv])\s*\}?|([mv])\u0302|([mv])hat")
+_NOISE = re.compile(r"\\(?:text|mathrm|mathit|operatorname)\b|[\s{}$]")
+# role, then an optional subscript (parameter and/or step), then an optional superscript step.
+_STATE = re.compile(
+    r"(?P<role>mhat|vhat|m|v|s)"
+    r"(?:_(?P<sub>[A-Za-z]?_?\d+(?:,(?:\d+|t))?|t|[A-Za-z]_?\d+_\d+|\d+,\d+))?"
+    r"(?:\^\((?P<sup>\d+|t)\))?"
+)
+_PARAMETER = re.compile(r"(?P<letter>[wb])_?(?P<number>\d+(?:_\d+)?)")
+_STEP_NAME = re.compile(r"t")
+# The parameter a resolved key is about: dE_total/dw5, w5+, w5@2, m_w5@1, dE_reg/dw5@1, dE_total/dw5[B1].
+_ABOUT = re.compile(r"(?:d[A-Za-z_]+/d)?(?:(?:mhat|vhat|m|v|s)_)?(?P<p>[wb]\d+(?:_\d+)?)(?:\+|@\d+|\[B\d+\])*")
+
+
+@dataclasses.dataclass
+class _Context:
+    parameter: str | None = None
+    step: int | None = None
+    seen: dict = dataclasses.field(default_factory=dict)  # the latest step of each (role, parameter)
+
+
+def resolve(claims, derivation) -> list:
+    """``claims`` with the state names that ``Names`` left unresolved read in the sheet's context."""
+    optimizer = derivation.spec.optimizer
+    roles = _ROLES.get(optimizer.name)
+    if not roles:
+        return list(claims)
+    trained = {p.key for p in derivation.network.trained_parameters()}
+    known = {**derivation.values, **derivation.parameters}
+    context, resolved = _Context(), []
+    for claim in claims:
+        if claim.understood and claim.key is None and _is_step(claim.name) and claim.given is not None:
+            if claim.given.value == claim.given.value.to_integral_value() and claim.given.value >= 0:
+                context.step = int(claim.given.value)
+                resolved.append(dataclasses.replace(claim, understood=False, reason=(
+                    f"the step t = {context.step} of the optimizer's state named below it, not a quantity to check")))
+                continue
+        if claim.understood and claim.key is None:
+            reading = _reading(claim.name, roles)
+            if reading is not None:
+                claim = _resolved(claim, reading, context, trained, known)
+        if claim.understood and claim.key is not None:
+            about = _ABOUT.fullmatch(claim.key)
+            if about and about.group("p") in trained:
+                context.parameter = about.group("p")
+        resolved.append(claim)
+    return resolved
+
+
+def _is_step(name: str) -> bool:
+    return _STEP_NAME.fullmatch(_NOISE.sub("", name)) is not None
+
+
+def _reading(name: str, roles: dict) -> tuple[str, str | None, int | str | None, str | None] | None:
+    """(role, parameter, step, bare number) a name writes, or None when it is no state name."""
+    text = _NOISE.sub("", _HATS.sub(lambda m: (m.group(1) or m.group(2) or m.group(3)) + "hat", name))
+    match = _STATE.fullmatch(text)
+    if match is None or match.group("role") not in roles:
+        return None
+    role = roles[match.group("role")]
+    sub, sup = match.group("sub"), match.group("sup")
+    parameter, step, bare = None, None, None
+    if sub:
+        head, _, tail = sub.partition(",")
+        if not tail and "_" in head.lstrip("wb_") and head[0] in "wb":  # w_5_2: parameter and step
+            head, tail = head.rsplit("_", 1)
+        found = _PARAMETER.fullmatch(head)
+        if found:
+            parameter = found.group("letter") + found.group("number")
+        elif head.isdigit():
+            if tail:
+                parameter = f"w{head}"
+            else:
+                bare = head
+        elif head != "t":
+            return None
+        if tail and tail != "t":
+            step = int(tail)
+    if sup and sup != "t":
+        if step is not None:
+            return None
+        step = int(sup)
+    return role, parameter, step, bare
+
+
+def _resolved(claim, reading, context: _Context, trained: set, known: dict):
+    role, parameter, step, bare = reading
+    if bare is not None:
+        as_parameter = f"w{bare}"
+        if context.parameter is None or context.parameter == as_parameter:
+            parameter = as_parameter
+        else:
+            parameter, step = context.parameter, int(bare)
+    if parameter is None:
+        parameter = context.parameter
+    if parameter is None:
+        return dataclasses.replace(claim, understood=False, reason=(
+            f"{claim.name} names no parameter, and no line before it is about one; "
+            f"write it as {role}_{{w5,1}} (the parameter, then the step)"))
+    if parameter not in trained:
+        return claim
+    if step is None:
+        step = context.step if context.step is not None else context.seen.get((role, parameter), 0) + 1
+    context.seen[role, parameter] = step
+    key = state_key(role, parameter, step)
+    if key not in known:
+        return claim
+    return dataclasses.replace(claim, key=key)
