@@ -92,8 +92,9 @@ class Slips:
         for slip, value in optimizer_slips(self.derivation, key, self.exact):
             yield Hint(slip), value
         # The sequential update is the source's plain gradient descent only (the spec refuses it with an
-        # optimizer); with several samples in batch mode the other update mode is no spec of its own.
-        if computed and spec.optimizer.plain and (len(spec.samples) == 1 or spec.mode == "stochastic"):
+        # optimizer); with several samples in batch mode, or shuffled, the other update mode is no spec of its own.
+        if computed and spec.optimizer.plain and spec.shuffle_seed is None and (
+                len(spec.samples) == 1 or spec.mode == "stochastic"):
             other = "simultaneous" if spec.update == "sequential" else "sequential"
             hidden = len(spec.layers) - 2
             yield Hint("update", {"mode": other, "hidden_layers": hidden}), self._value(key, update=other)
