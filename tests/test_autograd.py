@@ -214,3 +214,72 @@ def test_the_numbers_agree_with_jax(reference_numbers, seed):
     for p in network.trained_parameters():
         assert values[p.updated_key] == pytest.approx(ref["after"][p.key], **close), p.updated_key
     assert values["E_total@1"] == pytest.approx(ref["E_total@1"], **close)
+
+
+# --- mini-batches ----------------------------------------------------------------
+
+MINIBATCH_CASES = 12
+
+
+def minibatch_spec(seed: int) -> dict:
+    """``random_spec(seed)`` with five samples in mini-batches of two (the last of one), shuffled for odd seeds."""
+    spec = random_spec(seed)
+    r = random.Random(1000 + seed)
+    layers, loss = spec["network"]["layers"], spec["network"]["loss"]
+
+    def targets():
+        if loss == "cross_entropy":
+            hot = r.randrange(layers[-1])
+            return [1 if k == hot else 0 for k in range(layers[-1])]
+        return [round(r.uniform(0.05, 0.95), 2) for _ in range(layers[-1])]
+
+    spec["data"] = [{"inputs": [round(r.uniform(-1, 1), 2) for _ in range(layers[0])], "targets": targets()}
+                    for _ in range(5)]
+    training = {k: v for k, v in spec["training"].items() if k not in ("mode", "update")}
+    spec["training"] = {**training, "batch_size": 2, **({"shuffle_seed": seed} if seed % 2 else {})}
+    return spec
+
+
+def jax_minibatch_numbers(seed: int) -> dict:
+    """The parameters and E_total after one round of mini-batch steps, each on the batch's error by jax.grad."""
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    spec = explainer.load_spec(minibatch_spec(seed))
+    ref = Reference(spec, jax)
+    order = list(range(5))
+    if spec.shuffle_seed is not None:  # the documented shuffle, written out again
+        rng = random.Random(spec.shuffle_seed)
+        for i in range(4, 0, -1):
+            j = int(rng.random() * (i + 1))
+            order[i], order[j] = order[j], order[i]
+    params = ref.params
+    for start in range(0, 5, 2):
+        batch = [ref.samples[i] for i in order[start:start + 2]]
+
+        def batch_error(p, batch=batch):
+            errors = [ref.error(p, s) for s in batch]
+            return sum(errors) / len(errors) if spec.reduction == "mean" else sum(errors)
+
+        params = ref._updated(params, jax.grad(batch_error)(params), float(spec.learning_rate))
+    return {"after": flat(params, Network(spec)), "E_total@1": float(ref.total(params))}
+
+
+@pytest.fixture(scope="module")
+def minibatch_reference():
+    if importlib.util.find_spec("jax") is None:
+        _missing("jax is not installed (python -m pip install '.[test]')")
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        yield lambda seed: pool.apply(jax_minibatch_numbers, (seed,))
+
+
+@pytest.mark.parametrize("seed", range(MINIBATCH_CASES))
+def test_one_round_of_mini_batches_agrees_with_jax(minibatch_reference, seed):
+    spec = explainer.load_spec(minibatch_spec(seed))
+    assert spec.mode == "minibatch"
+    values = explainer.derive(spec).float_values()
+    ref = minibatch_reference(seed)
+    close = {"rel": 1e-9, "abs": 1e-12}
+    for p in Network(spec).trained_parameters():
+        assert values[p.updated_key] == pytest.approx(ref["after"][p.key], **close), p.updated_key
+    assert values["E_total@1"] == pytest.approx(ref["E_total@1"], **close)
