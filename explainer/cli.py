@@ -23,7 +23,7 @@ FORMATS = ("markdown", "latex", "html", "pdf", "values-tex", "beamer", "slides")
 # --format all: the cheap ones.  A PDF needs TeX, and HTML's MathML conversion
 # would make the default run noticeably slower: both are asked for by name.
 ALL = ("markdown", "latex")
-FLAVORS = ("github", "mkdocs", "myst", "pandoc")
+FLAVORS = ("commonmark", "github", "mkdocs", "myst", "pandoc")
 CHECK_FORMATS = ("text", "markdown", "json", "gradescope")
 SPEC_HELP = "a .toml or .json network spec, or the name of a shipped example (see explainer examples)"
 SUFFIXES = {"markdown": ".md", "latex": ".tex", "html": ".html", "pdf": ".pdf", "values-tex": "-values.tex",
@@ -121,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "with latexmk; values-tex writes \\expval macros; beamer writes Beamer slides "
                              "(NAME-slides.tex), slides compiles them (NAME-slides.pdf)")
     render.add_argument("--flavor", choices=FLAVORS,
-                        help="the Markdown's dialect: github (the default), mkdocs (pymdownx.arithmatex), "
+                        help="the Markdown's dialect: commonmark (the default: $$ math, as the source), "
+                             "github (display math in ```math fences), mkdocs (pymdownx.arithmatex), "
                              "myst (dollarmath and amsmath) or pandoc")
     render.add_argument("--output", metavar="PATH",
                         help="the file to write, or - for standard output; with --format all a directory "

@@ -129,6 +129,41 @@ def test_aligned_rows_continue_the_chain_above(names):
     assert (second.key, second.line) == ("out_o1", 7)
 
 
+@pytest.mark.parametrize("fence", ["```", "~~~", "````"])
+def test_a_math_fence_is_display_math(names, fence):
+    """GitHub's and GitLab's display math: rows read as in ``$$``, lines counted in the sheet."""
+    text = "\n".join([
+        "We feed the inputs forward:",
+        "",
+        f"{fence}math",
+        r"\begin{aligned}",
+        r"net_{o1} &= w_5 * out_{h1} + w_6 * out_{h2} + b_2 * 1 \\",
+        r"&= 0.40 * 0.593269992 + 0.45 * 0.596884378 + 0.60 * 1 \\",
+        r"&= 1.105905967",
+        r"\end{aligned}",
+        fence,
+        "",
+        f"{fence}math",
+        r"out_{o1} = \frac{1}{1 + e^{-net_{o1}}} = 0.75136507",
+        fence,
+    ])
+    first, second = read(text, names)
+    assert (first.key, first.line, first.given.text) == ("net_o1", 5, "1.105905967")
+    assert [latex(f) for f in first.substituted] == ["0.40 * 0.593269992 + 0.45 * 0.596884378 + 0.60 * 1"]
+    assert (second.key, second.line, second.given.text) == ("out_o1", 12, "0.75136507")
+    assert [latex(f) for f in second.formulas] == [r"\frac{1}{1 + e^{-net_{o1}}}"]
+
+
+def test_a_github_document_reads_as_the_same_document_in_dollars(names, default_derivation):
+    """A student pasting the github flavor is read as one pasting the commonmark flavor."""
+    def claims(flavor):
+        text = default_derivation.to_markdown(flavor=flavor, detail="full")
+        return [(c.key, c.given, c.formulas, c.substituted) for c in read(text, names)]
+
+    github = claims("github")
+    assert len(github) > 80 and github == claims("commonmark")
+
+
 def test_latex_environments(names):
     text = "\\begin{align*}\nE_{o1} &= 0.274811083 \\\\\nE_{o2} &= 0.023560026 % the other output\n\\end{align*}\n" \
            "\\begin{equation}\nE_{total} = 0.298371109 \\label{eq:total}\n\\end{equation}\n"

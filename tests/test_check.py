@@ -30,8 +30,9 @@ def sequential():
 
 
 def display_math(path: Path) -> str:
-    """The display-math lines of a Markdown document, one per line."""
-    return "\n".join(re.findall(r"^\$\$.*?\$\$$", path.read_text(encoding="utf-8"), flags=re.M | re.S))
+    """The display math of a Markdown document, ``$$…$$`` or a ```` ```math ```` fence, one display per line."""
+    text = path.read_text(encoding="utf-8")
+    return "\n".join(re.findall(r"^\$\$.*?\$\$$|^```math\n.*?\n```$", text, flags=re.M | re.S))
 
 
 def flagged(verdicts) -> list[tuple]:

@@ -7,7 +7,7 @@ An answer sheet is text holding any mix of
   whole JSON object of key → number (nested objects are read too);
 - LaTeX, as the documents and the source write it, whole chains included:
   ``net_{o1} = w_5 * out_{h1} + … = 0.4 * 0.593269992 + … = 1.105905967``,
-  on a line of its own or inside ``$$…$$``, ``\\[…\\]``, ``$…$`` or an
+  on a line of its own or inside ``$$…$$``, a ```` ```math ```` fence, ``\\[…\\]``, ``$…$`` or an
   ``align``/``aligned``/``equation`` environment, whose rows (split at ``\\\\``)
   continue the chain above them when they start with ``=``.
 
@@ -167,10 +167,12 @@ def _flattened(document: dict):
 
 _DISPLAY = re.compile(
     r"\$\$(?P<dollars>.*?)\$\$"
+    # A ```math (or ~~~math) fence, GitHub's and GitLab's display math.
+    r"|^[ \t]{0,3}(?P<fence>`{3,}|~{3,})[ \t]*math[ \t]*\n(?P<fenced>.*?)\n[ \t]{0,3}(?P=fence)[ \t]*$"
     r"|\\\[(?P<brackets>.*?)\\\]"
     r"|\\begin\{(?P<env>equation|align|alignat|gather|multline|eqnarray|math|displaymath)(?P<star>\*?)\}"
     r"(?P<body>.*?)\\end\{(?P=env)(?P=star)\}",
-    re.S,
+    re.S | re.M,
 )
 _INLINE = re.compile(r"(?<![\\$])\$(?!\$)(.+?)(?<!\\)\$")
 _ENVIRONMENT = re.compile(r"\\(?:begin|end)\{\w+\*?\}(?:\{[^{}]*\})?")
@@ -200,7 +202,7 @@ def _chains(text: str):
     position = 0
     for block in _DISPLAY.finditer(text):
         yield from _plain_chains(text[position:block.start()], lines.line_of(position))
-        inside = next(name for name in ("dollars", "brackets", "body") if block.group(name) is not None)
+        inside = next(name for name in ("dollars", "fenced", "brackets", "body") if block.group(name) is not None)
         yield from _block_chains(block.group(inside), lines.line_of(block.start(inside)))
         position = block.end()
     yield from _plain_chains(text[position:], lines.line_of(position))

@@ -9,6 +9,9 @@ from collections.abc import Mapping
 from ..outputs.document import Document
 from ..spec.reading import Spec
 
+# JupyterLab and Notebook typeset ``$$…$$`` and leave a ```` ```math ```` fence as code.
+MARKDOWN_FLAVOR = "commonmark"
+
 
 class Derivation(Document):
     """The derivation of one spec, as the public API hands it out: ``sections``
@@ -16,7 +19,7 @@ class Derivation(Document):
     documents, and its displays in a notebook."""
 
     def _repr_markdown_(self) -> str:
-        return self.to_markdown(standalone=False)
+        return self.to_markdown(flavor=MARKDOWN_FLAVOR, standalone=False)
 
     def _repr_latex_(self) -> str:
         return self.to_latex(standalone=False)
@@ -45,7 +48,7 @@ class Shown:
     def _repr_mimebundle_(self, include=None, exclude=None):
         forms = {
             "text/html": lambda: self.derivation.to_html(standalone=False, **self.options),
-            "text/markdown": lambda: self.derivation.to_markdown(standalone=False, **self.options),
+            "text/markdown": lambda: self.derivation.to_markdown(flavor=MARKDOWN_FLAVOR, standalone=False, **self.options),
             "text/latex": lambda: self.derivation.to_latex(standalone=False, **self.options),
         }
         wanted = [_FORMATS[self.fmt]] if self.fmt else list(forms)
