@@ -35,6 +35,8 @@ def test_a_notebook_shows_the_derivation_as_html_markdown_and_latex(tmp_path, mo
     assert {"text/html", "text/markdown", "text/latex", "text/plain"} <= set(data)
     for number in KEY_NUMBERS:
         assert number in data["text/html"] and number in data["text/markdown"] and number in data["text/latex"]
+    # JupyterLab typesets $$…$$ and shows a ```math fence as code: the Markdown is the commonmark flavor.
+    assert "```math" not in data["text/markdown"] and "\n$$\n\\begin{aligned}\n" in data["text/markdown"]
     fragment = ElementTree.fromstring(data["text/html"])
     assert fragment.get("class") == "explainer" and len(list(fragment.iter("math"))) > 150
     assert data["text/latex"].startswith("\\section*{A Step by Step Backpropagation Example}")
@@ -80,6 +82,7 @@ def test_load_ext_gives_the_cell_and_line_magics(tmp_path, monkeypatch):
     )
     (cell,) = notebook.cells[1].outputs
     assert set(cell.data) - {"text/plain"} == {"text/markdown"} and "0.6225" in cell.data["text/markdown"]
+    assert "```math" not in cell.data["text/markdown"] and "\n$$" in cell.data["text/markdown"]
     (line,) = notebook.cells[2].outputs
     assert {"text/html", "text/markdown", "text/latex"} <= set(line.data) and "0.622459331" in line.data["text/markdown"]
     # a bad spec is one line (IPython's UsageError), no traceback
