@@ -27,7 +27,7 @@ import jinja2
 from ..spec.limits import check_size
 from . import diagram, latex_text, losscurve
 from .formatting import NumberFormat
-from .markup import Markup
+from .markup import Markup, with_minus_sign
 
 FORMATS = ("markdown", "latex", "html")
 DETAILS = ("source", "full")
@@ -148,7 +148,10 @@ class Markdown(Markup):
 
     def num(self, key: str) -> str:
         text = self.shown[key]
-        return f"${text}$" if "\\" in text else text
+        return f"${text}$" if "\\" in text else with_minus_sign(text)
+
+    def prose(self, key: str) -> str:
+        return with_minus_sign(self.value(key))
 
     def em(self, text: str) -> str:
         return f"*{text}*"
