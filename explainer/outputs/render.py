@@ -350,14 +350,15 @@ class Latex(Markup):
         if not self.with_figures:
             return ""  # TikZ needs packages a host document may not load (and MathJax cannot draw)
         # Across both columns in the two-column layout: shrunk to one, its labels would be too small to read.
-        return self._figure(diagram.tikz(self.diagram), caption, "network", wide=self.handout.columns == 2)
+        return self._figure(diagram.tikz(self.diagram), caption, "network", wide=self.handout.columns == 2,
+                            needs="tikzpicture")
 
     def loss_figure(self, curve: losscurve.Curve, caption: str, x_label: str) -> str:
         if not self.with_figures:
             return ""
-        return self._figure(losscurve.pgfplots(curve, x_label), caption, "loss")
+        return self._figure(losscurve.pgfplots(curve, x_label), caption, "loss", needs="pgfplotsset")
 
-    def _figure(self, picture: str, caption: str, label: str, wide: bool = False) -> str:
+    def _figure(self, picture: str, caption: str, label: str, wide: bool = False, needs: str = "") -> str:
         # \fitwidth, defined in the preamble, shrinks a picture wider than the column and never enlarges one.
         # Here, where the text refers to it, or at the top of the next page if it does not fit
         # (never further, and no page left half empty for it); across both columns only the top of a page can hold it.
@@ -365,8 +366,13 @@ class Latex(Markup):
         environment, placement = ("figure*", "t") if wide else ("figure", "!ht")
         label = f"fig:{self.id_prefix}{label}" if not self.standalone else f"fig:{label}"
         definition = "" if self.standalone else FIT_WIDTH + "\n"
-        return (f"{definition}\\begin{{{environment}}}[{placement}]\n\\centering\n\\fitwidth{{%\n{picture}}}\n"
-                f"\\caption{{{caption}}}\\label{{{label}}}\n\\end{{{environment}}}")
+        figure = (f"{definition}\\begin{{{environment}}}[{placement}]\n\\centering\n\\fitwidth{{%\n{picture}}}\n"
+                  f"\\caption{{{caption}}}\\label{{{label}}}\n\\end{{{environment}}}")
+        if self.standalone:
+            return figure
+        # A fragment's host may not load TikZ or pgfplots (nbconvert's template loads neither):
+        # there the figure is left out rather than stop the document.
+        return f"\\ifdefined\\{needs}\n{figure}\n\\fi"
 
     def m(self, tex: str) -> str:
         return f"${tex}$"
@@ -492,8 +498,10 @@ def render_with_figures(
 # A display ends here; a display starts here (a long chain's group opens before it).
 _DISPLAY_END = re.compile(r"(\\\]|\\end\{(?:align\*?|equation)\}\}?)$")
 _DISPLAY_START = re.compile(r"\n\n(?=(\\\[|\\begin\{(?:align\*?|equation)\}|\{\\allowdisplaybreaks)\n)")
-# Lines after which a display cannot join the paragraph: there is none (headings, figures, tables).
-_NOT_A_PARAGRAPH = re.compile(r"\\(?:(?:sub)*section\*?|paragraph\*?|title|maketitle)\b|\\end\{(?:center|figure\*?|longtable)\}")
+# Lines after which a display cannot join the paragraph: there is none (headings, figures, tables,
+# a fragment's figure that its host may leave out).
+_NOT_A_PARAGRAPH = re.compile(r"\\(?:(?:sub)*section\*?|paragraph\*?|title|maketitle)\b|\\end\{(?:center|figure\*?|longtable)\}"
+                              r"|^\\fi$")
 
 
 def displays_in_their_paragraphs(latex: str) -> str:
