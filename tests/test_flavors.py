@@ -263,3 +263,36 @@ def test_headings_move_down_by_the_offset(default_derivation):
     assert "\n### The Network\n" in text and "\n#### Output Layer\n" in text
     pandoc = default_derivation.to_markdown(flavor="pandoc", heading_offset=1)
     assert pandoc.startswith("## A Step by Step Backpropagation Example\n")
+
+
+# --- Quarto: the docs' page, built as Quarto builds it (Quarto is not on the registries) ------
+
+
+def test_the_documented_quarto_page_converts_with_every_formula_as_math(tmp_path):
+    """The cell of the docs' ``.qmd`` run, its printed Markdown put in its place (``output: asis``),
+    and the page converted by pandoc, which Quarto runs: the title from the page's metadata,
+    every formula of the derivation read as math, its figures inline."""
+    import contextlib
+    import io
+
+    from conftest import ROOT
+
+    pandoc = require_tool("pandoc")
+    docs = (ROOT / "docs" / "docs-sites.md").read_text(encoding="utf-8")
+    page = re.search(r"````markdown\n(---\ntitle: \"Backpropagation, worked by hand\".*?)````", docs, re.S).group(1)
+    cell = re.search(r"```\{python\}\n(.*?)```\n", page, re.S)
+    assert "#| output: asis" in cell.group(1)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(cell.group(1), "course.qmd", "exec"), {})
+    markdown = page[:cell.start()] + printed.getvalue() + page[cell.end():]
+    formulas = pandoc_formulas(markdown)
+    expected = explainer.derive("xor").to_markdown(flavor="pandoc", standalone=False, heading_offset=1)
+    assert same_math(formulas) == same_math(pandoc_formulas(expected)) and len(formulas) > 40
+    result = subprocess.run([pandoc, "--from", "markdown", "--to", "html", "--standalone", "--mathml"],
+                            input=markdown, capture_output=True, text=True, timeout=120, check=True)
+    assert result.stderr == ""
+    html_page = result.stdout
+    assert "<title>Backpropagation, worked by hand</title>" in html_page
+    assert html_page.count("<math") == len(formulas) and "merror" not in html_page
+    assert html_page.count("<svg") == 2 and re.search(r"<h2[^>]*>Learning XOR", html_page, re.I)
