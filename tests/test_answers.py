@@ -152,6 +152,9 @@ def test_a_math_fence_is_display_math(names, fence):
     assert [latex(f) for f in first.substituted] == ["0.40 * 0.593269992 + 0.45 * 0.596884378 + 0.60 * 1"]
     assert (second.key, second.line, second.given.text) == ("out_o1", 12, "0.75136507")
     assert [latex(f) for f in second.formulas] == [r"\frac{1}{1 + e^{-net_{o1}}}"]
+    # An unclosed fence is no display: its lines are read one by one, and the next fence is a fence of its own.
+    unclosed = read(f"{fence}math\nout_{{h1}} = 0.593269992\n\n{fence}math\nE_{{o1}} = 0.274811083\n{fence}\n", names)
+    assert [(c.key, c.line) for c in unclosed] == [("out_h1", 2), ("E_o1", 5)]
 
 
 def test_a_github_document_reads_as_the_same_document_in_dollars(names, default_derivation):

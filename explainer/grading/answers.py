@@ -167,8 +167,10 @@ def _flattened(document: dict):
 
 _DISPLAY = re.compile(
     r"\$\$(?P<dollars>.*?)\$\$"
-    # A ```math (or ~~~math) fence, GitHub's and GitLab's display math.
-    r"|^[ \t]{0,3}(?P<fence>`{3,}|~{3,})[ \t]*math[ \t]*\n(?P<fenced>.*?)\n[ \t]{0,3}(?P=fence)[ \t]*$"
+    # A ```math (or ~~~math) fence, GitHub's and GitLab's display math; its body holds no fence line,
+    # so that a sheet of unclosed fences is read in linear time.
+    r"|^[ \t]{0,3}(?P<fence>`{3,}|~{3,})[ \t]*math[ \t]*\n"
+    r"(?P<fenced>(?:(?![ \t]{0,3}(?:`{3}|~{3}))[^\n]*\n)*?)[ \t]{0,3}(?P=fence)[ \t]*$"
     r"|\\\[(?P<brackets>.*?)\\\]"
     r"|\\begin\{(?P<env>equation|align|alignat|gather|multline|eqnarray|math|displaymath)(?P<star>\*?)\}"
     r"(?P<body>.*?)\\end\{(?P=env)(?P=star)\}",
