@@ -80,15 +80,12 @@ def _positive(text: str) -> int:
 
 
 def _tolerance(text: str):
-    from decimal import Decimal, InvalidOperation
+    from .grading.tolerance import read_tolerance
 
     try:
-        value = Decimal(text[:-1]) / 100 if text.endswith("%") else Decimal(text)
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"expected a relative tolerance such as 0.01 or 1%, got {text!r}") from None
-    if not (value.is_finite() and 0 <= value < 1):
-        raise argparse.ArgumentTypeError(f"expected a relative tolerance from 0 to less than 1 (100%), got {text}")
-    return value
+        return read_tolerance(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _share(text: str):
@@ -205,12 +202,17 @@ def build_parser() -> argparse.ArgumentParser:
                           help="any text; keep it to yourself: with it the numbers can be drawn again")
     exercise.add_argument("--output", metavar="DIR", default=DEFAULT_EXERCISES,
                           help=f"the folder to write into (default: {DEFAULT_EXERCISES})")
-    exercise.add_argument("--format", choices=(*EXERCISE_FORMATS, "all"), default="all",
-                          help="what to write besides the keys (default: all, i.e. Markdown and LaTeX)")
+    exercise.add_argument("--format", choices=(*EXERCISE_FORMATS, "moodle", "all"), action="append", metavar="FORMAT",
+                          help="what to write besides the keys, one of markdown, latex, moodle or all; may be given "
+                               "more than once (default: all, i.e. Markdown and LaTeX); moodle writes "
+                               "DIR/moodle/quiz.xml, a Moodle XML question bank of every student's numerical questions")
     digits = exercise.add_mutually_exclusive_group()
     digits.add_argument("--decimals", type=_non_negative, metavar="N",
                         help="ask for results to N decimal places (default: 9)")
     digits.add_argument("--digits", type=_positive, metavar="N", help="ask for results to N significant digits")
+    exercise.add_argument("--tolerance", type=_tolerance, metavar="R",
+                          help="with --format moodle: a relative error any answer may have and still be correct, "
+                               "0.01 or 1%% (default: half a unit in the last digit asked for)")
     exercise.add_argument("--detail", choices=("source", "full"), default="full",
                           help="of the worked solutions: full (the default), every step in full; source: as the source")
     exercise.add_argument("--notation", metavar="NAME", help=_NOTATION_HELP)
@@ -650,23 +652,38 @@ def _exercise(args) -> int:
         students = numbered(args.count)
 
     number_format = _number_format(args)
-    formats = EXERCISE_FORMATS if args.format == "all" else (args.format,)
+    asked = args.format or ["all"]
+    formats = tuple(fmt for fmt in EXERCISE_FORMATS if fmt in asked or "all" in asked)
+    moodle = "moodle" in asked
+    _refuse(args.tolerance is not None and not moodle, "--tolerance is for the Moodle questions (--format moodle)")
     # Draw and render every student's files before writing any, so a failure leaves no partial class.
-    files = {}
-    tasks = [(spec, args.seed, student, number_format, formats, args.detail) for student in students]
-    for student_files in in_processes(_student_files, tasks, args.jobs, args.quiet, "students"):
+    files, categories = {}, []
+    tasks = [(spec, args.seed, student, number_format, formats, args.detail, moodle, args.tolerance)
+             for student in students]
+    for student_files, category in in_processes(_student_files, tasks, args.jobs, args.quiet, "students"):
         files.update(student_files)
+        categories.append(category)
+    if moodle:
+        from .exercises.moodle import QUIZ, moodle_quiz
+
+        files[QUIZ] = moodle_quiz(categories)
     _write_and_list({Path(args.output) / name: text for name, text in files.items()})
     return 0
 
 
-def _student_files(task) -> dict[str, str]:
-    """One student's files: their variant drawn, derived and written out."""
+def _student_files(task) -> tuple[dict[str, str], str | None]:
+    """One student's files, their variant drawn, derived and written out, and their Moodle category (or None)."""
     from .exercises.sheets import student_files
     from .exercises.variants import nice_variant
 
-    spec, seed, student, number_format, formats, detail = task
-    return student_files(nice_variant(spec, seed, student, number_format), number_format, formats, detail)
+    spec, seed, student, number_format, formats, detail, moodle, tolerance = task
+    variant = nice_variant(spec, seed, student, number_format)
+    category = None
+    if moodle:
+        from .exercises.moodle import moodle_category
+
+        category = moodle_category(variant, number_format, spec.title, tolerance)
+    return student_files(variant, number_format, formats, detail), category
 
 
 def _examples(args) -> int:
