@@ -353,7 +353,9 @@ def _values(args) -> int:
 def _check(args) -> int:
     if args.answers != "-" and os.path.isdir(args.answers):
         return _check_class(args)
-    _refuse(args.keys or args.output, "--keys and --output are for a folder of sheets; ANSWERS is one sheet")
+    _refuse(args.output or (args.keys and not args.key),
+            "--keys and --output are for a folder of sheets; ANSWERS is one sheet "
+            "(with --key, --keys DIR looks for a classmate's numbers on it)")
     _refuse(args.jobs, "--jobs is for a folder of sheets; ANSWERS is one sheet")
     source = "<stdin>" if args.answers == "-" else args.answers
     text = _answers_text(args.answers, source)
@@ -364,6 +366,9 @@ def _check(args) -> int:
     from .grading.report import exit_status, report
 
     verdicts = check_answers(text, derivation, source, Policy(precision, args.tolerance))
+    if args.keys:
+        own = _answer_key(args.key) if args.key != args.answers else _read_key(text, args.key)
+        verdicts, _ = _classmates(_key_specs(args.keys, {})).mark(own.student, verdicts)
     fmt = args.format or "text"
     if fmt == "gradescope":
         from .grading.gradebook import gradescope
@@ -509,11 +514,14 @@ def _check_class(args) -> int:
     _refuse(bool(args.keys) == bool(args.seed), f"{args.answers} is a folder: grade the class with --keys DIR "
                                                  "(the answer keys) or --seed SEED (and --spec)")
     sheets = _sheets(args.answers)
+    classmates = None
     if args.keys:
         _refuse(args.spec, "--keys hold each student's own network; --spec is for --seed")
         asked_precision = _number_format(args) if args.decimals is not None or args.digits is not None else None
+        keys = _key_specs(args.keys, sheets)
+        classmates = _classmates(keys)
         tasks = [(student, ("key", _notated(key.spec, args)), sheets.get(student), asked_precision or key.number_format,
-                  args.tolerance) for student, key in _key_specs(args.keys, sheets).items()]
+                  args.tolerance) for student, key in keys.items()]
     else:
         from .spec.reading import load_spec
 
@@ -526,6 +534,14 @@ def _check_class(args) -> int:
     for result, warning in in_processes(_grade_student, tasks, args.jobs, args.quiet, "sheets"):
         if warning:
             print(warning, file=sys.stderr)
+        if classmates is not None and result.verdicts is not None:
+            import dataclasses
+
+            verdicts, other = classmates.mark(result.student, result.verdicts)
+            result = dataclasses.replace(result, verdicts=verdicts)
+            if other is not None:
+                print(f"explainer: {sheets[result.student]}: these are the numbers of student {other}'s variant",
+                      file=sys.stderr)
         graded.append(result)
     asked = tuple(dict.fromkeys(key for g in graded for key in g.asked))
     scoring = _scoring(args, asked)
@@ -606,6 +622,13 @@ def _key_specs(folder: str, sheets: dict) -> dict:
         if student not in keys:
             raise ExplainerError(f"{path}: no answer key for student {student} in {folder}")
     return {student: key for student, (_, key) in keys.items()}
+
+
+def _classmates(keys: dict):
+    """Every student's key values, for looking up a number on another student's sheet."""
+    from .grading.classmates import Classmates
+
+    return Classmates({student: (dict(key.answers), key.number_format) for student, key in keys.items()})
 
 
 def _answer_key(path: str):

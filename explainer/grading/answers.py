@@ -279,7 +279,7 @@ _VERBS = re.compile(r"^(\s{0,9}[^\s=]{1,80})\s{1,9}(?:is|equals|was|becomes|come
 _AFTER_ROUNDS = re.compile(
     r"\s{0,9}\(?\s{0,9}after\s(?:the\s)?(?:(first|one|1|\d{1,9})\s)?(?:update|round|step|iteration|epoch)s?"
     r"(?:\s(\d{1,9}))?\s{0,9}\)?", re.I)
-_SEPARATORS = re.compile(r";|,\s|\sand\s|\t")
+_SEPARATORS = re.compile(r";|,\s|\s(?:and|so|then|thus|hence|therefore|giving|gives)\s|\t")
 
 
 def _rounds(match: re.Match) -> str:
