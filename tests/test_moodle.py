@@ -192,3 +192,14 @@ def test_the_tolerance_option_is_checks_and_is_for_moodle(capsys, tmp_path):
                          "--tolerance", "1%")
     assert (status, err) == (2, "explainer: error: --tolerance is for the Moodle questions (--format moodle)\n")
     assert not (tmp_path / "y").exists()
+
+
+def test_the_python_api_writes_one_students_questions_as_the_command_line(capsys, tmp_path):
+    import explainer
+
+    folder = tmp_path / "one"
+    assert main(["exercise", "--count", "1", "--seed", SEED, "--output", str(folder), "--quiet",
+                 "--format", "moodle", "--tolerance", "2%"]) == 0
+    files = explainer.exercise(student="1", seed=SEED, formats=("moodle",), tolerance="2%")
+    assert sorted(files) == ["keys/1.json", "moodle/quiz.xml"]
+    assert files["moodle/quiz.xml"] == (folder / "moodle" / "quiz.xml").read_text(encoding="utf-8")
