@@ -77,8 +77,8 @@ def test_a_sheet_with_another_students_numbers_gets_the_hint_once(course, capsys
     assert len(hinted) == 1
     # On the first wrong line, where the other network's numbers first show.
     assert (hinted[0]["key"], hinted[0]["verdict"], hinted[0]["line"]) == ("net_h1", "wrong", 4)
-    # All but δ_o1, which the key holds under its chain-rule name, dE_o1/dnet_o1.
-    assert "10 of the sheet's numbers are that student's" in hinted[0]["hint"]
+    # δ_o1 among them, which the key holds under its chain-rule name, dE_o1/dnet_o1.
+    assert "11 of the sheet's numbers are that student's" in hinted[0]["hint"]
 
 
 def test_the_text_report_names_the_classmate(course, capsys):

@@ -13,6 +13,7 @@ sheet.  A number is matched only when written with enough digits to tell
 from __future__ import annotations
 
 import bisect
+import re
 import dataclasses
 from collections.abc import Mapping
 from decimal import Decimal
@@ -39,7 +40,8 @@ class Classmates:
             for key, value in answers.items():
                 if value.is_finite():
                     unit = last_digit(value, number_format) if not value.is_zero() else Decimal(0)
-                    self._values.setdefault(key, []).append((value, student, unit))
+                    for name in (key, *_other_names(key)):
+                        self._values.setdefault(name, []).append((value, student, unit))
         for entries in self._values.values():
             entries.sort()
         self._widest = {key: max(unit for _, _, unit in entries) for key, entries in self._values.items()}
@@ -87,6 +89,18 @@ class Classmates:
         marked = list(verdicts)
         marked[place] = dataclasses.replace(verdicts[place], hint=hint)
         return tuple(marked), other
+
+
+# An output's own error term, dE_o1/dnet_o1, is its error signal δ, dE_total/dnet_o1: a sheet may use either.
+_OWN_SIGNAL = re.compile(r"dE_(\w+)/dnet_(\w+)(\[\d+\])?")
+
+
+def _other_names(key: str) -> tuple[str, ...]:
+    """The other keys of ``key``'s value by definition, as a sheet may name it."""
+    match = _OWN_SIGNAL.fullmatch(key)
+    if match and match.group(1) == match.group(2):
+        return (f"dE_total/dnet_{match.group(2)}{match.group(3) or ''}",)
+    return ()
 
 
 def _significant_digits(value: Decimal) -> int:
