@@ -203,3 +203,12 @@ def test_the_python_api_writes_one_students_questions_as_the_command_line(capsys
     files = explainer.exercise(student="1", seed=SEED, formats=("moodle",), tolerance="2%")
     assert sorted(files) == ["keys/1.json", "moodle/quiz.xml"]
     assert files["moodle/quiz.xml"] == (folder / "moodle" / "quiz.xml").read_text(encoding="utf-8")
+
+
+def test_byte_identical_in_another_process_under_another_hash_seed(tmp_path, bank):
+    from conftest import run_cli
+
+    result = run_cli("exercise", "--count", str(COUNT), "--seed", SEED, "--output", "again", "--format", "moodle",
+                     cwd=tmp_path, env={"PYTHONHASHSEED": "12345"})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "again" / "moodle" / "quiz.xml").read_bytes() == (bank / "moodle" / "quiz.xml").read_bytes()
