@@ -72,6 +72,18 @@ def test_names_as_keys_latex_and_unicode(names, line, key):
     assert one(line, names).key == key
 
 
+@pytest.mark.parametrize(
+    "line",
+    ["net_h1 = 0.3775 so out_h1 = 0.593269992", "net_h1 = 0.3775, then out_h1 = 0.593269992",
+     "net_h1 = 0.3775 -> out_h1 = 0.593269992", "net_h1 = 0.3775 => out_h1 = 0.593269992",
+     "net_h1 = 0.3775 → out_h1 = 0.593269992", "net_h1 = 0.3775. Then out_h1 = 0.593269992.",
+     "net_h1 = 0.3775 which gives outₕ₁ = 0.593269992 (rounded)"],
+)
+def test_two_claims_joined_as_students_join_them(names, line):
+    claims = parse_answers(line, names)
+    assert [(c.key, c.given.text) for c in claims] == [("net_h1", "0.3775"), ("out_h1", "0.593269992")]
+
+
 def test_numbers_keep_the_digits_written(names):
     claims = read("dnet_o1/dout_h1 = 0.40\nw7+ = 0.511301270\nnet_h1 = 1\n", names)
     assert [c.given.value for c in claims] == [Decimal("0.40"), Decimal("0.511301270"), Decimal("1")]

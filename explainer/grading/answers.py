@@ -347,7 +347,8 @@ _VERBS = re.compile(r"^(\s{0,9}[^\s=]{1,80})\s{1,9}(?:is|equals|was|becomes|come
 _AFTER_ROUNDS = re.compile(
     r"\s{0,9}\(?\s{0,9}after\s(?:the\s)?(?:(first|one|1|\d{1,9})\s)?(?:update|round|step|iteration|epoch)s?"
     r"(?:\s(\d{1,9}))?\s{0,9}\)?", re.I)
-_SEPARATORS = re.compile(r";|,\s|\sand\s|\t")
+# Between two claims: "; ", ", ", " and ", " so ", an arrow, the end of a sentence.
+_SEPARATORS = re.compile(r";|,\s|\s(?:and|so|then|thus|hence|therefore|giving|gives)\s|\t|\s?(?:->|=>|→|⇒)\s?|\.\s")
 
 
 def _rounds(match: re.Match) -> str:
