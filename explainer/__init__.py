@@ -43,10 +43,14 @@ def check(answers: str, derivation=None, source: str = "<answers>"):
 
 
 def exercise(spec=None, student: str = "1", seed: str | int = 1, *, decimals: int | None = None,
-             digits: int | None = None, formats=("markdown", "latex"), detail: str = "full") -> dict[str, str]:
+             digits: int | None = None, formats=("markdown", "latex"), detail: str = "full",
+             tolerance=None) -> dict[str, str]:
     """One student's exercise: the variant of ``spec`` drawn for ``student`` from
     ``seed``, as files by their path inside an exercise folder (the question
-    sheets, the worked solutions with their figures and the answer key)."""
+    sheets, the worked solutions with their figures and the answer key).
+    ``"moodle"`` among ``formats`` adds ``moodle/quiz.xml``, the student's Moodle
+    questions, whose answers accept the relative ``tolerance`` (a Decimal or
+    text such as ``"1%"``) where it is wider than the key's rounding."""
     from .exercises.sheets import student_files
     from .exercises.variants import nice_variant
     from .outputs.formatting import NumberFormat
@@ -54,7 +58,16 @@ def exercise(spec=None, student: str = "1", seed: str | int = 1, *, decimals: in
     number_format = NumberFormat(digits=digits) if digits is not None else NumberFormat(
         decimals=9 if decimals is None else decimals)
     spec = spec if isinstance(spec, __getattr__("Spec")) else __getattr__("load_spec")(spec)
-    return student_files(nice_variant(spec, seed, student, number_format), number_format, formats, detail)
+    variant = nice_variant(spec, seed, student, number_format)
+    files = student_files(variant, number_format, tuple(f for f in formats if f != "moodle"), detail)
+    if "moodle" in formats:
+        from .exercises.moodle import QUIZ, moodle_category, moodle_quiz
+        from .grading.tolerance import read_tolerance
+
+        if isinstance(tolerance, str):
+            tolerance = read_tolerance(tolerance)
+        files[QUIZ] = moodle_quiz([moodle_category(variant, number_format, spec.title, tolerance)])
+    return files
 
 
 def load_ipython_extension(ipython) -> None:

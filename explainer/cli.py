@@ -23,7 +23,7 @@ FORMATS = ("markdown", "latex", "html", "pdf", "values-tex", "beamer", "slides")
 # --format all: the cheap ones.  A PDF needs TeX, and HTML's MathML conversion
 # would make the default run noticeably slower: both are asked for by name.
 ALL = ("markdown", "latex")
-FLAVORS = ("github", "mkdocs", "myst", "pandoc")
+FLAVORS = ("commonmark", "github", "mkdocs", "myst", "pandoc")
 CHECK_FORMATS = ("text", "markdown", "json", "gradescope")
 SPEC_HELP = "a .toml or .json network spec, or the name of a shipped example (see explainer examples)"
 SUFFIXES = {"markdown": ".md", "latex": ".tex", "html": ".html", "pdf": ".pdf", "values-tex": "-values.tex",
@@ -80,15 +80,12 @@ def _positive(text: str) -> int:
 
 
 def _tolerance(text: str):
-    from decimal import Decimal, InvalidOperation
+    from .grading.tolerance import read_tolerance
 
     try:
-        value = Decimal(text[:-1]) / 100 if text.endswith("%") else Decimal(text)
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"expected a relative tolerance such as 0.01 or 1%, got {text!r}") from None
-    if not (value.is_finite() and 0 <= value < 1):
-        raise argparse.ArgumentTypeError(f"expected a relative tolerance from 0 to less than 1 (100%), got {text}")
-    return value
+        return read_tolerance(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _share(text: str):
@@ -121,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "with latexmk; values-tex writes \\expval macros; beamer writes Beamer slides "
                              "(NAME-slides.tex), slides compiles them (NAME-slides.pdf)")
     render.add_argument("--flavor", choices=FLAVORS,
-                        help="the Markdown's dialect: github (the default), mkdocs (pymdownx.arithmatex), "
+                        help="the Markdown's dialect: commonmark (the default: $$ math, as the source), "
+                             "github (display math in ```math fences), mkdocs (pymdownx.arithmatex), "
                              "myst (dollarmath and amsmath) or pandoc")
     render.add_argument("--output", metavar="PATH",
                         help="the file to write, or - for standard output; with --format all a directory "
@@ -205,12 +203,17 @@ def build_parser() -> argparse.ArgumentParser:
                           help="any text; keep it to yourself: with it the numbers can be drawn again")
     exercise.add_argument("--output", metavar="DIR", default=DEFAULT_EXERCISES,
                           help=f"the folder to write into (default: {DEFAULT_EXERCISES})")
-    exercise.add_argument("--format", choices=(*EXERCISE_FORMATS, "all"), default="all",
-                          help="what to write besides the keys (default: all, i.e. Markdown and LaTeX)")
+    exercise.add_argument("--format", choices=(*EXERCISE_FORMATS, "moodle", "all"), action="append", metavar="FORMAT",
+                          help="what to write besides the keys, one of markdown, latex, moodle or all; may be given "
+                               "more than once (default: all, i.e. Markdown and LaTeX); moodle writes "
+                               "DIR/moodle/quiz.xml, a Moodle XML question bank of every student's numerical questions")
     digits = exercise.add_mutually_exclusive_group()
     digits.add_argument("--decimals", type=_non_negative, metavar="N",
                         help="ask for results to N decimal places (default: 9)")
     digits.add_argument("--digits", type=_positive, metavar="N", help="ask for results to N significant digits")
+    exercise.add_argument("--tolerance", type=_tolerance, metavar="R",
+                          help="with --format moodle: a relative error any answer may have and still be correct, "
+                               "0.01 or 1%% (default: half a unit in the last digit asked for)")
     exercise.add_argument("--detail", choices=("source", "full"), default="full",
                           help="of the worked solutions: full (the default), every step in full; source: as the source")
     exercise.add_argument("--notation", metavar="NAME", help=_NOTATION_HELP)
@@ -351,7 +354,9 @@ def _values(args) -> int:
 def _check(args) -> int:
     if args.answers != "-" and os.path.isdir(args.answers):
         return _check_class(args)
-    _refuse(args.keys or args.output, "--keys and --output are for a folder of sheets; ANSWERS is one sheet")
+    _refuse(args.output or (args.keys and not args.key),
+            "--keys and --output are for a folder of sheets; ANSWERS is one sheet "
+            "(with --key, --keys DIR looks for a classmate's numbers on it)")
     _refuse(args.jobs, "--jobs is for a folder of sheets; ANSWERS is one sheet")
     source = "<stdin>" if args.answers == "-" else args.answers
     text = _answers_text(args.answers, source)
@@ -362,6 +367,9 @@ def _check(args) -> int:
     from .grading.report import exit_status, report
 
     verdicts = check_answers(text, derivation, source, Policy(precision, args.tolerance))
+    if args.keys:
+        own = _answer_key(args.key) if args.key != args.answers else _read_key(text, args.key)
+        verdicts, _ = _classmates(_key_specs(args.keys, {})).mark(own.student, verdicts)
     fmt = args.format or "text"
     if fmt == "gradescope":
         from .grading.gradebook import gradescope
@@ -507,11 +515,14 @@ def _check_class(args) -> int:
     _refuse(bool(args.keys) == bool(args.seed), f"{args.answers} is a folder: grade the class with --keys DIR "
                                                  "(the answer keys) or --seed SEED (and --spec)")
     sheets = _sheets(args.answers)
+    classmates = None
     if args.keys:
         _refuse(args.spec, "--keys hold each student's own network; --spec is for --seed")
         asked_precision = _number_format(args) if args.decimals is not None or args.digits is not None else None
+        keys = _key_specs(args.keys, sheets)
+        classmates = _classmates(keys)
         tasks = [(student, ("key", _notated(key.spec, args)), sheets.get(student), asked_precision or key.number_format,
-                  args.tolerance) for student, key in _key_specs(args.keys, sheets).items()]
+                  args.tolerance) for student, key in keys.items()]
     else:
         from .spec.reading import load_spec
 
@@ -524,6 +535,14 @@ def _check_class(args) -> int:
     for result, warning in in_processes(_grade_student, tasks, args.jobs, args.quiet, "sheets"):
         if warning:
             print(warning, file=sys.stderr)
+        if classmates is not None and result.verdicts is not None:
+            import dataclasses
+
+            verdicts, other = classmates.mark(result.student, result.verdicts)
+            result = dataclasses.replace(result, verdicts=verdicts)
+            if other is not None:
+                print(f"explainer: {sheets[result.student]}: these are the numbers of student {other}'s variant",
+                      file=sys.stderr)
         graded.append(result)
     asked = tuple(dict.fromkeys(key for g in graded for key in g.asked))
     scoring = _scoring(args, asked)
@@ -606,6 +625,13 @@ def _key_specs(folder: str, sheets: dict) -> dict:
     return {student: key for student, (_, key) in keys.items()}
 
 
+def _classmates(keys: dict):
+    """Every student's key values, for looking up a number on another student's sheet."""
+    from .grading.classmates import Classmates
+
+    return Classmates({student: (dict(key.answers), key.number_format) for student, key in keys.items()})
+
+
 def _answer_key(path: str):
     return _read_key(_answers_text(path, path), path)
 
@@ -650,23 +676,38 @@ def _exercise(args) -> int:
         students = numbered(args.count)
 
     number_format = _number_format(args)
-    formats = EXERCISE_FORMATS if args.format == "all" else (args.format,)
+    asked = args.format or ["all"]
+    formats = tuple(fmt for fmt in EXERCISE_FORMATS if fmt in asked or "all" in asked)
+    moodle = "moodle" in asked
+    _refuse(args.tolerance is not None and not moodle, "--tolerance is for the Moodle questions (--format moodle)")
     # Draw and render every student's files before writing any, so a failure leaves no partial class.
-    files = {}
-    tasks = [(spec, args.seed, student, number_format, formats, args.detail) for student in students]
-    for student_files in in_processes(_student_files, tasks, args.jobs, args.quiet, "students"):
+    files, categories = {}, []
+    tasks = [(spec, args.seed, student, number_format, formats, args.detail, moodle, args.tolerance)
+             for student in students]
+    for student_files, category in in_processes(_student_files, tasks, args.jobs, args.quiet, "students"):
         files.update(student_files)
+        categories.append(category)
+    if moodle:
+        from .exercises.moodle import QUIZ, moodle_quiz
+
+        files[QUIZ] = moodle_quiz(categories)
     _write_and_list({Path(args.output) / name: text for name, text in files.items()})
     return 0
 
 
-def _student_files(task) -> dict[str, str]:
-    """One student's files: their variant drawn, derived and written out."""
+def _student_files(task) -> tuple[dict[str, str], str | None]:
+    """One student's files, their variant drawn, derived and written out, and their Moodle category (or None)."""
     from .exercises.sheets import student_files
     from .exercises.variants import nice_variant
 
-    spec, seed, student, number_format, formats, detail = task
-    return student_files(nice_variant(spec, seed, student, number_format), number_format, formats, detail)
+    spec, seed, student, number_format, formats, detail, moodle, tolerance = task
+    variant = nice_variant(spec, seed, student, number_format)
+    category = None
+    if moodle:
+        from .exercises.moodle import moodle_category
+
+        category = moodle_category(variant, number_format, spec.title, tolerance)
+    return student_files(variant, number_format, formats, detail), category
 
 
 def _examples(args) -> int:

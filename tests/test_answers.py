@@ -72,6 +72,18 @@ def test_names_as_keys_latex_and_unicode(names, line, key):
     assert one(line, names).key == key
 
 
+@pytest.mark.parametrize(
+    "line",
+    ["net_h1 = 0.3775 so out_h1 = 0.593269992", "net_h1 = 0.3775, then out_h1 = 0.593269992",
+     "net_h1 = 0.3775 -> out_h1 = 0.593269992", "net_h1 = 0.3775 => out_h1 = 0.593269992",
+     "net_h1 = 0.3775 → out_h1 = 0.593269992", "net_h1 = 0.3775. Then out_h1 = 0.593269992.",
+     "net_h1 = 0.3775 which gives outₕ₁ = 0.593269992 (rounded)"],
+)
+def test_two_claims_joined_as_students_join_them(names, line):
+    claims = parse_answers(line, names)
+    assert [(c.key, c.given.text) for c in claims] == [("net_h1", "0.3775"), ("out_h1", "0.593269992")]
+
+
 def test_numbers_keep_the_digits_written(names):
     claims = read("dnet_o1/dout_h1 = 0.40\nw7+ = 0.511301270\nnet_h1 = 1\n", names)
     assert [c.given.value for c in claims] == [Decimal("0.40"), Decimal("0.511301270"), Decimal("1")]
@@ -127,6 +139,44 @@ def test_aligned_rows_continue_the_chain_above(names):
     assert (first.key, first.line, first.given.text) == ("net_o1", 3, "1.105905967")
     assert [latex(f) for f in first.substituted] == ["0.40 * 0.593269992 + 0.45 * 0.596884378 + 0.60 * 1"]
     assert (second.key, second.line) == ("out_o1", 7)
+
+
+@pytest.mark.parametrize("fence", ["```", "~~~", "````"])
+def test_a_math_fence_is_display_math(names, fence):
+    """GitHub's and GitLab's display math: rows read as in ``$$``, lines counted in the sheet."""
+    text = "\n".join([
+        "We feed the inputs forward:",
+        "",
+        f"{fence}math",
+        r"\begin{aligned}",
+        r"net_{o1} &= w_5 * out_{h1} + w_6 * out_{h2} + b_2 * 1 \\",
+        r"&= 0.40 * 0.593269992 + 0.45 * 0.596884378 + 0.60 * 1 \\",
+        r"&= 1.105905967",
+        r"\end{aligned}",
+        fence,
+        "",
+        f"{fence}math",
+        r"out_{o1} = \frac{1}{1 + e^{-net_{o1}}} = 0.75136507",
+        fence,
+    ])
+    first, second = read(text, names)
+    assert (first.key, first.line, first.given.text) == ("net_o1", 5, "1.105905967")
+    assert [latex(f) for f in first.substituted] == ["0.40 * 0.593269992 + 0.45 * 0.596884378 + 0.60 * 1"]
+    assert (second.key, second.line, second.given.text) == ("out_o1", 12, "0.75136507")
+    assert [latex(f) for f in second.formulas] == [r"\frac{1}{1 + e^{-net_{o1}}}"]
+    # An unclosed fence is no display: its lines are read one by one, and the next fence is a fence of its own.
+    unclosed = read(f"{fence}math\nout_{{h1}} = 0.593269992\n\n{fence}math\nE_{{o1}} = 0.274811083\n{fence}\n", names)
+    assert [(c.key, c.line) for c in unclosed] == [("out_h1", 2), ("E_o1", 5)]
+
+
+def test_a_github_document_reads_as_the_same_document_in_dollars(names, default_derivation):
+    """A student pasting the github flavor is read as one pasting the commonmark flavor."""
+    def claims(flavor):
+        text = default_derivation.to_markdown(flavor=flavor, detail="full")
+        return [(c.key, c.given, c.formulas, c.substituted) for c in read(text, names)]
+
+    github = claims("github")
+    assert len(github) > 80 and github == claims("commonmark")
 
 
 def test_latex_environments(names):

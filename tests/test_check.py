@@ -30,8 +30,9 @@ def sequential():
 
 
 def display_math(path: Path) -> str:
-    """The display-math lines of a Markdown document, one per line."""
-    return "\n".join(re.findall(r"^\$\$.*?\$\$$", path.read_text(encoding="utf-8"), flags=re.M | re.S))
+    """The display math of a Markdown document, ``$$…$$`` or a ```` ```math ```` fence, one display per line."""
+    text = path.read_text(encoding="utf-8")
+    return "\n".join(re.findall(r"^\$\$.*?\$\$$|^```math\n.*?\n```$", text, flags=re.M | re.S))
 
 
 def flagged(verdicts) -> list[tuple]:
@@ -165,6 +166,32 @@ def test_carried_forward_from_an_earlier_line(default_derivation):
         ("out_h1", "wrong"), ("net_o1", "carried forward"), ("out_o1", "carried forward")]
     assert [g.key for g in verdicts[1].hint.facts["sources"]] == ["out_h1"]
     assert [g.key for g in verdicts[2].hint.facts["sources"]] == ["net_o1"]
+
+
+def test_an_output_delta_under_either_name_is_carried_into_the_hidden_layers_sums(default_derivation):
+    # δ_o1 mis-multiplied (0.1385 is right); the hidden layer's sum of δ·w, its gradient and update from it.
+    for name in ("delta_o1", "dE_o1/dnet_o1", "dE_total/dnet_o1"):
+        sheet = f"{name} = 0.1485\ndelta_o2 = -0.0380982\ndE_total/dout_h1 = 0.0403509\n" \
+                "dE_total/dw1 = 0.000486835\nw1+ = 0.14975658\n"
+        verdicts = check_answers(sheet, default_derivation)
+        assert [v.verdict for v in verdicts] == ["wrong", "correct", "carried forward", "carried forward",
+                                                 "carried forward"], name
+        assert [(g.line, g.verdict) for g in verdicts[2].hint.facts["sources"]] == [(1, "wrong")]
+        assert [g.key for g in verdicts[3].hint.facts["sources"]] == ["dE_total/dout_h1"]
+    # Written under one name and substituted under the other, the slip is charged once.
+    sheet = "δ_o1 = 0.1485\n" r"\frac{\partial E_{o1}}{\partial out_{h1}} = 0.1485 * 0.40 = 0.0594"
+    assert grade(sheet, default_derivation) == [(1, "dE_total/dnet_o1", "value", "wrong"),
+                                                (2, "dE_o1/dout_h1", "value", "carried forward")]
+
+
+def test_a_gradient_as_delta_times_its_input_carries_the_users_delta(default_derivation):
+    # δ_h1 = 0.0098367 (0.0097367 follows from the right numbers): a slip of its own, carried into dE/dw1.
+    sheet = "δ_h1 = 0.0098367\ndE_total/dw1 = 0.000491835\n∂E/∂w5 = 0.1485 * 0.59326999 = 0.08810059\n"
+    verdicts = check_answers(sheet, default_derivation)
+    assert [(v.key, v.role, v.verdict) for v in verdicts] == [
+        ("dE_total/dnet_h1", "value", "wrong"), ("dE_total/dw1", "value", "carried forward"),
+        ("dE_total/dnet_o1", "substituted", "wrong"), ("dE_total/dw5", "value", "carried forward")]
+    assert [g.key for g in verdicts[1].hint.facts["sources"]] == ["dE_total/dnet_h1"]
 
 
 def test_carried_forward_from_the_numbers_substituted_in_the_line(default_derivation):

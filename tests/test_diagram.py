@@ -69,7 +69,8 @@ def test_svg_parses_and_names_every_weight_and_neuron(case):
     assert root.tag == f"{SVG}svg" and root.find(f"{SVG}title").text == "The network"
     lines = {line.find(f"{SVG}title").text for line in root.iter(f"{SVG}line")}
     for w in network.weights:
-        assert f"{w.key} = {shown[w.key]} ({w.source.name} → {w.target.name})" in lines
+        # A tooltip is text, not math: a negative weight has its minus sign.
+        assert f"{w.key} = {shown[w.key].replace('-', '−')} ({w.source.name} → {w.target.name})" in lines
     neurons = {circle.find(f"{SVG}title").text.split(",")[0].split(" ")[0] for circle in root.iter(f"{SVG}circle")}
     assert {n.name for layer in network.layers for n in layer} <= neurons
 

@@ -21,7 +21,7 @@ from explainer.spec.reading import spec_mapping
 from explainer.exercises.variants import nice_variant
 
 from conftest import WIDE_HIDDEN_DEEP, katex_failures
-from test_flavors import github_formulas
+from test_flavors import commonmark_formulas
 from test_render import _compile
 
 NINE = NumberFormat()
@@ -155,7 +155,7 @@ def test_the_deep_variant_is_nice_and_its_sheet_compiles(deep, tmp_path):
 
 
 def test_every_formula_of_a_question_sheet_parses_in_katex(alice, deep):
-    formulas = {f for variant in (alice, deep) for f in github_formulas(question_sheet(variant, "markdown", NINE))}
+    formulas = {f for variant in (alice, deep) for f in commonmark_formulas(question_sheet(variant, "markdown", NINE))}
     assert len(formulas) > 50
     assert katex_failures(sorted(formulas)) == []
 

@@ -18,7 +18,7 @@ import explainer
 from conftest import katex_failures, require_module, require_tool, shipped_and_other_specs
 
 SPECS = shipped_and_other_specs()
-FLAVORS = ("github", "mkdocs", "myst", "pandoc")
+FLAVORS = ("commonmark", "github", "mkdocs", "myst", "pandoc")
 HOSTILE_TITLE = r"""Net #1: *x* _y_ [a](b) <b>c</b> & d $5 \ e ~f~ |g| `h` {i} 3+4! &amp; it's"""
 
 
@@ -34,10 +34,18 @@ def markdown_of(name: str, flavor: str, detail: str = "full") -> str:
 # --- each flavor's formulas, as its own parser finds them: [(tex, display)] ------------
 
 
-def github_formulas(text: str) -> list[tuple[str, bool]]:
-    """markdown-it (CommonMark, tables, footnotes, dollarmath), which reads ``$``/``$$`` as GitHub does."""
+def commonmark_formulas(text: str) -> list[tuple[str, bool]]:
+    """markdown-it (CommonMark, tables, footnotes, dollarmath), which reads ``$``/``$$`` as Jupyter and editors do."""
     parser = MarkdownIt("commonmark").enable("table").use(dollarmath_plugin, double_inline=True).use(footnote_plugin)
     return _markdown_it_formulas(parser, text)
+
+
+def github_formulas(text: str) -> list[tuple[str, bool]]:
+    """markdown-it with GitHub's extensions (tables, strikethrough, footnotes), inline ``$…$``,
+    and a ```` ```math ```` fence as a display: what GitHub typesets.  Text outside them
+    may hold no ``$`` or backslash, and no fence is other than math."""
+    parser = MarkdownIt("commonmark").enable(["table", "strikethrough"]).use(dollarmath_plugin).use(footnote_plugin)
+    return _markdown_it_formulas(parser, text, fences=True)
 
 
 def myst_formulas(text: str) -> list[tuple[str, bool]]:
@@ -51,12 +59,15 @@ def myst_formulas(text: str) -> list[tuple[str, bool]]:
     return _markdown_it_formulas(parser, text)
 
 
-def _markdown_it_formulas(parser, text: str) -> list[tuple[str, bool]]:
+def _markdown_it_formulas(parser, text: str, fences: bool = False) -> list[tuple[str, bool]]:
     found = []
 
     def walk(tokens):
         for token in tokens:
-            if token.type in ("math_inline", "math_block", "amsmath"):
+            if fences and token.type == "fence":
+                assert token.info.strip() == "math", token.info
+                found.append((token.content.strip(), True))
+            elif token.type in ("math_inline", "math_block", "amsmath"):
                 found.append((token.content.strip(), token.type != "math_inline"))
             elif token.type == "text":
                 assert "$" not in token.content and "\\" not in token.content, token.content
@@ -110,7 +121,8 @@ def pandoc_formulas(text: str) -> list[tuple[str, bool]]:
     return found
 
 
-READERS = {"github": github_formulas, "mkdocs": mkdocs_formulas, "myst": myst_formulas, "pandoc": pandoc_formulas}
+READERS = {"commonmark": commonmark_formulas, "github": github_formulas, "mkdocs": mkdocs_formulas,
+           "myst": myst_formulas, "pandoc": pandoc_formulas}
 
 
 def same_math(formulas):
@@ -122,8 +134,23 @@ def same_math(formulas):
 # --- the tests ---------------------------------------------------------------------------
 
 
-def test_github_is_the_default_flavor(default_derivation):
-    assert default_derivation.to_markdown() == default_derivation.to_markdown(flavor="github")
+def test_commonmark_is_the_default_flavor(default_derivation):
+    """The default document writes its math as the source does, in ``$$…$$``."""
+    assert default_derivation.to_markdown() == default_derivation.to_markdown(flavor="commonmark")
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_github_writes_every_display_in_a_math_fence(name):
+    """No display in ``$$``, whose backslashes GitHub's escapes would reach; inline math stays ``$…$``,
+    and the words around the math are the commonmark flavor's, byte for byte."""
+    github, commonmark = markdown_of(name, "github"), markdown_of(name, "commonmark")
+    assert "$$" not in github
+    displays = [tex for tex, display in github_formulas(github) if display]
+    assert displays == [tex for tex, display in commonmark_formulas(commonmark) if display]
+    assert github.count("```math\n") == len(displays) > 10
+    fence = re.compile(r"^```math\n.*?\n```$", re.M | re.S)
+    dollars = re.compile(r"^\$\$.*?\$\$$", re.M | re.S)
+    assert fence.split(github) == dollars.split(commonmark)
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
@@ -131,7 +158,7 @@ def test_github_is_the_default_flavor(default_derivation):
 def test_every_formula_survives_the_flavors_own_parser(name, flavor):
     """The formulas each parser finds are the formulas written: none lost, split or altered
     (``*`` and ``_`` taken as emphasis, ``\\\\`` eaten, a ``$`` left over)."""
-    expected = same_math(github_formulas(markdown_of(name, "github")))
+    expected = same_math(commonmark_formulas(markdown_of(name, "commonmark")))
     assert len(expected) > 40
     assert same_math(READERS[flavor](markdown_of(name, flavor))) == expected
 
@@ -153,8 +180,10 @@ def test_katex_does_find_broken_formulas():
 
 
 def test_each_flavor_writes_multi_line_chains_its_own_way(default_derivation):
-    for flavor in ("github", "mkdocs", "pandoc"):
+    for flavor in ("commonmark", "mkdocs", "pandoc"):
         assert "$$\n\\begin{aligned}\n" in default_derivation.to_markdown(flavor=flavor)
+    github = default_derivation.to_markdown(flavor="github")
+    assert "\n\n```math\n\\begin{aligned}\n" in github and "\\end{aligned}\n```\n" in github
     myst = default_derivation.to_markdown(flavor="myst")
     assert "\\begin{aligned}" not in myst and "\n\n\\begin{align*}\n" in myst
 
@@ -185,8 +214,9 @@ def _plain(fragment: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", fragment)).strip()
 
 
-def test_github_takes_the_title_literally(default_derivation):
-    first_line = _hostile(default_derivation).to_markdown().splitlines()[0]
+@pytest.mark.parametrize("flavor", ["commonmark", "github"])
+def test_commonmark_and_github_take_the_title_literally(default_derivation, flavor):
+    first_line = _hostile(default_derivation).to_markdown(flavor=flavor).splitlines()[0]
     parser = MarkdownIt("commonmark").enable(["table", "strikethrough"]).use(dollarmath_plugin)
     assert _plain(parser.render(first_line)) == HOSTILE_TITLE
 
@@ -233,3 +263,36 @@ def test_headings_move_down_by_the_offset(default_derivation):
     assert "\n### The Network\n" in text and "\n#### Output Layer\n" in text
     pandoc = default_derivation.to_markdown(flavor="pandoc", heading_offset=1)
     assert pandoc.startswith("## A Step by Step Backpropagation Example\n")
+
+
+# --- Quarto: the docs' page, built as Quarto builds it (Quarto is not on the registries) ------
+
+
+def test_the_documented_quarto_page_converts_with_every_formula_as_math(tmp_path):
+    """The cell of the docs' ``.qmd`` run, its printed Markdown put in its place (``output: asis``),
+    and the page converted by pandoc, which Quarto runs: the title from the page's metadata,
+    every formula of the derivation read as math, its figures inline."""
+    import contextlib
+    import io
+
+    from conftest import ROOT
+
+    pandoc = require_tool("pandoc")
+    docs = (ROOT / "docs" / "docs-sites.md").read_text(encoding="utf-8")
+    page = re.search(r"````markdown\n(---\ntitle: \"Backpropagation, worked by hand\".*?)````", docs, re.S).group(1)
+    cell = re.search(r"```\{python\}\n(.*?)```\n", page, re.S)
+    assert "#| output: asis" in cell.group(1)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(cell.group(1), "course.qmd", "exec"), {})
+    markdown = page[:cell.start()] + printed.getvalue() + page[cell.end():]
+    formulas = pandoc_formulas(markdown)
+    expected = explainer.derive("xor").to_markdown(flavor="pandoc", standalone=False, heading_offset=1)
+    assert same_math(formulas) == same_math(pandoc_formulas(expected)) and len(formulas) > 40
+    result = subprocess.run([pandoc, "--from", "markdown", "--to", "html", "--standalone", "--mathml"],
+                            input=markdown, capture_output=True, text=True, timeout=120, check=True)
+    assert result.stderr == ""
+    html_page = result.stdout
+    assert "<title>Backpropagation, worked by hand</title>" in html_page
+    assert html_page.count("<math") == len(formulas) and "merror" not in html_page
+    assert html_page.count("<svg") == 2 and re.search(r"<h2[^>]*>Learning XOR", html_page, re.I)

@@ -134,6 +134,18 @@ def test_a_large_sheet_is_read_in_linear_time(default_derivation):
     assert time.perf_counter() - start < 3  # generous for a shared machine: well under a second alone
 
 
+@pytest.mark.parametrize("opener", ["\\begin{align}", "\\[", "\\begin{tikzpicture}", "$$", "```math"])
+def test_unclosed_displays_are_read_in_linear_time(opener, default_derivation):
+    """Each opener that nothing closes is no display: the lines are read one by one, and
+    the reader does not look for the closer again from every opener."""
+    text = f"{opener}\nnet_h1 = 0.3775\n" * 4000  # about 100 KB
+    start = time.perf_counter()
+    verdicts = check_answers(text, default_derivation)
+    assert time.perf_counter() - start < 3  # quadratic, this took about 30 s
+    if opener != "$$":  # pairs of $$ do close each other
+        assert sum(v.verdict == "correct" for v in verdicts) == 4000
+
+
 def test_seed_without_the_precision_of_a_sheet_says_so(exercise, tmp_path, capsys):
     sheet = tmp_path / "1.txt"
     sheet.write_text("net_h1 = 0.3775\nout_h1 = 0.5933\n")

@@ -51,8 +51,9 @@ def in_notation(spec, preset: str = "source", **overrides):
 
 
 def display_math(markdown: str) -> str:
-    """Every formula of a Markdown document, one a line, with ``&`` and line breaks taken out."""
-    formulas = re.findall(r"\$\$(.*?)\$\$", markdown, re.S)
+    """Every display of a Markdown document (``$$…$$`` or ```` ```math ````), one a line,
+    with ``&`` and line breaks taken out."""
+    formulas = [a or b for a, b in re.findall(r"\$\$(.*?)\$\$|^```math\n(.*?)\n```$", markdown, re.S | re.M)]
     return "\n".join(re.sub(r"\s*\\\\\s*|&", " ", f).replace("  ", " ") for f in formulas)
 
 
@@ -200,14 +201,14 @@ def test_values_are_the_same_on_the_command_line():
 
 
 def test_every_formula_of_every_preset_and_form_parses_in_katex():
-    from test_flavors import github_formulas
+    from test_flavors import commonmark_formulas
 
     formulas = set()
     for preset in PRESET_NAMES:
         for example in [PER_NEURON, *EXAMPLES]:
-            formulas.update(github_formulas(in_notation(example, preset, form="all").to_markdown(detail="full")))
+            formulas.update(commonmark_formulas(in_notation(example, preset, form="all").to_markdown(detail="full")))
         overridden = in_notation(None, preset, net="\\mathcal{N}", out="\\hat{o}", times="\\times", form="all")
-        formulas.update(github_formulas(overridden.to_markdown()))
+        formulas.update(commonmark_formulas(overridden.to_markdown()))
     assert len(formulas) > 1000
     assert katex_failures(sorted(formulas)) == []
 

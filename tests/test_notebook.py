@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import xml.etree.ElementTree as ElementTree
 
 from conftest import ROOT, require_module
@@ -35,6 +36,8 @@ def test_a_notebook_shows_the_derivation_as_html_markdown_and_latex(tmp_path, mo
     assert {"text/html", "text/markdown", "text/latex", "text/plain"} <= set(data)
     for number in KEY_NUMBERS:
         assert number in data["text/html"] and number in data["text/markdown"] and number in data["text/latex"]
+    # JupyterLab typesets $$…$$ and shows a ```math fence as code: the Markdown is the commonmark flavor.
+    assert "```math" not in data["text/markdown"] and "\n$$\n\\begin{aligned}\n" in data["text/markdown"]
     fragment = ElementTree.fromstring(data["text/html"])
     assert fragment.get("class") == "explainer" and len(list(fragment.iter("math"))) > 150
     assert data["text/latex"].startswith("\\section*{A Step by Step Backpropagation Example}")
@@ -65,6 +68,60 @@ def test_the_latex_a_notebook_gets_compiles_inside_a_document(default_derivation
     assert "undefined" not in log and "LaTeX Error" not in log
 
 
+# nbconvert's LaTeX, with the preamble of the docs' template: what its PDF export compiles.
+NBCONVERT_PREAMBLE = "\\documentclass[11pt]{article}\n\\usepackage{graphicx}\n\\usepackage{amsmath}\n"
+
+
+def nbconvert_template() -> str:
+    """The nbconvert template docs/docs-sites.md gives for a PDF with the figures."""
+    page = (ROOT / "docs" / "docs-sites.md").read_text(encoding="utf-8")
+    return re.search(r"```jinja\n(\(\(\*- extends 'latex/index\.tex\.j2'.*?)```", page, re.S).group(1)
+
+
+def pdf_text(latex: str, directory) -> str:
+    from conftest import require_tool
+
+    _compile(latex, directory)
+    pdftotext = require_tool("pdftotext")
+    return subprocess.run([pdftotext, "-layout", str(directory / "document.pdf"), "-"],
+                          capture_output=True, text=True, timeout=60, check=True).stdout
+
+
+def test_the_latex_a_notebook_gets_carries_its_figures(tmp_path, monkeypatch):
+    """Run by a kernel: the ``text/latex`` output holds both figures, which a PDF shows where the
+    preamble loads TikZ and pgfplots (the docs' template) and leaves out where it does not."""
+    notebook = executed_notebook(tmp_path, monkeypatch, "import explainer\nexplainer.derive()")
+    (result,) = notebook.cells[0].outputs
+    latex = result.data["text/latex"]
+    assert latex.count("\\begin{tikzpicture}") == 2 and latex.count("\\begin{axis}") == 1
+    captions = re.findall(r"\\caption\{(.*?)\}\\label", latex)
+    assert len(captions) == 2
+    packages = "".join(re.findall(r"^\\(?:usepackage|pgfplotsset)\{.*\}$", nbconvert_template(), re.M))
+    assert packages == "\\usepackage{tikz}\\usepackage{pgfplots}\\pgfplotsset{compat=1.18}"
+    with_figures = pdf_text(NBCONVERT_PREAMBLE + packages.replace("}\\", "}\n\\") + "\n\\begin{document}\n"
+                            + latex + "\\end{document}\n", tmp_path)
+    words = " ".join(with_figures.replace("\u2019", "'").split())  # TeX's apostrophe is a right quote
+    for caption in captions:
+        assert " ".join(caption.split()) in words
+    assert "Figure 1:" in words and "Figure 2:" in words and "rounds of training Figure 2" in words  # the x label
+    (tmp_path / "plain").mkdir()
+    without = " ".join(pdf_text(NBCONVERT_PREAMBLE + "\\begin{document}\n" + latex + "\\end{document}\n",
+                                tmp_path / "plain").split())
+    assert "Figure" not in without and "The Forward Pass" in without
+
+
+def test_nbconvert_with_the_documented_template_puts_the_packages_in_its_preamble(tmp_path, monkeypatch):
+    nbconvert = require_module("nbconvert")
+    notebook = executed_notebook(tmp_path, monkeypatch, "import explainer\nexplainer.derive()")
+    template = tmp_path / "explainer.tex.j2"
+    template.write_text(nbconvert_template(), encoding="utf-8")
+    latex, _ = nbconvert.LatexExporter(template_file=str(template)).from_notebook_node(notebook)
+    preamble, body = latex.split("\\begin{document}")
+    assert "\\usepackage{tikz}" in preamble and "\\usepackage{pgfplots}" in preamble
+    assert "\\usepackage{graphicx}" in preamble and "\\documentclass" in preamble
+    assert body.count("\\begin{tikzpicture}") == 2 and "\\caption{" in body
+
+
 def test_load_ext_gives_the_cell_and_line_magics(tmp_path, monkeypatch):
     (tmp_path / "small.toml").write_text(
         "[network]\nlayers = [1, 1]\nweights = [[[0.5]]]\nbiases = [0.0]\n[data]\ninputs = [1.0]\ntargets = [0.0]\n"
@@ -80,6 +137,7 @@ def test_load_ext_gives_the_cell_and_line_magics(tmp_path, monkeypatch):
     )
     (cell,) = notebook.cells[1].outputs
     assert set(cell.data) - {"text/plain"} == {"text/markdown"} and "0.6225" in cell.data["text/markdown"]
+    assert "```math" not in cell.data["text/markdown"] and "\n$$" in cell.data["text/markdown"]
     (line,) = notebook.cells[2].outputs
     assert {"text/html", "text/markdown", "text/latex"} <= set(line.data) and "0.622459331" in line.data["text/markdown"]
     # a bad spec is one line (IPython's UsageError), no traceback

@@ -318,10 +318,10 @@ OPTIMIZER_EXAMPLES = ["adam", "adamw", "momentum", "nesterov", "rmsprop", "weigh
 
 def test_every_formula_of_the_optimizer_examples_parses_in_katex():
     from conftest import katex_failures
-    from test_flavors import github_formulas
+    from test_flavors import commonmark_formulas
 
     formulas = {f for name in OPTIMIZER_EXAMPLES for detail in ("source", "full")
-                for f in github_formulas(explainer.derive(f"examples/{name}.toml").to_markdown(detail=detail))}
+                for f in commonmark_formulas(explainer.derive(f"examples/{name}.toml").to_markdown(detail=detail))}
     assert any("\\hat{v}" in tex for tex, _ in formulas) and any("\\sqrt" in tex for tex, _ in formulas)
     assert katex_failures(sorted(formulas)) == []
 

@@ -310,3 +310,83 @@ def test_two_markdown_fragments_on_one_page_keep_their_own_footnotes(default_der
     # the sequential update's figures are the source's: two notes fewer
     assert len(refs) == len(set(refs)) == 4 + 2
     assert sorted(refs) == sorted(definitions)
+
+
+# --- typography: a negative number in running text has a minus sign, not a hyphen -------
+
+# A hyphen-minus starting a number: not after a letter or digit (``2-2-2``, ``float64``).
+HYPHEN_NUMBER = re.compile(r"(?<![\w.])-(?=\.?\d)")
+MINUS_EXAMPLES = ("relu-regression", "two-hidden-layers", "two-hidden-layers-tanh", "softmax-classifier",
+                  "backpropagation-example")
+
+
+def markdown_prose(text: str) -> str:
+    """The running text of a Markdown document, as markdown-it reads it: no math (MyST's
+    ``align*`` included), no code."""
+    from mdit_py_plugins.amsmath import amsmath_plugin
+
+    parser = MarkdownIt("commonmark").enable("table").use(dollarmath_plugin).use(amsmath_plugin).use(footnote_plugin)
+    words = []
+
+    def walk(tokens):
+        for token in tokens:
+            if token.type == "text":
+                words.append(token.content)
+            walk(token.children or [])
+
+    walk(parser.parse(text))
+    return "\n".join(words)
+
+
+def html_prose(page: str) -> str:
+    """The text of an HTML page outside its math, code, styles and scripts, the figures' labels and
+    tooltips included."""
+    from html.parser import HTMLParser
+
+    class Prose(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.skipping, self.words = [], []
+
+        def handle_starttag(self, tag, attrs):
+            if tag in ("math", "code", "pre", "style", "script"):
+                self.skipping.append(tag)
+
+        def handle_endtag(self, tag):
+            if self.skipping and self.skipping[-1] == tag:
+                self.skipping.pop()
+
+        def handle_data(self, data):
+            if not self.skipping:
+                self.words.append(data)
+
+    reader = Prose()
+    reader.feed(page)
+    return "\n".join(reader.words)
+
+
+@pytest.mark.parametrize("name", MINUS_EXAMPLES)
+def test_a_negative_number_in_prose_has_a_minus_sign(name):
+    derivation = explainer.derive(None if name == "backpropagation-example" else name)
+    texts = {flavor: markdown_prose(derivation.to_markdown(flavor=flavor, detail=detail, standalone=standalone))
+             for flavor in ("commonmark", "github", "mkdocs", "myst", "pandoc")
+             for detail in ("source", "full") for standalone in (True, False)}
+    texts["html"] = html_prose(derivation.to_html(detail="full"))
+    texts["html fragment"] = html_prose(derivation.to_html(standalone=False))
+    from explainer.outputs.render import render_with_figures
+
+    _, figures = render_with_figures(derivation, "markdown", detail="full")
+    texts.update({file: html_prose(svg) for file, svg in figures.items()})
+    for where, text in texts.items():
+        assert HYPHEN_NUMBER.findall(text) == [], (where, [text[m.start() - 40:m.end() + 10]
+                                                           for m in HYPHEN_NUMBER.finditer(text)])
+    assert "\u2212" in texts["commonmark"] and "\u2212" in texts["html"]
+
+
+def test_the_minus_sign_stays_out_of_the_math_and_the_latex(default_derivation):
+    """TeX writes its own minus sign: the math keeps the hyphen-minus, and so does LaTeX prose."""
+    relu = explainer.derive("relu-regression")
+    formulas = [token.content for token in parse_markdown(relu.to_markdown())
+                if token.type == "math_block"]
+    assert any("-" in formula for formula in formulas) and not any("\u2212" in formula for formula in formulas)
+    assert "\u2212" not in relu.to_latex()

@@ -34,8 +34,45 @@ SPECS = {
 #   −.  informal: δ, w5_new, w6', dE/dw7, "after the update", h1.  question-table: the exercise's own
 #   answer table filled in.  unreadable: lines no reader could take as claims.  deeper: two hidden
 #   layers, an unchanged weight.  samples: four samples, per-sample keys.  tanh-derivative: the
-#   sigmoid's derivative on a tanh neuron.  transposed: two digits exchanged.
+#   sigmoid's derivative on a tanh neuron.  transposed: two digits exchanged.  delta-slip: δ_o1
+#   mis-multiplied, then the hidden layer's δ·w products and their sum worked from it (the slip charged
+#   once, where it happens).  delta-rule: the same slip, then gradients as δ times the input and the
+#   hidden δ as a sum of δ·w, in prose and bullets.  delta-values: values only, named δ; a second
+#   slip of its own in δ_h1.
 EXPECTED = {
+    "delta-slip.txt": [
+        (3, "dE_total/dout_o1", "correct", None),
+        (4, "dout_o1/dnet_o1", "correct", None),
+        (5, "dE_total/dnet_o1", "wrong", None),
+        (6, "dE_o1/dout_h1", "carried forward", "carried"),
+        (7, "dE_o2/dnet_o2", "correct", None),
+        (8, "dE_o2/dout_h1", "correct", None),
+        (9, "dE_total/dout_h1", "carried forward", "carried"),
+        (10, "dout_h1/dnet_h1", "correct", None),
+        (11, "dE_total/dw1", "carried forward", "carried"),
+        (12, "w1+", "carried forward", "carried"),
+    ],
+    "delta-rule.txt": [
+        (3, "dE_total/dnet_o1", "wrong", None),
+        (4, "dE_total/dw5", "carried forward", "carried"),
+        (5, "w5+", "carried forward", "carried"),
+        (6, "dE_total/dw6", "carried forward", "carried"),
+        (6, "w6+", "carried forward", "carried"),
+        (10, "dE_total/dnet_o2", "correct", None),
+        (11, "dE_total/dnet_h1", "carried forward", "carried"),
+        (12, "dE_total/dw1", "carried forward", "carried"),
+    ],
+    "delta-values.txt": [
+        (2, "dE_total/dout_o1", "correct", None),
+        (3, "dout_o1/dnet_o1", "correct", None),
+        (4, "dE_total/dnet_o1", "wrong", None),
+        (5, "dE_total/dnet_o2", "correct", None),
+        (6, "dE_total/dout_h1", "carried forward", "carried"),
+        (7, "dout_h1/dnet_h1", "correct", None),
+        (8, "dE_total/dnet_h1", "wrong", None),
+        (9, "dE_total/dw1", "carried forward", "carried"),
+        (10, "w1+", "carried forward", "carried"),
+    ],
     "deeper.txt": [
         (3, "net_h1_1", "correct", None),
         (3, "out_h1_1", "correct", None),

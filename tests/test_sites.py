@@ -8,6 +8,8 @@ session.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from browser import Browser, file_url, raw_tex
@@ -99,6 +101,92 @@ def test_the_standalone_page_shows_every_formula_as_mathml(browser, default_deri
     shown = browser.load(file_url(page))
     try:
         assert_all_typeset(shown, source_formulas(default_derivation.to_markdown()), "mathml")
+    finally:
+        shown.close()
+
+
+# --- the github flavor through a GitHub-like pipeline: GFM, then MathJax 3 on the math elements
+
+# GitHub's page: each formula in a <math-renderer> element, which MathJax 3 typesets; the
+# rest of the page is not searched for TeX (a ``$`` in prose stays a dollar).
+GITHUB_PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8">
+<style>math-renderer.js-display-math {{ display: block; }}</style>
+<script>
+window.MathJax = {{
+  tex: {{inlineMath: [["$", "$"]], displayMath: [["$$", "$$"]]}},
+  options: {{ignoreHtmlClass: "tex2jax_ignore", processHtmlClass: "js-inline-math|js-display-math"}},
+}};
+</script>
+<script src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"></script>
+</head><body class="tex2jax_ignore"><article class="markdown-body">
+{body}
+</article></body></html>
+"""
+
+
+def github_html(markdown: str) -> str:
+    """The Markdown as GitHub renders it: GFM (tables, strikethrough, footnotes), inline ``$…$``,
+    a ```` ```math ```` fence as display math and any other fence as code; raw HTML kept."""
+    import html
+
+    require_module("markdown_it")
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+    from mdit_py_plugins.footnote import footnote_plugin
+
+    parser = (MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+              .use(dollarmath_plugin).use(footnote_plugin))
+    code_fence = parser.renderer.rules["fence"]
+
+    def fence(renderer, tokens, index, options, env):
+        token = tokens[index]
+        if token.info.strip() != "math":
+            return code_fence(tokens, index, options, env)
+        return f'<math-renderer class="js-display-math">$${html.escape(token.content)}$$</math-renderer>\n'
+
+    def inline(renderer, tokens, index, options, env):
+        return f'<math-renderer class="js-inline-math">${html.escape(tokens[index].content)}$</math-renderer>'
+
+    def block(renderer, tokens, index, options, env):
+        # GitHub reads $$…$$ too: the flavor must write none, so this is counted apart.
+        return f'<math-renderer class="js-display-math dollars">$${html.escape(tokens[index].content)}$$</math-renderer>\n'
+
+    parser.add_render_rule("fence", fence)
+    parser.add_render_rule("math_inline", inline)
+    parser.add_render_rule("math_block", block)
+    return GITHUB_PAGE.format(body=parser.render(markdown))
+
+
+@pytest.mark.parametrize("name", ["backpropagation-example", "relu-regression"])
+def test_the_github_flavor_typesets_every_formula_on_a_github_like_page(browser, tmp_path, name):
+    """Every formula of the source typeset by MathJax 3, its displays as displays, none left as TeX;
+    ReLU's ``cases`` keep their two rows."""
+    import explainer
+    from explainer.outputs.render import render_with_figures
+
+    spec = explainer.load_spec(None if name == "backpropagation-example" else name)
+    derivation = explainer.derive(spec)
+    text, figures = render_with_figures(derivation, "markdown", flavor="github", detail="full")
+    for file, svg in figures.items():
+        (tmp_path / file).write_text(svg, encoding="utf-8")
+    page = tmp_path / "README.html"
+    page.write_text(github_html(text), encoding="utf-8")
+    assert "js-display-math dollars" not in page.read_text(encoding="utf-8")
+    expected = derivation.to_markdown(detail="full")
+    shown = browser.load(file_url(page))
+    try:
+        assert_all_typeset(shown, source_formulas(expected), "mathjax")
+        displays = len(re.findall(r"^\$\$.*?\$\$$", expected, re.M | re.S))
+        assert shown.report()["display"] == displays == text.count("```math\n")
+        assert shown.blocked == []
+        assert shown.evaluate("[...document.images].every((image) => image.naturalWidth > 0)")
+        # Each cases environment, read back from MathJax's MathML: an innermost table of two rows.
+        cases = shown.evaluate("""[...document.querySelectorAll('mjx-assistive-mml mtable')]
+            .filter((table) => !table.querySelector('mtable') && table.textContent.includes('otherwise'))
+            .map((table) => table.querySelectorAll(':scope > mtr, :scope > mlabeledtr').length)""")
+        assert cases == [2] * text.count("\\begin{cases}")
+        assert (name == "relu-regression") == (len(cases) > 0)
     finally:
         shown.close()
 

@@ -52,6 +52,7 @@ class AnswerKey:
     seed: str
     number_format: NumberFormat
     spec: Spec
+    answers: tuple[tuple[str, Decimal], ...] = ()  # the values it holds, as written (the numbers, not the keys)
 
 
 # --- the files of one student --------------------------------------------------------------
@@ -161,8 +162,13 @@ def read_key(text: str, source: str) -> AnswerKey:
     seed = _field(description, "seed", str, source)
     precision = _field(description, "precision", dict, source)
     mapping = _field(description, "spec", dict, source)
+    answers = document.get("answers")
+    values = tuple((key, Decimal(value)) for key, value in answers.items()
+                   if isinstance(value, (Decimal, int)) and not isinstance(value, bool)
+                   and Decimal(value).is_finite()) if isinstance(answers, dict) else ()
     return AnswerKey(checked_id(student, f"{source}: {KEY_DESCRIPTION}.student"), seed,
-                     _number_format(precision, source), spec_from_mapping(mapping, f"{source}: {KEY_DESCRIPTION}.spec", student))
+                     _number_format(precision, source), spec_from_mapping(mapping, f"{source}: {KEY_DESCRIPTION}.spec", student),
+                     values)
 
 
 def _field(description: dict, name: str, kind: type, source: str):

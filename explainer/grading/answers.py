@@ -7,7 +7,7 @@ An answer sheet is text holding any mix of
   whole JSON object of key → number (nested objects are read too);
 - LaTeX, as the documents and the source write it, whole chains included:
   ``net_{o1} = w_5 * out_{h1} + … = 0.4 * 0.593269992 + … = 1.105905967``,
-  on a line of its own or inside ``$$…$$``, ``\\[…\\]``, ``$…$`` or an
+  on a line of its own or inside ``$$…$$``, a ```` ```math ```` fence, ``\\[…\\]``, ``$…$`` or an
   ``align``/``aligned``/``equation`` environment, whose rows (split at ``\\\\``)
   continue the chain above them when they start with ``=``.
 
@@ -168,12 +168,22 @@ def _flattened(document: dict):
 
 # --- from text to chains ------------------------------------------------------------
 
-_DISPLAY = re.compile(
-    r"\$\$(?P<dollars>.*?)\$\$"
-    r"|\\\[(?P<brackets>.*?)\\\]"
-    r"|\\begin\{(?P<env>equation|align|alignat|gather|multline|eqnarray|math|displaymath)(?P<star>\*?)\}"
-    r"(?P<body>.*?)\\end\{(?P=env)(?P=star)\}",
-    re.S,
+# Where display math opens; where it closes is found by ``_Closers``, so that a sheet of
+# unclosed openers is read in linear time (a lazy ``.*?`` to the closer would rescan the
+# rest of the text from every opener).
+_DISPLAY_OPENER = re.compile(
+    r"\$\$"
+    r"|^(?=[ \t]{0,3}(?:`{3,}|~{3,})[ \t]*math[ \t]*\n)"
+    r"|\\\["
+    r"|\\begin\{(?P<env>equation|align|alignat|gather|multline|eqnarray|math|displaymath)(?P<star>\*?)\}",
+    re.M,
+)
+# A ```math (or ~~~math) fence, GitHub's and GitLab's display math; its body holds no fence line,
+# so that it is matched in time linear in the distance to the next fence line.
+_MATH_FENCE = re.compile(
+    r"[ \t]{0,3}(?P<fence>`{3,}|~{3,})[ \t]*math[ \t]*\n"
+    r"(?P<fenced>(?:(?![ \t]{0,3}(?:`{3}|~{3}))[^\n]*\n)*?)[ \t]{0,3}(?P=fence)[ \t]*$",
+    re.M,
 )
 _INLINE = re.compile(r"(?<![\\$])\$(?!\$)(.+?)(?<!\\)\$")
 _ENVIRONMENT = re.compile(r"\\(?:begin|end)\{\w+\*?\}(?:\{[^{}]*\})?")
@@ -196,16 +206,57 @@ class _LineIndex:
         return bisect.bisect_right(self.starts, position)
 
 
+class _Closers:
+    """The first place of a closing string at or after a position, each part of the text searched once.
+
+    Openers are met in order, so the answer for one either is the one found for an
+    earlier opener (found at or after this one) or lies beyond it.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.found: dict[str, tuple[int, int]] = {}  # closer -> (searched from, found at or -1)
+
+    def find(self, closer: str, start: int) -> int:
+        searched, at = self.found.get(closer, (len(self.text) + 1, -1))
+        if searched <= start and (at < 0 or at >= start):
+            return at
+        at = self.text.find(closer, start)
+        self.found[closer] = (start, at)
+        return at
+
+
+def _displays(text: str):
+    """``(start, end, inner start, inner)`` of each display, in order, none overlapping."""
+    closers = _Closers(text)
+    position = 0
+    while (opener := _DISPLAY_OPENER.search(text, position)) is not None:
+        if opener.group() == "":  # a math fence
+            fence = _MATH_FENCE.match(text, opener.start())
+            if fence is None:
+                position = opener.start() + 1
+                continue
+            yield fence.start(), fence.end(), fence.start("fenced"), fence.group("fenced")
+            position = fence.end()
+            continue
+        closer = {"$$": "$$", "\\[": "\\]"}.get(opener.group()) or f"\\end{{{opener['env']}{opener['star']}}}"
+        at = closers.find(closer, opener.end())
+        if at < 0:
+            position = opener.start() + 1
+            continue
+        yield opener.start(), at + len(closer), opener.end(), text[opener.end():at]
+        position = at + len(closer)
+
+
 def _chains(text: str):
     """``(line, chains)``: the candidate chains ``a = b = …`` of each line or display row of the text."""
     text = _without_pictures(text)
     lines = _LineIndex(text)
     position = 0
-    for block in _DISPLAY.finditer(text):
-        yield from _plain_chains(text[position:block.start()], lines.line_of(position))
-        inside = next(name for name in ("dollars", "brackets", "body") if block.group(name) is not None)
-        yield from _block_chains(block.group(inside), lines.line_of(block.start(inside)))
-        position = block.end()
+    for start, end, inner_start, inner in _displays(text):
+        yield from _plain_chains(text[position:start], lines.line_of(position))
+        yield from _block_chains(inner, lines.line_of(inner_start))
+        position = end
     yield from _plain_chains(text[position:], lines.line_of(position))
 
 
@@ -226,12 +277,29 @@ def _plain_chains(text: str, first_line: int):
 
 _RULES = re.compile(r"(?:\\(?:hline|midrule|toprule|bottomrule)\s{0,9}){1,9}$")
 # Pictures (TikZ, pgfplots) hold coordinates and options, not claims.
-_PICTURE = re.compile(r"\\begin\{(tikzpicture|axis)\}.*?\\end\{\1\}", re.S)
+_PICTURE_OPENER = re.compile(r"\\begin\{(tikzpicture|axis)\}")
 
 
 def _without_pictures(text: str) -> str:
     """``text`` with its pictures blanked out, line breaks kept so that line numbers stay right."""
-    return _PICTURE.sub(lambda m: "\n" * m.group().count("\n"), text)
+    closers = _Closers(text)
+    parts = []
+    position = 0
+    while (opener := _PICTURE_OPENER.search(text, position)) is not None:
+        closer = f"\\end{{{opener[1]}}}"
+        at = closers.find(closer, opener.end())
+        if at < 0:
+            position = opener.end()
+            continue
+        parts.append((opener.start(), at + len(closer)))
+        position = at + len(closer)
+    if not parts:
+        return text
+    pieces, kept = [], 0
+    for start, end in parts:
+        pieces += [text[kept:start], "\n" * text.count("\n", start, end)]
+        kept = end
+    return "".join(pieces) + text[kept:]
 
 
 def _table_cells(line: str) -> list[str] | None:
@@ -282,7 +350,8 @@ _VERBS = re.compile(r"^(\s{0,9}[^\s=]{1,80})\s{1,9}(?:is|equals|was|becomes|come
 _AFTER_ROUNDS = re.compile(
     r"\s{0,9}\(?\s{0,9}after\s(?:the\s)?(?:(first|one|1|\d{1,9})\s)?(?:update|round|step|iteration|epoch)s?"
     r"(?:\s(\d{1,9}))?\s{0,9}\)?", re.I)
-_SEPARATORS = re.compile(r";|,\s|\sand\s|\t")
+# Between two claims: "; ", ", ", " and ", " so ", an arrow, the end of a sentence.
+_SEPARATORS = re.compile(r";|,\s|\s(?:and|so|then|thus|hence|therefore|giving|gives)\s|\t|\s?(?:->|=>|→|⇒)\s?|\.\s")
 
 
 def _rounds(match: re.Match) -> str:

@@ -169,6 +169,12 @@ class _Grader:
         self.equations = {**_signal_equations(derivation), **derivation.equations}
         self.slips = Slips(derivation, self.names)
         self.history: dict[str, _Given] = {}  # the latest number the user gave for each quantity
+        # An output's error signal δ has two names (dE_total/dnet_o1, dE_o1/dnet_o1): a number given
+        # under one is the user's value of the other, in the steps that use it (δ·w, and sums of them).
+        self.twins = _signal_twins(derivation)
+        # The delta rule's forms of a weight's gradient (δ of the neuron it feeds, times its input), which
+        # a student writing δ takes instead of the chain rule's three factors.
+        self.delta_forms = _delta_forms(derivation)
         self._bounds: dict[tuple[str, mpmath.mpf], mpmath.mpf] = {}
         self._sensitivities: dict[tuple[str, str], mpmath.mpf] = {}
 
@@ -190,12 +196,21 @@ class _Grader:
         fresh = [g for g in substituted if g.line == claim.line]
         listed += [self.verdict_of(g, "substituted") for g in fresh if g.verdict != "correct"]
         # A parameter put in the wrong place is a slip of this step: later steps use the spec's value.
-        self.history.update((g.key, g) for g in fresh if g.key not in self.derivation.parameters)
+        for g in fresh:
+            if g.key not in self.derivation.parameters:
+                self.remember(g.key, g)
         if claim.given is not None:
             given = self.value(claim.line, key, claim.given, numbers, substituted)
-            self.history[key] = given
+            self.remember(key, given)
             listed.append(self.verdict_of(given, "value"))
         return listed
+
+    def remember(self, key: str, given: _Given) -> None:
+        """``given`` as the user's latest number for ``key``, and for the other name of its value."""
+        self.history[key] = given
+        twin = self.twins.get(key)
+        if twin is not None:
+            self.history[twin] = given
 
     # --- numbers ------------------------------------------------------------------
 
@@ -221,20 +236,29 @@ class _Grader:
         if earlier is not None and earlier.verdict not in PASSING and abs(given - earlier.value) <= half:
             return _Given(key, number, given, line, "carried forward", (earlier,))
         if numbers is not None:
-            carried, used = evaluate(numbers, {}), substituted
+            ways = [(evaluate(numbers, {}), substituted)]
         elif key in self.equations or key in _after_one_round_keys(self.derivation):
-            world = _World(self)
-            carried, used = world.worked_out(key), tuple(world.used.values())
+            ways = self.from_own_numbers(key)
         else:
             return _Given(key, number, given, line, "wrong")
-        if used and abs(given - carried) <= max(half, bound):
-            slips = tuple(g for g in used if g.verdict not in PASSING)
-            if slips:
-                return _Given(key, number, given, line, "carried forward", slips)
-            # Exactly what the user's own right but rounded numbers give: rounding, by its definition.
-            rounded = tuple(g for g in used if g.value != self.exact[g.key])
-            return self.precise_enough(_Given(key, number, given, line, "rounding", rounded))
+        for carried, used in ways:
+            if used and abs(given - carried) <= max(half, bound):
+                slips = tuple(g for g in used if g.verdict not in PASSING)
+                if slips:
+                    return _Given(key, number, given, line, "carried forward", slips)
+                # Exactly what the user's own right but rounded numbers give: rounding, by its definition.
+                rounded = tuple(g for g in used if g.value != self.exact[g.key])
+                return self.precise_enough(_Given(key, number, given, line, "rounding", rounded))
         return _Given(key, number, given, line, "wrong")
+
+    def from_own_numbers(self, key: str):
+        """``key`` worked out from the user's numbers, and the numbers taken: by the derivation's formula,
+        then by the delta rule's (δ times the input, for a weight's gradient)."""
+        world = _World(self)
+        yield world.worked_out(key), tuple(world.used.values())
+        for form in self.delta_forms.get(key, ()):
+            world = _World(self)
+            yield evaluate(form, world), tuple(world.used.values())
 
     def _same_value(self, key: str) -> frozenset:
         """The quantities whose value is ``key``'s by definition (δ and ∂E_o1/∂net_o1; ∂net/∂w and an
@@ -341,7 +365,7 @@ class _Grader:
         over the user's own; the first that fits names the numbers.
         """
         equation = self.equations.get(claim.key)
-        forms = [*(equation.forms[1:] if equation else ()), *claim.formulas]
+        forms = [*(equation.forms[1:] if equation else ()), *self.delta_forms.get(claim.key, ()), *claim.formulas]
         for numbers in claim.substituted:
             for form in forms:
                 pairs = substituted_numbers(numbers, form)
@@ -458,6 +482,40 @@ def _signal_equations(derivation) -> dict:
         elif outer in derivation.values and inner in derivation.values:
             equations[key] = Equation(key, (Sym(key, key), Mul((Sym(outer, outer), Sym(inner, inner)))))
     return equations
+
+
+def _delta_forms(derivation) -> dict[str, tuple]:
+    """For each weight's gradient whose chain ends in ∂net/∂w: δ of that net times ∂net/∂w
+    (``dE_total/dw5 = δ_o1 · out_h1``), as a student using the delta rule writes it."""
+    forms = {}
+    for key, equation in derivation.equations.items():
+        chain = equation.forms[-1]
+        if not key.startswith("dE_total/d") or not isinstance(chain, Mul) or len(chain.factors) < 3:
+            continue
+        last = chain.factors[-1]
+        wrt = getattr(last, "key", None) or ""
+        net, slash, _ = wrt.partition("/")
+        if not slash or not net.startswith("dnet_"):
+            continue
+        sample = wrt.partition("[")[2]
+        signal = f"dE_total/{net}" + (f"[{sample}" if sample else "")
+        if signal in derivation.values and signal != key:
+            forms[key] = (Mul((Sym(signal, signal), Sym(wrt, wrt))),)
+    return forms
+
+
+def _signal_twins(derivation) -> dict[str, str]:
+    """Each output neuron's error signal δ by one name, the other: ``dE_total/dnet_o1`` ↔ ``dE_o1/dnet_o1``
+    (an output's own error term is the only one that depends on its net input)."""
+    twins = {}
+    for key in derivation.values:
+        if not key.startswith("dE_total/dnet_"):
+            continue
+        net, _, sample = key.removeprefix("dE_total/d").partition("[")
+        own = f"dE_{net.removeprefix('net_')}/d{net}" + (f"[{sample}" if sample else "")
+        if own in derivation.values and own in derivation.equations:
+            twins[key], twins[own] = own, key
+    return twins
 
 
 def _after_one_round_keys(derivation) -> tuple[str, ...]:

@@ -1,6 +1,12 @@
 """The derivation as Jupyter shows it: the richest form a front end can take,
 the HTML in a notebook, the LaTeX when nbconvert writes a PDF, the Markdown
-elsewhere."""
+elsewhere.
+
+The LaTeX carries the figures in TikZ and pgfplots, each shown where the
+notebook's LaTeX preamble loads its package (``\\usepackage{tikz}``,
+``\\usepackage{pgfplots}``) and left out where it does not: a package
+cannot be loaded from a cell's output, after ``\\begin{document}``.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,9 @@ from collections.abc import Mapping
 from ..outputs.document import Document
 from ..spec.reading import Spec
 
+# JupyterLab and Notebook typeset ``$$…$$`` and leave a ```` ```math ```` fence as code.
+MARKDOWN_FLAVOR = "commonmark"
+
 
 class Derivation(Document):
     """The derivation of one spec, as the public API hands it out: ``sections``
@@ -16,10 +25,10 @@ class Derivation(Document):
     documents, and its displays in a notebook."""
 
     def _repr_markdown_(self) -> str:
-        return self.to_markdown(standalone=False)
+        return self.to_markdown(flavor=MARKDOWN_FLAVOR, standalone=False)
 
     def _repr_latex_(self) -> str:
-        return self.to_latex(standalone=False)
+        return self.to_latex(standalone=False, figures=True)
 
     def _repr_html_(self) -> str:
         return self.to_html(standalone=False)
@@ -45,8 +54,8 @@ class Shown:
     def _repr_mimebundle_(self, include=None, exclude=None):
         forms = {
             "text/html": lambda: self.derivation.to_html(standalone=False, **self.options),
-            "text/markdown": lambda: self.derivation.to_markdown(standalone=False, **self.options),
-            "text/latex": lambda: self.derivation.to_latex(standalone=False, **self.options),
+            "text/markdown": lambda: self.derivation.to_markdown(flavor=MARKDOWN_FLAVOR, standalone=False, **self.options),
+            "text/latex": lambda: self.derivation.to_latex(standalone=False, figures=True, **self.options),
         }
         wanted = [_FORMATS[self.fmt]] if self.fmt else list(forms)
         return {kind: forms[kind]() for kind in wanted}

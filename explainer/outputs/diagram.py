@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from ..maths.network import Network, Neuron
-from .svg import MathText, attribute, document, number, title
+from .svg import MathText, attribute, document, number, plain_number, title
 
 GAP = 4.0  # between two columns
 SPACING = 2.2  # between two neurons of a column, when there is room
@@ -192,12 +192,12 @@ def _neuron_node(n: Neuron, x: float, y: float, r: float, network: Network, show
     text = _name(n.name) if r >= NAME_RADIUS else None
     if n.layer == 0:
         # With several samples an input has no one value: its name alone.
-        tooltip = f"{n.name} = {shown[n.out_key]}" if n.out_key in shown else n.name
+        tooltip = f"{n.name} = {plain_number(shown[n.out_key])}" if n.out_key in shown else n.name
     else:
         bias = network.bias(n)
-        tooltip = f"{n.name}, bias {bias.key} = {shown[bias.key]}"
+        tooltip = f"{n.name}, bias {bias.key} = {plain_number(shown[bias.key])}"
         if kind == "output" and f"target_{n.name}" in shown:
-            tooltip += f", target {shown['target_' + n.name]}"
+            tooltip += f", target {plain_number(shown['target_' + n.name])}"
     return Node(n.name, kind, x, y, r, text, tooltip)
 
 
@@ -228,7 +228,7 @@ def _between(x1, y1, r1, x2, y2, r2) -> tuple[float, float, float, float]:
 
 def _weight_edge(w, centres, radius: float, shown) -> Edge:
     (x1, y1), (x2, y2) = centres[w.source], centres[w.target]
-    tooltip = f"{w.key} = {shown[w.key]} ({w.source.name} → {w.target.name})"
+    tooltip = f"{w.key} = {plain_number(shown[w.key])} ({w.source.name} → {w.target.name})"
     return Edge(w.key, *_between(x1, y1, radius, x2, y2, radius), tooltip)
 
 
@@ -239,7 +239,7 @@ def _bias_edges(network: Network, centres, bias_nodes, radius: float, shown) -> 
             node = bias_nodes[b.layer]
             for n in b.neurons:
                 x, y = centres[n]
-                tooltip = f"{b.key} = {shown[b.key]} (bias of {n.name})"
+                tooltip = f"{b.key} = {plain_number(shown[b.key])} (bias of {n.name})"
                 edges.append(Edge(b.key, *_between(node.x, node.y, node.r, x, y, radius), tooltip))
     return edges
 

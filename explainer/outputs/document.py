@@ -12,7 +12,7 @@ class Document(Derivation):
     ``decimals``/``digits``, ``detail`` (source, full) and ``standalone``."""
 
     def to_markdown(self, **options) -> str:
-        """Options also: ``flavor`` (github, mkdocs, myst, pandoc)."""
+        """Options also: ``flavor`` (commonmark, the default; github, mkdocs, myst, pandoc)."""
         return render(self, "markdown", **options)
 
     def to_latex(self, **options) -> str:

@@ -16,7 +16,7 @@ from functools import cache
 from latex2mathml.converter import convert
 
 from . import diagram, losscurve
-from .markup import Markup
+from .markup import Markup, with_minus_sign
 
 # Block-level markup that ``paragraphs`` leaves alone; everything else is running text.
 _BLOCK = re.compile(r"<(?:h[1-6]|div|table|section|ol|ul|p)\b")
@@ -78,7 +78,10 @@ class Html(Markup):
 
     def num(self, key: str) -> str:
         text = self.shown[key]
-        return mathml(text) if "\\" in text else html.escape(text)
+        return mathml(text) if "\\" in text else html.escape(with_minus_sign(text))
+
+    def prose(self, key: str) -> str:
+        return html.escape(with_minus_sign(self.value(key)))
 
     def em(self, text: str) -> str:
         return f"<em>{text}</em>"

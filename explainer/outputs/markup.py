@@ -56,6 +56,12 @@ def _shown_values(derivation, number_format: NumberFormat) -> dict[str, str]:
     return shown
 
 
+def with_minus_sign(number: str) -> str:
+    """A number for running text: its sign the minus sign (U+2212), as the math prints it,
+    not the hyphen-minus a keyboard types."""
+    return number.replace("-", "\u2212")
+
+
 def written(value) -> str:
     """A parameter as the spec wrote it, in LaTeX: ``0.40``, and ``1e-8`` as ``1 \\times 10^{-8}``."""
     text = str(value)
@@ -113,6 +119,10 @@ class Markup:
 
     def value(self, key: str) -> str:
         return self.shown[key]
+
+    def prose(self, key: str) -> str:
+        """A value in running text, outside the math (``value`` goes inside it)."""
+        return self.value(key)
 
     def precise(self, key: str, digits: int) -> str:
         return NumberFormat(digits=digits)(self.derivation.values[key])

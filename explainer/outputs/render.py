@@ -5,7 +5,7 @@ The words live once, in ``templates/document.j2``; each output format wraps it
 its markup through a small class (``Markdown``, ``Latex``, ``html.Html``):
 headings, display math, emphasis, footnotes, tables, figures and escaping of
 the user's text.  Markdown comes in flavors, one small subclass each, for the
-renderers that read it (GitHub, MkDocs, MyST, pandoc).  Numbers are formatted
+renderers that read it (CommonMark with dollar math, GitHub, MkDocs, MyST, pandoc).  Numbers are formatted
 here, never in a template.
 
 The figures (``diagram``, ``losscurve``) are TikZ and pgfplots inside the
@@ -27,11 +27,13 @@ import jinja2
 from ..spec.limits import check_size
 from . import diagram, latex_text, losscurve
 from .formatting import NumberFormat
-from .markup import Markup
+from .markup import Markup, with_minus_sign
 
 FORMATS = ("markdown", "latex", "html")
 DETAILS = ("source", "full")
-FLAVORS = ("github", "mkdocs", "myst", "pandoc")
+FLAVORS = ("commonmark", "github", "mkdocs", "myst", "pandoc")
+# The source's own style, ``$$…$$``, read by Jupyter, editors and most Markdown renderers.
+DEFAULT_FLAVOR = "commonmark"
 SUFFIXES = {"markdown": ".md", "latex": ".tex", "html": ".html"}
 
 _NUMBER_WORDS = "zero one two three four five six seven eight nine ten".split()
@@ -98,8 +100,8 @@ def join_words(items) -> str:
 
 
 class Markdown(Markup):
-    """The ``github`` flavor: CommonMark with ``$…$`` and ``$$…$$`` math, as GitHub,
-    markdown-it's dollarmath and most editors read it."""
+    """The ``commonmark`` flavor: CommonMark with ``$…$`` and ``$$…$$`` math, as the
+    source writes it and Jupyter, markdown-it's dollarmath and most editors read it."""
 
     width = 100
 
@@ -137,7 +139,8 @@ class Markdown(Markup):
 
     def aligned(self, rows: list[str]) -> str:
         """A chain of several lines, aligned at its equals signs."""
-        # Each ``\\`` ends its line: GitHub protects a line break only there.
+        # Each ``\\`` ends its line: a renderer that escapes before it finds the math
+        # (GitHub does, in ``$$``) protects a line break only there.
         return "$$\n\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n$$"
 
     def m(self, tex: str) -> str:
@@ -145,7 +148,10 @@ class Markdown(Markup):
 
     def num(self, key: str) -> str:
         text = self.shown[key]
-        return f"${text}$" if "\\" in text else text
+        return f"${text}$" if "\\" in text else with_minus_sign(text)
+
+    def prose(self, key: str) -> str:
+        return with_minus_sign(self.value(key))
 
     def em(self, text: str) -> str:
         return f"*{text}*"
@@ -190,6 +196,30 @@ def _block_safe(text: str, escape) -> str:
     return text[:at] + escape(text[at]) + text[at + 1:]
 
 
+class GithubMarkdown(Markdown):
+    """The ``github`` flavor: display math in ```` ```math ```` fences, inline math in ``$…$``.
+
+    GitHub runs its Markdown's backslash escapes over ``$$…$$`` before the math
+    is typeset (a ``\\\\`` inside a line becomes ``\\``); a fenced block is left
+    as it is written, and GitLab reads the same fences.
+    """
+
+    def show(self, equations, mode: str = "full") -> str:
+        rows = self.lines(equations, mode)
+        if len(rows) == 1:
+            return self._fenced(rows[0].replace(' &= ', ' = '))
+        return self.aligned(rows)
+
+    def aligned(self, rows: list[str]) -> str:
+        return self._fenced("\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}")
+
+    @staticmethod
+    def _fenced(tex: str) -> str:
+        # A notation's symbols are the user's: the fence is longer than any run of backticks they hold.
+        fence = "`" * max(3, max((len(run) for run in re.findall("`+", tex)), default=0) + 1)
+        return f"{fence}math\n{tex}\n{fence}"
+
+
 class MkDocsMarkdown(Markdown):
     """The ``mkdocs`` flavor, for Python-Markdown with pymdownx.arithmatex, tables and footnotes.
 
@@ -231,7 +261,7 @@ class PandocMarkdown(Markdown):
         return f"---\ntitle: '{quoted}'\n---"
 
 
-MARKDOWN_FLAVORS = {"github": Markdown, "mkdocs": MkDocsMarkdown, "myst": MystMarkdown, "pandoc": PandocMarkdown}
+MARKDOWN_FLAVORS = {"commonmark": Markdown, "github": GithubMarkdown, "mkdocs": MkDocsMarkdown, "myst": MystMarkdown, "pandoc": PandocMarkdown}
 
 
 # The preamble's \fitwidth, for a LaTeX fragment whose host lacks it: a picture at its
@@ -320,14 +350,15 @@ class Latex(Markup):
         if not self.with_figures:
             return ""  # TikZ needs packages a host document may not load (and MathJax cannot draw)
         # Across both columns in the two-column layout: shrunk to one, its labels would be too small to read.
-        return self._figure(diagram.tikz(self.diagram), caption, "network", wide=self.handout.columns == 2)
+        return self._figure(diagram.tikz(self.diagram), caption, "network", wide=self.handout.columns == 2,
+                            needs="tikzpicture")
 
     def loss_figure(self, curve: losscurve.Curve, caption: str, x_label: str) -> str:
         if not self.with_figures:
             return ""
-        return self._figure(losscurve.pgfplots(curve, x_label), caption, "loss")
+        return self._figure(losscurve.pgfplots(curve, x_label), caption, "loss", needs="pgfplotsset")
 
-    def _figure(self, picture: str, caption: str, label: str, wide: bool = False) -> str:
+    def _figure(self, picture: str, caption: str, label: str, wide: bool = False, needs: str = "") -> str:
         # \fitwidth, defined in the preamble, shrinks a picture wider than the column and never enlarges one.
         # Here, where the text refers to it, or at the top of the next page if it does not fit
         # (never further, and no page left half empty for it); across both columns only the top of a page can hold it.
@@ -335,8 +366,13 @@ class Latex(Markup):
         environment, placement = ("figure*", "t") if wide else ("figure", "!ht")
         label = f"fig:{self.id_prefix}{label}" if not self.standalone else f"fig:{label}"
         definition = "" if self.standalone else FIT_WIDTH + "\n"
-        return (f"{definition}\\begin{{{environment}}}[{placement}]\n\\centering\n\\fitwidth{{%\n{picture}}}\n"
-                f"\\caption{{{caption}}}\\label{{{label}}}\n\\end{{{environment}}}")
+        figure = (f"{definition}\\begin{{{environment}}}[{placement}]\n\\centering\n\\fitwidth{{%\n{picture}}}\n"
+                  f"\\caption{{{caption}}}\\label{{{label}}}\n\\end{{{environment}}}")
+        if self.standalone:
+            return figure
+        # A fragment's host may not load TikZ or pgfplots (nbconvert's template loads neither):
+        # there the figure is left out rather than stop the document.
+        return f"\\ifdefined\\{needs}\n{figure}\n\\fi"
 
     def m(self, tex: str) -> str:
         return f"${tex}$"
@@ -385,9 +421,9 @@ def markup_class(fmt: str, flavor: str | None = None) -> type[Markup]:
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     if fmt == "markdown":
-        if (flavor or "github") not in MARKDOWN_FLAVORS:
+        if (flavor or DEFAULT_FLAVOR) not in MARKDOWN_FLAVORS:
             raise ValueError(f"unknown flavor {flavor!r}; expected one of {', '.join(FLAVORS)}")
-        return MARKDOWN_FLAVORS[flavor or "github"]
+        return MARKDOWN_FLAVORS[flavor or DEFAULT_FLAVOR]
     if flavor is not None:
         raise ValueError(f"a flavor is a kind of Markdown; the {fmt} format has none")
     if fmt == "latex":
@@ -420,7 +456,7 @@ def render_with_figures(
 ) -> tuple[str, dict[str, str]]:
     """The document and the files it refers to: file name → SVG text (only Markdown has any).
 
-    ``flavor`` picks the Markdown dialect (default ``github``).  With
+    ``flavor`` picks the Markdown dialect (default ``commonmark``).  With
     ``standalone=False`` the document is a fragment to put inside another one:
     LaTeX and HTML without preamble or page, LaTeX without its figures (TikZ
     needs the host's preamble), Markdown with its figures inline as HTML
@@ -462,8 +498,10 @@ def render_with_figures(
 # A display ends here; a display starts here (a long chain's group opens before it).
 _DISPLAY_END = re.compile(r"(\\\]|\\end\{(?:align\*?|equation)\}\}?)$")
 _DISPLAY_START = re.compile(r"\n\n(?=(\\\[|\\begin\{(?:align\*?|equation)\}|\{\\allowdisplaybreaks)\n)")
-# Lines after which a display cannot join the paragraph: there is none (headings, figures, tables).
-_NOT_A_PARAGRAPH = re.compile(r"\\(?:(?:sub)*section\*?|paragraph\*?|title|maketitle)\b|\\end\{(?:center|figure\*?|longtable)\}")
+# Lines after which a display cannot join the paragraph: there is none (headings, figures, tables,
+# a fragment's figure that its host may leave out).
+_NOT_A_PARAGRAPH = re.compile(r"\\(?:(?:sub)*section\*?|paragraph\*?|title|maketitle)\b|\\end\{(?:center|figure\*?|longtable)\}"
+                              r"|^\\fi$")
 
 
 def displays_in_their_paragraphs(latex: str) -> str:
