@@ -55,7 +55,7 @@ def example_derivations():
 
 
 def test_the_shipped_examples():
-    assert EXAMPLES == ["adam", "adamw", "backpropagation-example", "momentum", "nesterov", "relu-regression",
+    assert EXAMPLES == ["adam", "adamw", "backpropagation-example", "minibatch-adam", "momentum", "nesterov", "relu-regression",
                         "rmsprop", "softmax-classifier", "source-with-bias-training", "two-hidden-layers",
                         "two-hidden-layers-tanh", "weight-decay", "xor"]
 
