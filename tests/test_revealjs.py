@@ -10,9 +10,10 @@ import pytest
 
 import explainer
 from browser import Browser, contrast, file_url, raw_tex
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, shipped_and_other_specs
 from explainer.outputs.revealjs import render_revealjs
 from explainer.outputs.slides import render_slides
+from explainer.spec.reading import load_spec, with_notation
 
 EXAMPLES = sorted(path.stem for path in (ROOT / "examples").glob("*.toml"))
 CASES = ["default", *EXAMPLES]
@@ -52,8 +53,8 @@ def beamer_formulas(name: str, detail: str = "source") -> list[str]:
 
 
 @cache
-def slides(name: str, detail: str = "source") -> str:
-    return render_revealjs(derivation(name), detail=detail)
+def slides(name: str, detail: str = "source", aspect: str = "16:9") -> str:
+    return render_revealjs(derivation(name), aspect, detail=detail)
 
 
 @pytest.fixture(scope="module")
@@ -89,11 +90,12 @@ _STEP_THROUGH = """(() => {
 })()"""
 
 
+@pytest.mark.parametrize("aspect", ["16:9", "4:3"])
 @pytest.mark.parametrize("name", CASES)
-def test_the_slides_step_through_the_beamer_frames_offline(browser, tmp_path, name):
+def test_the_slides_step_through_the_beamer_frames_offline(browser, tmp_path, name, aspect):
     path = tmp_path / "slides.html"
-    path.write_text(slides(name), encoding="utf-8")
-    page = browser.load(file_url(path), width=1280, height=720)
+    path.write_text(slides(name, aspect=aspect), encoding="utf-8")
+    page = browser.load(file_url(path), width=1280 if aspect == "16:9" else 1024, height=720 if aspect == "16:9" else 768)
     try:
         result = page.evaluate(_STEP_THROUGH)
         frames = beamer_frames(name)
@@ -171,3 +173,18 @@ def test_committed_slides_are_what_the_code_renders_every_time(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout == "output/backpropagation-example-slides.html\n"
     assert (tmp_path / "output" / "backpropagation-example-slides.html").read_text(encoding="utf-8") == committed
+
+
+def _counts(page: str) -> list[int]:
+    """The fragments of each slide: its distinct fragment indices."""
+    sections = re.findall(r"<section\b.*?</section>", page, re.S)
+    return [len(set(re.findall(r'data-fragment-index="(\d+)"', section))) for section in sections]
+
+
+@pytest.mark.parametrize("form", ["chain", "delta", "matrix", "all"])
+@pytest.mark.parametrize("name", sorted(shipped_and_other_specs()))
+def test_every_spec_and_form_has_the_beamer_frames_and_pauses(name, form):
+    spec = with_notation(load_spec(shipped_and_other_specs()[name]), None, form)
+    d = explainer.derive(spec)
+    frames = re.findall(r"\\begin\{frame\}(.*?)\\end\{frame\}", render_slides(d), re.S)
+    assert _counts(render_revealjs(d)) == [frame.count("\\pause") for frame in frames]
