@@ -40,7 +40,7 @@ class RevealJs(FrameMarkup, Html):
         return f'<div class="equation">{fragments(mathml(tex, display=True), rows)}</div>{_END}'
 
     def table(self, header, rows) -> str:
-        pieces = [super(RevealJs, self).table(header, piece) for piece in self.table_pieces(list(rows))]
+        pieces = [Html.table(self, header, piece) for piece in self.table_pieces(list(rows))]
         return "\n".join(piece + _END for piece in pieces)
 
     def network_figure(self, caption: str) -> str:
