@@ -901,18 +901,16 @@ class _ComposedCheck:
         self.pending: list[tuple[dict, dict]] = []
 
     def check(self, point: dict, gradient: dict) -> None:
-        self.pending.append((point, gradient))
-        if not self.deferred:
-            self.run()
+        if self.deferred:
+            self.pending.append((point, gradient))
+        else:
+            shapes.composed_gradients(self.network, checks.ComposedGradients.for_network).check(point, gradient)
 
     def run(self) -> None:
         with mpmath.workdps(numeric.PRECISION):
-            # None where the shape has no composed E_total to differentiate.
             composed = shapes.composed_gradients(self.network, checks.ComposedGradients.for_network)
             while self.pending:
-                point, gradient = self.pending.pop(0)
-                if composed is not None:
-                    composed.check(point, gradient)
+                composed.check(*self.pending.pop(0))
 
 
 class Derivation:
