@@ -257,14 +257,7 @@ def _render(args) -> int:
     _refuse(args.output == "", "--output: expected a file or folder name, got an empty one")
     spec = with_overrides(load_spec(args.spec), _handout_options(args))
     check_size(spec, "render")  # before the derivation, whose work grows with the size
-    # A PDF's TeX run and SymPy's check of the derivation overlap (see _document); it is checked before anything is written.
-    defer = any(fmt in ("pdf", "slides") for fmt in formats)
-    if defer:
-        from .integrations.jupyter import Derivation
-
-        derivation = Derivation.of(_notated(spec, args), defer_checks=True)
-    else:
-        derivation = derive(_notated(spec, args))
+    derivation = derive(_notated(spec, args))
     options = {"decimals": args.decimals, "digits": args.digits, "detail": args.detail}
     to_stdout = args.output == "-"
     # Render everything before writing anything, so a failure leaves no partial output.
@@ -272,7 +265,6 @@ def _render(args) -> int:
     for fmt in formats:
         path = None if to_stdout else _output_path(args.output, derivation.spec.name, fmt, len(formats) > 1)
         documents.append((path, *_document(derivation, fmt, path, options, args.flavor, args.aspect)))
-    derivation.check()  # what was deferred, if any: nothing is written before it passes
     if to_stdout:
         # Only the documents: the figures a Markdown document refers to need a directory to live in.
         for _, content, _ in documents:
@@ -324,16 +316,11 @@ def _document(derivation, fmt: str, path, options: dict, flavor: str | None,
 
         return render_revealjs(derivation, aspect, **options), {}
     if fmt in ("pdf", "slides"):
-        from concurrent.futures import ThreadPoolExecutor
-
         from .outputs.pdf import compile_pdf
         from .outputs.slides import render_slides
 
         tex = derivation.to_latex(**options) if fmt == "pdf" else render_slides(derivation, aspect, **options)
-        with ThreadPoolExecutor(1) as pool:
-            compiling = pool.submit(compile_pdf, tex)
-            derivation.check()  # meanwhile (TeX is another process)
-            pdf, report = compiling.result()
+        pdf, report = compile_pdf(tex)
         name = path.name if path is not None else "the PDF"
         for problem in report.problems():
             print(f"explainer: warning: {name}: {problem}", file=sys.stderr)

@@ -892,36 +892,10 @@ def _combine_section(n: Network, values: Mapping[str, mpmath.mpf], parameters: M
 # --- the whole derivation -------------------------------------------------------
 
 
-class _ComposedCheck:
-    """The gradients against sympy.diff of the composed E_total: at once, or, deferred,
-    when ``run`` is called (to overlap SymPy's work with a PDF's TeX run)."""
-
-    def __init__(self, network: Network, deferred: bool) -> None:
-        self.network, self.deferred = network, deferred
-        self.pending: list[tuple[dict, dict]] = []
-
-    def check(self, point: dict, gradient: dict) -> None:
-        if self.deferred:
-            self.pending.append((point, gradient))
-        else:
-            shapes.composed_gradients(self.network, checks.ComposedGradients.for_network).check(point, gradient)
-
-    def run(self) -> None:
-        with mpmath.workdps(numeric.PRECISION):
-            composed = shapes.composed_gradients(self.network, checks.ComposedGradients.for_network)
-            while self.pending:
-                composed.check(*self.pending.pop(0))
-
-
 class Derivation:
-    """The derivation of one spec: ``sections`` (the document as data) and ``values``.
+    """The derivation of one spec: ``sections`` (the document as data) and ``values``."""
 
-    With ``defer_checks``, the check against the composed E_total (SymPy's
-    part of the checks) waits for ``check()``, which must be called before
-    anything made of the derivation is used (the command line runs it while
-    TeX compiles the PDF)."""
-
-    def __init__(self, spec: Spec, *, defer_checks: bool = False) -> None:
+    def __init__(self, spec: Spec) -> None:
         # The printed derivatives of every activation and loss are proved by the
         # test suite (tests/test_functions.py): the proof does not depend on the
         # spec.  Here the numbers are checked, against central differences and,
@@ -930,8 +904,8 @@ class Derivation:
         self.spec = spec
         self.network = network = Network(spec)
         with mpmath.workdps(numeric.PRECISION):
-            composed = _ComposedCheck(network, defer_checks) if len(network.weights) <= SMALL_NETWORK else None
-            self._composed = composed
+            composed = (shapes.composed_gradients(network, checks.ComposedGradients.for_network)
+                        if len(network.weights) <= SMALL_NETWORK else None)
             if len(spec.samples) == 1:
                 self._one_sample(composed)
             else:
@@ -1069,14 +1043,9 @@ class Derivation:
         return {key: float(value) for key, value in self.values.items()}
 
     @classmethod
-    def of(cls, spec: Spec | Mapping | str | None = None, *, defer_checks: bool = False):
+    def of(cls, spec: Spec | Mapping | str | None = None):
         """The derivation of a spec (a Spec, a dict, a file path, or None for the built-in example)."""
-        return cls(spec if isinstance(spec, Spec) else load_spec(spec), defer_checks=defer_checks)
-
-    def check(self) -> None:
-        """The checks deferred at construction (``defer_checks``); raises ``DerivationMismatch``."""
-        if self._composed is not None:
-            self._composed.run()
+        return cls(spec if isinstance(spec, Spec) else load_spec(spec))
 
 
 def values_at(spec: Spec) -> dict[str, mpmath.mpf]:
