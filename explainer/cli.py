@@ -19,7 +19,7 @@ from .processes import in_processes
 from .spec.errors import ExplainerError
 from .spec.vocabulary import COLUMNS, PAPERS
 
-FORMATS = ("markdown", "latex", "html", "pdf", "values-tex", "beamer", "slides")
+FORMATS = ("markdown", "latex", "html", "pdf", "values-tex", "beamer", "slides", "revealjs")
 # --format all: the cheap ones.  A PDF needs TeX, and HTML's MathML conversion
 # would make the default run noticeably slower: both are asked for by name.
 ALL = ("markdown", "latex")
@@ -27,7 +27,7 @@ FLAVORS = ("commonmark", "github", "mkdocs", "myst", "pandoc")
 CHECK_FORMATS = ("text", "markdown", "json", "gradescope")
 SPEC_HELP = "a .toml or .json network spec, or the name of a shipped example (see explainer examples)"
 SUFFIXES = {"markdown": ".md", "latex": ".tex", "html": ".html", "pdf": ".pdf", "values-tex": "-values.tex",
-            "beamer": "-slides.tex", "slides": "-slides.pdf"}
+            "beamer": "-slides.tex", "slides": "-slides.pdf", "revealjs": "-slides.html"}
 ASPECTS = ("16:9", "4:3")
 DEFAULT_OUTPUT = "output"
 EXERCISE_FORMATS = ("markdown", "latex")
@@ -116,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="what to write (default: all, i.e. Markdown, with its figures as SVG files beside it, "
                              "and LaTeX); html is one self-contained page with MathML; pdf compiles the LaTeX "
                              "with latexmk; values-tex writes \\expval macros; beamer writes Beamer slides "
-                             "(NAME-slides.tex), slides compiles them (NAME-slides.pdf)")
+                             "(NAME-slides.tex), slides compiles them (NAME-slides.pdf); revealjs writes the same "
+                             "slides as one reveal.js page that needs no network (NAME-slides.html)")
     render.add_argument("--flavor", choices=FLAVORS,
                         help="the Markdown's dialect: commonmark (the default: $$ math, as the source), "
                              "github (display math in ```math fences), mkdocs (pymdownx.arithmatex), "
@@ -144,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="2: the compact two-column layout for long derivations (default: 1)")
 
     render.add_argument("--aspect", choices=ASPECTS, default="16:9",
-                        help="the slides' aspect ratio, with --format beamer or slides (default: 16:9)")
+                        help="the slides' aspect ratio, with --format beamer, slides or revealjs (default: 16:9)")
 
     values = commands.add_parser("values", help="print every quantity of the derivation as JSON")
     values.add_argument("spec", nargs="?", metavar="SPEC", help=SPEC_HELP)
@@ -313,6 +314,10 @@ def _document(derivation, fmt: str, path, options: dict, flavor: str | None,
         from .outputs.slides import render_slides
 
         return render_slides(derivation, aspect, **options), {}
+    if fmt == "revealjs":
+        from .outputs.revealjs import render_revealjs
+
+        return render_revealjs(derivation, aspect, **options), {}
     if fmt in ("pdf", "slides"):
         from .outputs.pdf import compile_pdf
         from .outputs.slides import render_slides

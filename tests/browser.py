@@ -200,6 +200,8 @@ class Page:
     def open(self, url: str, *, dark: bool, width: int, height: int, settle: float, timeout: float) -> None:
         self.send("Fetch.enable", patterns=[{"urlPattern": "http*://*"}])
         self.send("Page.enable")
+        self.send("Runtime.enable")  # the page's uncaught exceptions and console messages, for ``errors``
+        self.send("Log.enable")  # the browser's own: a resource that failed to load
         self.send("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
         self.send("Emulation.setEmulatedMedia", features=[{"name": "prefers-color-scheme", "value": "dark" if dark else "light"}])
         self.send("Page.navigate", url=url)
@@ -232,6 +234,21 @@ class Page:
 
     def report(self) -> dict:
         return self.evaluate(_REPORT)
+
+    def errors(self) -> list[str]:
+        """The page's uncaught exceptions, console errors and the browser's error messages about it, so far."""
+        self.pump(0.1)
+        found = []
+        for event in self.events:
+            method, params = event.get("method"), event.get("params", {})
+            if method == "Runtime.exceptionThrown":
+                details = params["exceptionDetails"]
+                found.append(details.get("exception", {}).get("description") or details.get("text", ""))
+            elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
+                found.append(" ".join(str(arg.get("value", arg.get("description", ""))) for arg in params.get("args", [])))
+            elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
+                found.append(params["entry"].get("text", ""))
+        return found
 
     def screenshot(self) -> bytes:
         return base64.b64decode(self.send("Page.captureScreenshot", format="png")["data"])

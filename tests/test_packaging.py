@@ -87,7 +87,9 @@ def test_the_wheel_and_the_sdist_ship_the_license_examples_and_templates(distrib
     assert f"explainer-{version}.dist-info/licenses/LICENSE" in names
     shipped = sorted(path.name for path in (ROOT / "examples").iterdir() if path.is_file())
     assert sorted(n.removeprefix("explainer/examples/") for n in names if n.startswith("explainer/examples/")) == shipped
-    templates = sorted(path.name for path in (ROOT / "templates").glob("*.j2"))
+    # The templates, and the files the reveal.js slides inline (vendored: they need no network at view time).
+    templates = sorted(path.relative_to(ROOT / "templates").as_posix() for path in (ROOT / "templates").rglob("*")
+                       if path.is_file() and (path.suffix == ".j2" or "vendor" in path.parts))
     assert sorted(n.removeprefix("explainer/templates/") for n in names if n.startswith("explainer/templates/")) \
         == templates
     metadata = zipfile.ZipFile(distributions["wheel"]).read(f"explainer-{version}.dist-info/METADATA").decode()
@@ -95,7 +97,8 @@ def test_the_wheel_and_the_sdist_ship_the_license_examples_and_templates(distrib
     with tarfile.open(distributions["sdist"]) as sdist:
         members = set(sdist.getnames())
     top = f"explainer-{version}"
-    for name in ("LICENSE", "README.md", "CHANGELOG.md", "pyproject.toml", "examples/xor.toml", "templates/document.j2"):
+    for name in ("LICENSE", "README.md", "CHANGELOG.md", "pyproject.toml", "examples/xor.toml", "templates/document.j2",
+                 "templates/vendor/reveal.js/reveal.js", "templates/vendor/reveal.js/LICENSE"):
         assert f"{top}/{name}" in members, name
 
 

@@ -1,5 +1,5 @@
 """A derivation with its documents: the methods that turn the mathematics'
-data into Markdown, LaTeX, HTML and PDF."""
+data into Markdown, LaTeX, HTML, PDF and slides."""
 
 from __future__ import annotations
 
@@ -27,6 +27,12 @@ class Document(Derivation):
         from .slides import render_slides
 
         return render_slides(self, aspect, **options)
+
+    def to_revealjs(self, aspect: str = "16:9", **options) -> str:
+        """The same slides as one reveal.js HTML file, math as MathML, that needs no network to be shown."""
+        from .revealjs import render_revealjs
+
+        return render_revealjs(self, aspect, **options)
 
     def to_pdf(self, **options) -> bytes:
         """The LaTeX document compiled with latexmk (which must be installed)."""
