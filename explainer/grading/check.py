@@ -33,7 +33,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import mpmath
 
-from ..maths import numeric
+from ..maths import numeric, shapes
 from ..maths.derivation import Equation
 from ..maths.formulas import Mul, Sym, evaluate, latex
 from ..outputs.formatting import MIN_SIGNIFICANT, NumberFormat, last_digit, to_decimal
@@ -171,6 +171,8 @@ class _Grader:
         self.history: dict[str, _Given] = {}  # the latest number the user gave for each quantity
         self._bounds: dict[tuple[str, mpmath.mpf], mpmath.mpf] = {}
         self._sensitivities: dict[tuple[str, str], mpmath.mpf] = {}
+        self._formulas: dict[str, object] = {}
+        self._tables: dict | None = None
 
     def grade(self, claim: Claim) -> list[Verdict]:
         """The verdicts on one line, in the order a reader meets them: formulas, substituted numbers, result."""
@@ -325,11 +327,22 @@ class _Grader:
     def _sensitivity(self, key: str, quantity: str) -> mpmath.mpf:
         """|∂(key's formula)/∂quantity| at the exact values, by a central difference."""
         if (key, quantity) not in self._sensitivities:
-            form, at = self.equations[key].forms[-1], self.exact[quantity]
-            up = evaluate(form, ChainMap({quantity: at + _STEP}, self.exact))
-            down = evaluate(form, ChainMap({quantity: at - _STEP}, self.exact))
+            formula, at = self._formula(key), self.exact[quantity]
+            moved = dict(self.exact)
+            moved[quantity] = at + _STEP
+            up = formula(moved)
+            moved[quantity] = at - _STEP
+            down = formula(moved)
             self._sensitivities[key, quantity] = abs(up - down) / (2 * _STEP)
         return self._sensitivities[key, quantity]
+
+    def _formula(self, key: str):
+        """The last form of ``key``'s equation, compiled once for the shape (``numeric.formula_function``)."""
+        if key not in self._formulas:
+            if self._tables is None:
+                self._tables = shapes.work_for(self.derivation.spec).tables
+            self._formulas[key] = numeric.formula_function(self._tables, self.equations[key].forms[-1])
+        return self._formulas[key]
 
     # --- substituted numbers ----------------------------------------------------------
 

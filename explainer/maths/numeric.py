@@ -235,3 +235,69 @@ def step_scale(spec) -> float:
 def bias_values(network: Network, per_layer) -> tuple[float, ...]:
     """The values of ``network.biases`` from one value per neuron of each layer."""
     return tuple(float(per_layer[b.layer - 1][b.neurons[0].index]) for b in network.biases)
+
+
+# --- formulas compiled for a shape -----------------------------------------------------
+
+
+def compiled_formula(node):
+    """``formulas.evaluate(node, values)`` as a compiled function of ``values``: the same mpmath operations
+    on the same numbers in the same order (hence the same result), without walking the records each time.
+
+    None for a formula with a part ``evaluate`` decides by comparing values (a maximum, cases): those
+    are evaluated as they are.  A class evaluates the same formulas of its shape at many points.
+    """
+    try:
+        source = _mp_source(node)
+    except _NotCompiled:
+        return None
+    namespace = {"fsum": mpmath.fsum, "fprod": mpmath.fprod, "exp": mpmath.exp, "log": mpmath.log,
+                 "tanh": mpmath.tanh, "sqrt": mpmath.sqrt, "number": _formula_number, "__builtins__": {}}
+    return eval(compile(f"lambda v: {source}", "<compiled formula>", "eval"), namespace)
+
+
+class _NotCompiled(Exception):
+    pass
+
+
+def _formula_number(text: str):
+    from .formulas import _number
+
+    return _number(text)
+
+
+def _mp_source(node) -> str:
+    from .formulas import Add, Exp, Frac, Log, Mul, Neg, Num, Paren, Partial, Pow, Sqrt, Tanh
+
+    if isinstance(node, (Sym, Partial)):
+        return f"v[{node.key!r}]"
+    if isinstance(node, Num):
+        return f"number({node.text!r})"
+    if isinstance(node, Add):
+        return f"fsum(({''.join(_mp_source(t) + ', ' for t in node.terms)}))"
+    if isinstance(node, Mul):
+        return f"fprod(({''.join(_mp_source(f) + ', ' for f in node.factors)}))"
+    if isinstance(node, Neg):
+        return f"(-{_mp_source(node.arg)})"
+    if isinstance(node, Paren):
+        return _mp_source(node.arg)
+    if isinstance(node, Frac):
+        return f"({_mp_source(node.num)} / {_mp_source(node.den)})"
+    if isinstance(node, Pow):
+        return f"({_mp_source(node.base)} ** {_mp_source(node.exp)})"
+    for kind, name in ((Exp, "exp"), (Log, "log"), (Tanh, "tanh"), (Sqrt, "sqrt")):
+        if isinstance(node, kind):
+            return f"{name}({_mp_source(node.arg)})"
+    raise _NotCompiled(type(node).__name__)
+
+
+def formula_function(tables: dict, node):
+    """The compiled ``node`` (``compiled_formula``) kept in a shape's ``tables``, or ``evaluate`` itself."""
+    from .formulas import evaluate
+
+    which = ("formula", node)
+    function = tables.get(which)
+    if function is None:
+        compiled = compiled_formula(node)
+        function = tables[which] = compiled or (lambda values, node=node: evaluate(node, values))
+    return function
