@@ -26,6 +26,7 @@ from functools import cache
 import mpmath
 
 from .formulas import Sym, compile_function
+from .formulas import _number as number
 from .functions import LOSSES, activation
 from .network import Network
 
@@ -61,10 +62,11 @@ def float_softplus(x: float) -> float:
 
 
 LIBRARIES = {
-    # Constants exact to the working precision: mpf('0.01'), not the double nearest 0.01.
+    # Constants exact to the working precision: mpf('0.01'), not the double nearest 0.01 (parsed once
+    # for each precision: parsing is most of what a small formula costs).
     "mpmath": {"exp": mpmath.exp, "log": mpmath.log, "log1p": mpmath.log1p, "tanh": mpmath.tanh, "sqrt": mpmath.sqrt,
                "maximum": max, "where": _where,
-               "constant": lambda text: f"mpf({text!r})", "extra": {"mpf": mpmath.mpf}},
+               "constant": lambda text: f"number({text!r})", "extra": {"number": number}},
     "float": {"exp": _float_exp, "log": _float_log, "log1p": _float_log1p, "tanh": math.tanh, "sqrt": math.sqrt,
               "maximum": max, "where": _where},
 }
