@@ -319,7 +319,7 @@ class _Grader:
             bound = unit / 2
         else:
             bound = unit / 2 + mpmath.fsum(
-                self._sensitivity(key, quantity) * self._bound(quantity, unit) for quantity in keys(equation.forms[-1])
+                self._sensitivity(key, quantity) * self._bound(quantity, unit) for quantity in self._formula(key)[1]
             )
         self._bounds[key, unit] = bound
         return bound
@@ -327,7 +327,7 @@ class _Grader:
     def _sensitivity(self, key: str, quantity: str) -> mpmath.mpf:
         """|∂(key's formula)/∂quantity| at the exact values, by a central difference."""
         if (key, quantity) not in self._sensitivities:
-            formula, at = self._formula(key), self.exact[quantity]
+            formula, at = self._formula(key)[0], self.exact[quantity]
             moved = dict(self.exact)
             moved[quantity] = at + _STEP
             up = formula(moved)
@@ -337,11 +337,16 @@ class _Grader:
         return self._sensitivities[key, quantity]
 
     def _formula(self, key: str):
-        """The last form of ``key``'s equation, compiled once for the shape (``numeric.formula_function``)."""
+        """The last form of ``key``'s equation compiled once for the shape (``numeric.formula_function``),
+        and the quantities it uses."""
         if key not in self._formulas:
             if self._tables is None:
                 self._tables = shapes.work_for(self.derivation.spec).tables
-            self._formulas[key] = numeric.formula_function(self._tables, self.equations[key].forms[-1])
+            form = self.equations[key].forms[-1]
+            which = ("quantities", form)
+            if which not in self._tables:
+                self._tables[which] = keys(form)
+            self._formulas[key] = numeric.formula_function(self._tables, form), self._tables[which]
         return self._formulas[key]
 
     # --- substituted numbers ----------------------------------------------------------
