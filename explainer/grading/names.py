@@ -85,7 +85,7 @@ class Names:
         which = ("names", tuple(self.values), tuple(self.parameters), tuple(derivation.equations))
         if which not in tables:
             tables[which] = self._tables(derivation)
-        self._keys, self._partials, self._kinds, self._transposed, self._counterparts = tables[which]
+        self._keys, self._partials, self._kinds, self._transposed, self._counterparts, self.read = tables[which]
 
     @staticmethod
     def _tables(derivation) -> tuple:
@@ -142,7 +142,8 @@ class Names:
             for neuron in layer:
                 counterparts[neuron.out_key] = neuron.net_key
                 counterparts[neuron.net_key] = neuron.out_key
-        return names, derivatives, _kinds(network), transposed, counterparts
+        # ``read``: what a sheet's reader made of a name, by its text, for every sheet of these quantities.
+        return names, derivatives, _kinds(network), transposed, counterparts, {}
 
     def key(self, text: str) -> str | None:
         """The key ``text`` names (``out_{h1}`` → ``out_h1``), or None."""
