@@ -248,12 +248,13 @@ class _Grader:
         not: never correct, however few digits the right value is rounded to."""
         exact = self.exact[key]
         before = self.derivation.parameters.get(key[:-1]) if key.endswith("+") else None
-        # An update too small to show in four significant digits (or the digits asked for) may be written as none.
-        shown = NumberFormat(digits=MIN_SIGNIFICANT)
-        if self.policy.precision is not None and last_digit(exact, self.policy.precision) < last_digit(exact, shown):
-            shown = self.policy.precision
-        if before is not None and number.value == Decimal(str(before)) and abs(exact - before) >= mpmath.mpf(str(last_digit(exact, shown))) / 2:
-            return "unchanged"
+        if before is not None and number.value == Decimal(str(before)):
+            # An update too small to show in four significant digits (or the digits asked for) may be written as none.
+            shown = NumberFormat(digits=MIN_SIGNIFICANT)
+            if self.policy.precision is not None and last_digit(exact, self.policy.precision) < last_digit(exact, shown):
+                shown = self.policy.precision
+            if abs(exact - before) >= mpmath.mpf(str(last_digit(exact, shown))) / 2:
+                return "unchanged"
         if number.value.is_zero() and exact != 0:
             return "zero"
         return None
