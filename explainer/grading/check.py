@@ -209,13 +209,14 @@ class _Grader:
         exact = self.exact[key]
         given = mpmath.mpf(str(number.value))
         half = _half_unit(number, exact)
-        bound = self.rounding_bound(key, number.unit)
         standstill = self.standstill(key, number)
         if standstill:
             return _Given(key, number, given, line, "wrong", (), standstill)
         tolerance = self.policy.tolerance
         if abs(given - exact) <= half or (tolerance is not None and abs(given - exact) <= abs(exact) * mpmath.mpf(str(tolerance))):
             return self.precise_enough(_Given(key, number, given, line, "correct"))
+        # Worked out only for a number that is not correct: most are.
+        bound = self.rounding_bound(key, number.unit)
         if abs(given - exact) <= bound:
             return self.precise_enough(_Given(key, number, given, line, "rounding"))
         earlier = self.history.get(key)
