@@ -24,6 +24,7 @@ when they are not correct, unless the line claims nothing else.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import re
 from collections import ChainMap
@@ -150,7 +151,7 @@ def passing_distance(derivation):
 
     def distance(key: str, unit: Decimal) -> mpmath.mpf:
         with mpmath.workdps(numeric.PRECISION):
-            return max(mpmath.mpf(str(unit)) / 2, grader.rounding_bound(key, unit))
+            return max(_size(unit) / 2, grader.rounding_bound(key, unit))
 
     return distance
 
@@ -308,7 +309,7 @@ class _Grader:
         formula uses, that quantity's own bound times how strongly the formula
         depends on it.  Parameters are exact.  Never more than a few units.
         """
-        size = mpmath.mpf(str(unit))
+        size = _size(unit)
         return min(self._bound(key, size), MAX_ROUNDING_UNITS * size)
 
     def _bound(self, key: str, unit: mpmath.mpf) -> mpmath.mpf:
@@ -508,7 +509,17 @@ def _significant_digits(number: Number) -> int:
     return len(digits) - next((i for i, d in enumerate(digits) if d), len(digits))
 
 
+def _size(unit: Decimal) -> mpmath.mpf:
+    """A unit in the last digit as a number at the working precision (a sheet's units are few)."""
+    return _size_at(unit, mpmath.mp.prec)
+
+
+@functools.lru_cache(maxsize=1024)
+def _size_at(unit: Decimal, precision: int) -> mpmath.mpf:
+    return mpmath.mpf(str(unit))
+
+
 def _half_unit(number: Number, exact) -> mpmath.mpf:
     """Half a unit in the last digit written, and never less than half a double's last bit."""
     ulps = [math.ulp(x) for x in (float(number.value), float(exact)) if math.isfinite(x)]
-    return mpmath.mpf(str(number.unit)) / 2 + mpmath.mpf(max(ulps, default=0)) / 2
+    return _size(number.unit) / 2 + mpmath.mpf(max(ulps, default=0)) / 2
