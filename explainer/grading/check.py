@@ -321,8 +321,10 @@ class _Grader:
         elif equation is None:
             bound = unit / 2
         else:
+            # A parameter's bound is 0: how strongly the formula depends on it does not matter.
             bound = unit / 2 + mpmath.fsum(
-                self._sensitivity(key, quantity) * self._bound(quantity, unit) for quantity in self._formula(key)[1]
+                self._sensitivity(key, quantity) * below for quantity in self._formula(key)[1]
+                if (below := self._bound(quantity, unit))
             )
         self._bounds[key, unit] = bound
         return bound
