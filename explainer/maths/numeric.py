@@ -19,6 +19,7 @@ saturates.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from functools import cache
@@ -294,12 +295,16 @@ def _mp_source(node) -> str:
 
 
 def formula_function(tables: dict, node):
-    """The compiled ``node`` (``compiled_formula``) kept in a shape's ``tables``, or ``evaluate`` itself."""
+    """``node`` as a function of the values: compiled (``compiled_formula``) and kept in a shape's
+    ``tables`` the second time the shape evaluates it, ``evaluate`` itself before (compiling costs a few
+    evaluations, which a shape rendered once would not get back) and where it cannot be compiled."""
     from .formulas import evaluate
 
     which = ("formula", node)
     function = tables.get(which)
     if function is None:
-        compiled = compiled_formula(node)
-        function = tables[which] = compiled or (lambda values, node=node: evaluate(node, values))
+        if which not in tables:
+            tables[which] = None  # seen once
+            return functools.partial(evaluate, node)
+        function = tables[which] = compiled_formula(node) or functools.partial(evaluate, node)
     return function
