@@ -15,6 +15,8 @@ or a slip changes the shown digits depends on how many digits are asked for.
 
 from __future__ import annotations
 
+import bisect
+import math
 from decimal import Decimal
 
 import mpmath
@@ -115,11 +117,12 @@ def hidden_slip(derivation, number_format: NumberFormat) -> str | None:
     precision, is farther from the right one than check lets through.
     """
     from ..grading.check import passing_distance
-    from ..grading.hints import Slips
+    from ..grading.hints import Hint, Slips
     from ..grading.names import Names
 
     slips = Slips(derivation, Names(derivation))
     distance = passing_distance(derivation)
+    copies = _Copies(derivation.values)
     shown_throughout = set()
     for key in worked_by_hand(derivation):
         exact = derivation.values[key]
@@ -127,16 +130,60 @@ def hidden_slip(derivation, number_format: NumberFormat) -> str | None:
         # The slip's number, rounded as the student writes it, may come half a unit nearer.
         close = distance(key, unit) + mpmath.mpf(str(unit)) / 2
         untouched = UNTOUCHED * max(1, abs(exact))
-        for hint, value in slips.alternatives(key):
-            identity = (hint.kind, tuple(sorted(hint.facts.items())))
-            if abs(value - exact) <= untouched or identity in shown_throughout:
+        for hint, value in slips.alternatives(key, copies=False):
+            throughout = hint.kind in THROUGHOUT
+            identity = (hint.kind, tuple(sorted(hint.facts.items()))) if throughout else None
+            gap = abs(value - exact)
+            if gap <= untouched or identity in shown_throughout:
                 continue
-            if abs(value - exact) <= close:
-                return (f"{key} = {number_format(exact)} and the slip '{_words(hint)}' "
-                        f"({number_format(value)}) cannot be told apart")
-            if hint.kind in THROUGHOUT:
+            if gap <= close:
+                return _told_apart(key, exact, hint, value, number_format)
+            if throughout:
                 shown_throughout.add(identity)
+        # Last, as ``Slips.alternatives`` gives them: another quantity's value copied (never made throughout).
+        other = copies.first_near(exact, close, untouched, lambda other: slips.may_copy(key, other))
+        if other is not None:
+            return _told_apart(key, exact, Hint("copied", {"from": other}), derivation.values[other], number_format)
     return None
+
+
+def _told_apart(key: str, exact, hint, value, number_format: NumberFormat) -> str:
+    return (f"{key} = {number_format(exact)} and the slip '{_words(hint)}' "
+            f"({number_format(value)}) cannot be told apart")
+
+
+class _Copies:
+    """The values a number may be copied from, sorted by size, to find those near a value without
+    comparing it with every one: the first in document order that is nearer than ``close``."""
+
+    def __init__(self, values) -> None:
+        self.values = values
+        self.order = {key: i for i, key in enumerate(values)}
+        sized = sorted((float(value), key) for key, value in values.items() if "@" not in key)
+        self.sizes = [size for size, _ in sized]
+        self.keys = [key for _, key in sized]
+        self.exact_only = not all(math.isfinite(size) for size in self.sizes)
+
+    def first_near(self, exact, close, untouched, allowed) -> str | None:
+        """The first key (document order) ``allowed`` whose value is within ``close`` of ``exact`` but
+        farther than ``untouched``, or None."""
+        centre, reach = float(exact), float(close)
+        if self.exact_only or not (math.isfinite(centre) and math.isfinite(reach)):
+            near = range(len(self.keys))
+        else:
+            # Doubles round each value by a relative 2^-53: a margin far wider than that.
+            margin = reach * 1e-9 + (2 * abs(centre) + reach) * 1e-14 + 1e-300
+            near = range(bisect.bisect_left(self.sizes, centre - reach - margin),
+                         bisect.bisect_right(self.sizes, centre + reach + margin))
+        found = None
+        for i in near:
+            key = self.keys[i]
+            if not allowed(key) or (found is not None and self.order[key] > self.order[found]):
+                continue
+            gap = abs(self.values[key] - exact)
+            if untouched < gap <= close:
+                found = key
+        return found
 
 
 RULES = (saturated_neuron, value_too_small, error_grows, equal_parameters, hidden_slip)

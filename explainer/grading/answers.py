@@ -563,8 +563,11 @@ def _with_note(side: str, names: Names) -> Number | None:
 
 
 def _identify(text: str, names: Names) -> str | None:
-    node = _parsed(normalised(text), names)
-    return node.key if isinstance(node, (Sym, Partial)) else None
+    """The key ``text`` names; the same for every sheet read with the same names (a class's)."""
+    if text not in names.read:
+        node = _parsed(normalised(text), names)
+        names.read[text] = node.key if isinstance(node, (Sym, Partial)) else None
+    return names.read[text]
 
 
 def _number(text: str) -> Number | None:

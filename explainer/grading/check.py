@@ -24,6 +24,7 @@ when they are not correct, unless the line claims nothing else.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import re
 from collections import ChainMap
@@ -33,7 +34,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import mpmath
 
-from ..maths import numeric
+from ..maths import numeric, shapes
 from ..maths.derivation import Equation
 from ..maths.formulas import Mul, Sym, evaluate, latex
 from ..outputs.formatting import MIN_SIGNIFICANT, NumberFormat, last_digit, to_decimal
@@ -150,7 +151,7 @@ def passing_distance(derivation):
 
     def distance(key: str, unit: Decimal) -> mpmath.mpf:
         with mpmath.workdps(numeric.PRECISION):
-            return max(mpmath.mpf(str(unit)) / 2, grader.rounding_bound(key, unit))
+            return max(_size(unit) / 2, grader.rounding_bound(key, unit))
 
     return distance
 
@@ -177,6 +178,8 @@ class _Grader:
         self.delta_forms = _delta_forms(derivation)
         self._bounds: dict[tuple[str, mpmath.mpf], mpmath.mpf] = {}
         self._sensitivities: dict[tuple[str, str], mpmath.mpf] = {}
+        self._formulas: dict[str, object] = {}
+        self._tables: dict | None = None
 
     def grade(self, claim: Claim) -> list[Verdict]:
         """The verdicts on one line, in the order a reader meets them: formulas, substituted numbers, result."""
@@ -223,13 +226,14 @@ class _Grader:
         exact = self.exact[key]
         given = mpmath.mpf(str(number.value))
         half = _half_unit(number, exact)
-        bound = self.rounding_bound(key, number.unit)
         standstill = self.standstill(key, number)
         if standstill:
             return _Given(key, number, given, line, "wrong", (), standstill)
         tolerance = self.policy.tolerance
         if abs(given - exact) <= half or (tolerance is not None and abs(given - exact) <= abs(exact) * mpmath.mpf(str(tolerance))):
             return self.precise_enough(_Given(key, number, given, line, "correct"))
+        # Worked out only for a number that is not correct: most are.
+        bound = self.rounding_bound(key, number.unit)
         if abs(given - exact) <= bound:
             return self.precise_enough(_Given(key, number, given, line, "rounding"))
         earlier = self.history.get(key)
@@ -271,12 +275,13 @@ class _Grader:
         not: never correct, however few digits the right value is rounded to."""
         exact = self.exact[key]
         before = self.derivation.parameters.get(key[:-1]) if key.endswith("+") else None
-        # An update too small to show in four significant digits (or the digits asked for) may be written as none.
-        shown = NumberFormat(digits=MIN_SIGNIFICANT)
-        if self.policy.precision is not None and last_digit(exact, self.policy.precision) < last_digit(exact, shown):
-            shown = self.policy.precision
-        if before is not None and number.value == Decimal(str(before)) and abs(exact - before) >= mpmath.mpf(str(last_digit(exact, shown))) / 2:
-            return "unchanged"
+        if before is not None and number.value == Decimal(str(before)):
+            # An update too small to show in four significant digits (or the digits asked for) may be written as none.
+            shown = NumberFormat(digits=MIN_SIGNIFICANT)
+            if self.policy.precision is not None and last_digit(exact, self.policy.precision) < last_digit(exact, shown):
+                shown = self.policy.precision
+            if abs(exact - before) >= mpmath.mpf(str(last_digit(exact, shown))) / 2:
+                return "unchanged"
         if number.value.is_zero() and exact != 0:
             return "zero"
         return None
@@ -329,7 +334,7 @@ class _Grader:
         formula uses, that quantity's own bound times how strongly the formula
         depends on it.  Parameters are exact.  Never more than a few units.
         """
-        size = mpmath.mpf(str(unit))
+        size = _size(unit)
         return min(self._bound(key, size), MAX_ROUNDING_UNITS * size)
 
     def _bound(self, key: str, unit: mpmath.mpf) -> mpmath.mpf:
@@ -341,8 +346,10 @@ class _Grader:
         elif equation is None:
             bound = unit / 2
         else:
+            # A parameter's bound is 0: how strongly the formula depends on it does not matter.
             bound = unit / 2 + mpmath.fsum(
-                self._sensitivity(key, quantity) * self._bound(quantity, unit) for quantity in keys(equation.forms[-1])
+                self._sensitivity(key, quantity) * below for quantity in self._formula(key)[1]
+                if (below := self._bound(quantity, unit))
             )
         self._bounds[key, unit] = bound
         return bound
@@ -350,11 +357,27 @@ class _Grader:
     def _sensitivity(self, key: str, quantity: str) -> mpmath.mpf:
         """|∂(key's formula)/∂quantity| at the exact values, by a central difference."""
         if (key, quantity) not in self._sensitivities:
-            form, at = self.equations[key].forms[-1], self.exact[quantity]
-            up = evaluate(form, ChainMap({quantity: at + _STEP}, self.exact))
-            down = evaluate(form, ChainMap({quantity: at - _STEP}, self.exact))
+            formula, at = self._formula(key)[0], self.exact[quantity]
+            moved = dict(self.exact)
+            moved[quantity] = at + _STEP
+            up = formula(moved)
+            moved[quantity] = at - _STEP
+            down = formula(moved)
             self._sensitivities[key, quantity] = abs(up - down) / (2 * _STEP)
         return self._sensitivities[key, quantity]
+
+    def _formula(self, key: str):
+        """The last form of ``key``'s equation compiled once for the shape (``numeric.formula_function``),
+        and the quantities it uses."""
+        if key not in self._formulas:
+            if self._tables is None:
+                self._tables = shapes.work_for(self.derivation.spec).tables
+            form = self.equations[key].forms[-1]
+            which = ("quantities", form)
+            if which not in self._tables:
+                self._tables[which] = keys(form)
+            self._formulas[key] = numeric.formula_function(self._tables, form), self._tables[which]
+        return self._formulas[key]
 
     # --- substituted numbers ----------------------------------------------------------
 
@@ -547,7 +570,17 @@ def _significant_digits(number: Number) -> int:
     return len(digits) - next((i for i, d in enumerate(digits) if d), len(digits))
 
 
+def _size(unit: Decimal) -> mpmath.mpf:
+    """A unit in the last digit as a number at the working precision (a sheet's units are few)."""
+    return _size_at(unit, mpmath.mp.prec)
+
+
+@functools.lru_cache(maxsize=1024)
+def _size_at(unit: Decimal, precision: int) -> mpmath.mpf:
+    return mpmath.mpf(str(unit))
+
+
 def _half_unit(number: Number, exact) -> mpmath.mpf:
     """Half a unit in the last digit written, and never less than half a double's last bit."""
     ulps = [math.ulp(x) for x in (float(number.value), float(exact)) if math.isfinite(x)]
-    return mpmath.mpf(str(number.unit)) / 2 + mpmath.mpf(max(ulps, default=0)) / 2
+    return _size(number.unit) / 2 + mpmath.mpf(max(ulps, default=0)) / 2

@@ -74,16 +74,23 @@ class Slips:
                 return hint
         return None
 
-    def alternatives(self, key: str) -> Iterator[tuple[Hint, mpmath.mpf]]:
+    def alternatives(self, key: str, copies: bool = True) -> Iterator[tuple[Hint, mpmath.mpf]]:
         """Each slip and the value it gives ``key``, for every slip that needs no user's number.
 
         All but another learning rate, which is read off the number written.
+        Without ``copies``, all but another quantity's value copied (``may_copy``), which come last.
         """
-        return ((hint, value) for hint, value in self._alternatives(key, None) if value is not None)
+        return ((hint, value) for hint, value in self._alternatives(key, None, copies) if value is not None)
+
+    @staticmethod
+    def may_copy(key: str, other: str) -> bool:
+        """Whether a number for ``key`` may be ``other``'s value copied into the wrong place."""
+        return other != key and "@" not in other and other not in _SAME_VALUE.get(key, ())
 
     # --- the alternatives, most telling first -------------------------------------
 
-    def _alternatives(self, key: str, given: mpmath.mpf | None) -> Iterator[tuple[Hint, mpmath.mpf | None]]:
+    def _alternatives(self, key: str, given: mpmath.mpf | None,
+                      copies: bool = True) -> Iterator[tuple[Hint, mpmath.mpf | None]]:
         spec = self.derivation.spec
         equation = self.derivation.equations.get(key)
         form = equation.forms[-1] if equation else None
@@ -132,9 +139,10 @@ class Slips:
                 yield Hint("swapped", {"pair": (a, b)}), self._value(key, swap=(a, b))
 
         # Last: the number is another quantity's value, copied into the wrong place.
-        for other, value in self.derivation.values.items():
-            if other != key and "@" not in other and other not in _SAME_VALUE.get(key, ()):
-                yield Hint("copied", {"from": other}), value
+        if copies:
+            for other, value in self.derivation.values.items():
+                if self.may_copy(key, other):
+                    yield Hint("copied", {"from": other}), value
 
     def _derivative_forms(self, key: str) -> Iterator[tuple[Hint, mpmath.mpf]]:
         """For ``dout/dnet`` of a neuron: the derivative of another activation, taken from the same output

@@ -20,6 +20,7 @@ import dataclasses
 import re
 from collections import defaultdict
 
+from ..maths import shapes
 from ..maths.formulas import Partial, Sym
 from ..maths.optimizers import hyper_parameters, is_optimizer_key
 
@@ -81,10 +82,20 @@ class Names:
     """The keys of one derivation's quantities, by the ways a user writes them."""
 
     def __init__(self, derivation) -> None:
-        network = derivation.network
         self.derivation = derivation
         self.values = derivation.values
         self.parameters = derivation.parameters
+        # The table depends on the shape and on which quantities there are, never on their numbers:
+        # a class's sheets share it.
+        tables = shapes.work_for(derivation.spec).tables
+        which = ("names", tuple(self.values), tuple(self.parameters), tuple(derivation.equations))
+        if which not in tables:
+            tables[which] = self._tables(derivation)
+        self._keys, self._partials, self._kinds, self._transposed, self._counterparts, self.read = tables[which]
+
+    @staticmethod
+    def _tables(derivation) -> tuple:
+        network = derivation.network
         spellings: dict[str, set[str]] = defaultdict(set)
         partials: dict[tuple[str, str], set[str]] = defaultdict(set)
 
@@ -109,7 +120,7 @@ class Names:
         own = hyper_parameters(derivation.spec.optimizer)
         taken = {name for key, names in _OPTIMIZER_LETTERS.items() if key in own for name in names}
         spell("eta", *(name for name in _LEARNING_RATE if name not in taken))
-        for key in (*self.values, *self.parameters):
+        for key in (*derivation.values, *derivation.parameters):
             spell(key)
             of, slash, wrt = key.partition("/")
             if slash and of.startswith("d") and wrt.startswith("d"):
@@ -123,21 +134,22 @@ class Names:
                 partials[canonical(node.of.tex), canonical(node.wrt.tex)].add(node.key)
 
         # A spelling that could mean two quantities names neither.
-        self._keys = {text: keys.pop() for text, keys in spellings.items() if len(keys) == 1}
-        self._partials = {pair: keys.pop() for pair, keys in partials.items() if len(keys) == 1}
-        self._kinds = _kinds(network)
+        names = {text: keys.pop() for text, keys in spellings.items() if len(keys) == 1}
+        derivatives = {pair: keys.pop() for pair, keys in partials.items() if len(keys) == 1}
         by_ends = {(w.source.layer, w.source.index, w.target.index): w for w in network.weights}
-        self._transposed = {}
+        transposed = {}
         for w in network.weights:
             twin = by_ends.get((w.source.layer, w.target.index, w.source.index))
             if twin is not None and twin != w:
-                self._transposed[w.key] = twin.key
-                self._transposed[w.updated_key] = twin.updated_key
-        self._counterparts = {}
+                transposed[w.key] = twin.key
+                transposed[w.updated_key] = twin.updated_key
+        counterparts = {}
         for layer in network.layers[1:]:
             for neuron in layer:
-                self._counterparts[neuron.out_key] = neuron.net_key
-                self._counterparts[neuron.net_key] = neuron.out_key
+                counterparts[neuron.out_key] = neuron.net_key
+                counterparts[neuron.net_key] = neuron.out_key
+        # ``read``: what a sheet's reader made of a name, by its text, for every sheet of these quantities.
+        return names, derivatives, _kinds(network), transposed, counterparts, {}
 
     def key(self, text: str) -> str | None:
         """The key ``text`` names (``out_{h1}`` → ``out_h1``), or None."""

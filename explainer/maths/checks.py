@@ -294,7 +294,8 @@ class ComposedGradients:
         """
         import sympy
 
-        nets = numeric.net_inputs(self.network, point)
+        # Only a kinked neuron's net input picks a branch.
+        nets = numeric.net_inputs(self.network, point) if self.kinked else {}
         derivatives = self._for_branches(nets)
         if derivatives is None:
             return

@@ -161,7 +161,11 @@ class _Builder:
         self.equations: dict[str, Equation] = {}
         self.updates = updates
         # ∂net/∂x depends only on the shape: shared by every derivation of it.
-        self._factors = shapes.work_for(network.spec).factors if factors is None else factors
+        work = shapes.work_for(network.spec)
+        self._factors = work.factors if factors is None else factors
+        # A small network's formulas are compiled for the shape (a class evaluates them at many points);
+        # a large one's are many and evaluated once.
+        self._tables = work.tables if len(network.weights) <= SMALL_NETWORK else None
         n = network
         syms = [out_sym(x) for layer in n.layers for x in layer] + [param_sym(p) for p in (*n.weights, *n.biases)]
         self.names = {s.key: s for s in syms}
@@ -170,9 +174,15 @@ class _Builder:
         self.delta_keys: set[str] = set()  # the error signals only the delta rule defines
         self.eta = Sym(n.naming.eta, ETA.key)
 
+    def evaluate(self, form) -> mpmath.mpf:
+        """``formulas.evaluate`` of ``form`` at the builder's values (compiled for the shape where it is small)."""
+        if self._tables is None:
+            return evaluate(form, self.values)
+        return numeric.formula_function(self._tables, form)(self.values)
+
     def define(self, key: str, *forms) -> Equation:
         try:
-            value = evaluate(forms[-1], self.values)
+            value = self.evaluate(forms[-1])
         except ZeroDivisionError:
             value = mpmath.nan
         if not mpmath.isfinite(value):
@@ -181,7 +191,7 @@ class _Builder:
                             f"{key} is not a finite number at {numeric.PRECISION} digits because an output has "
                             "saturated; expected smaller weights, biases or inputs")
         for form in forms[1:-1]:
-            self.agree(key, evaluate(form, self.values), value, "a printed form")
+            self.agree(key, self.evaluate(form), value, "a printed form")
         self.values[key] = value
         self.equations[key] = equation = Equation(key, forms)
         return equation
@@ -193,7 +203,7 @@ class _Builder:
     def also(self, key: str, *forms) -> Equation:
         """Further forms of a defined quantity, each checked to give its value."""
         for form in forms[1:]:
-            self.agree(key, evaluate(form, self.values), self.values[key], "a simplified form")
+            self.agree(key, self.evaluate(form), self.values[key], "a simplified form")
         return Equation(key, forms)
 
     @staticmethod
@@ -829,8 +839,10 @@ def _check_gradients(b: _Builder, composed: checks.ComposedGradients | None) -> 
     point = {k: v for k, v in b.values.items() if k in b.parameters}
     gradient = {p.key: b.values[f"dE_total/d{p.key}"] for p in checks.checked_parameters(n)}
     if not checks.near_a_kink(n, b.values):
+        # Without a kink no step crosses one: the sides need not be looked at.
+        sides = (lambda at: checks.kink_sides(n, at)) if checks.kink_sides(n, point) else None
         checks.check_differences(lambda at: numeric.forward_error(n, at)[0], point, gradient,
-                                 len(n.weights) <= SMALL_NETWORK, lambda at: checks.kink_sides(n, at))
+                                 len(n.weights) <= SMALL_NETWORK, sides)
     if composed is not None:
         composed.check(point, gradient)
 
@@ -1162,7 +1174,7 @@ class Derivation:
     @property
     def follows_source(self) -> bool:
         """True for the source's own network and data: the document then notes the source's mistakes."""
-        builtin = load_spec()
+        builtin = _builtin_spec()
         same = ("layers", "activations", "loss", "weights", "biases", "shared_biases", "samples", "learning_rate")
         return all(getattr(self.spec, name) == getattr(builtin, name) for name in same)
 
@@ -1174,6 +1186,11 @@ class Derivation:
     def of(cls, spec: Spec | Mapping | str | None = None):
         """The derivation of a spec (a Spec, a dict, a file path, or None for the built-in example)."""
         return cls(spec if isinstance(spec, Spec) else load_spec(spec))
+
+
+@functools.cache
+def _builtin_spec() -> Spec:
+    return load_spec()
 
 
 def values_at(spec: Spec) -> dict[str, mpmath.mpf]:
@@ -1191,12 +1208,16 @@ def values_at(spec: Spec) -> dict[str, mpmath.mpf]:
     if equations is None:
         return Derivation(spec).values
     network = Network(spec)
+    tables = shapes.work_for(spec).tables
+    if ("values_at",) not in tables:
+        tables[("values_at",)] = [(key, numeric.compiled_formula(eq.forms[-1]) or functools.partial(evaluate, eq.forms[-1]))
+                                  for key, eq in equations.items()]
     with mpmath.workdps(numeric.PRECISION):
         values = {k: numeric.mp(v) for k, v in network.parameter_values().items()}
         parameters = frozenset(values)
-        for key, equation in equations.items():
+        for key, formula in tables[("values_at",)]:
             try:
-                values[key] = evaluate(equation.forms[-1], values)
+                values[key] = formula(values)
             except (ZeroDivisionError, ValueError):
                 values[key] = mpmath.nan
         if spec.iterations >= 1:

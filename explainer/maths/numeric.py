@@ -19,6 +19,7 @@ saturates.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from functools import cache
@@ -26,6 +27,7 @@ from functools import cache
 import mpmath
 
 from .formulas import Sym, compile_function
+from .formulas import _number as number
 from .functions import LOSSES, activation
 from .network import Network
 
@@ -61,10 +63,11 @@ def float_softplus(x: float) -> float:
 
 
 LIBRARIES = {
-    # Constants exact to the working precision: mpf('0.01'), not the double nearest 0.01.
+    # Constants exact to the working precision: mpf('0.01'), not the double nearest 0.01 (parsed once
+    # for each precision: parsing is most of what a small formula costs).
     "mpmath": {"exp": mpmath.exp, "log": mpmath.log, "log1p": mpmath.log1p, "tanh": mpmath.tanh, "sqrt": mpmath.sqrt,
                "maximum": max, "where": _where,
-               "constant": lambda text: f"mpf({text!r})", "extra": {"mpf": mpmath.mpf}},
+               "constant": lambda text: f"number({text!r})", "extra": {"number": number}},
     "float": {"exp": _float_exp, "log": _float_log, "log1p": _float_log1p, "tanh": math.tanh, "sqrt": math.sqrt,
               "maximum": max, "where": _where},
 }
@@ -229,3 +232,73 @@ def history_rounds(iterations: int) -> tuple[int, ...]:
 def bias_values(network: Network, per_layer) -> tuple[float, ...]:
     """The values of ``network.biases`` from one value per neuron of each layer."""
     return tuple(float(per_layer[b.layer - 1][b.neurons[0].index]) for b in network.biases)
+
+
+# --- formulas compiled for a shape -----------------------------------------------------
+
+
+def compiled_formula(node):
+    """``formulas.evaluate(node, values)`` as a compiled function of ``values``: the same mpmath operations
+    on the same numbers in the same order (hence the same result), without walking the records each time.
+
+    None for a formula with a part ``evaluate`` decides by comparing values (a maximum, cases): those
+    are evaluated as they are.  A class evaluates the same formulas of its shape at many points.
+    """
+    try:
+        source = _mp_source(node)
+    except _NotCompiled:
+        return None
+    namespace = {"fsum": mpmath.fsum, "fprod": mpmath.fprod, "exp": mpmath.exp, "log": mpmath.log,
+                 "tanh": mpmath.tanh, "sqrt": mpmath.sqrt, "number": _formula_number, "__builtins__": {}}
+    return eval(compile(f"lambda v: {source}", "<compiled formula>", "eval"), namespace)
+
+
+class _NotCompiled(Exception):
+    pass
+
+
+def _formula_number(text: str):
+    from .formulas import _number
+
+    return _number(text)
+
+
+def _mp_source(node) -> str:
+    from .formulas import Add, Exp, Frac, Log, Mul, Neg, Num, Paren, Partial, Pow, Sqrt, Tanh
+
+    if isinstance(node, (Sym, Partial)):
+        return f"v[{node.key!r}]"
+    if isinstance(node, Num):
+        return f"number({node.text!r})"
+    if isinstance(node, Add):
+        return f"fsum(({''.join(_mp_source(t) + ', ' for t in node.terms)}))"
+    if isinstance(node, Mul):
+        return f"fprod(({''.join(_mp_source(f) + ', ' for f in node.factors)}))"
+    if isinstance(node, Neg):
+        return f"(-{_mp_source(node.arg)})"
+    if isinstance(node, Paren):
+        return _mp_source(node.arg)
+    if isinstance(node, Frac):
+        return f"({_mp_source(node.num)} / {_mp_source(node.den)})"
+    if isinstance(node, Pow):
+        return f"({_mp_source(node.base)} ** {_mp_source(node.exp)})"
+    for kind, name in ((Exp, "exp"), (Log, "log"), (Tanh, "tanh"), (Sqrt, "sqrt")):
+        if isinstance(node, kind):
+            return f"{name}({_mp_source(node.arg)})"
+    raise _NotCompiled(type(node).__name__)
+
+
+def formula_function(tables: dict, node):
+    """``node`` as a function of the values: compiled (``compiled_formula``) and kept in a shape's
+    ``tables`` the second time the shape evaluates it, ``evaluate`` itself before (compiling costs a few
+    evaluations, which a shape rendered once would not get back) and where it cannot be compiled."""
+    from .formulas import evaluate
+
+    which = ("formula", node)
+    function = tables.get(which)
+    if function is None:
+        if which not in tables:
+            tables[which] = None  # seen once
+            return functools.partial(evaluate, node)
+        function = tables[which] = compiled_formula(node) or functools.partial(evaluate, node)
+    return function

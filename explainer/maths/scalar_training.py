@@ -6,6 +6,7 @@ overhead costs more than the arithmetic itself.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from .formulas import Sym, python
 from .functions import LOSSES, PAIRINGS, activation
@@ -17,7 +18,7 @@ from .optimizers import STATE, Quantities, hyper_parameters, roles, rule
 
 def train_scalar(network: Network, iterations: int) -> Training:
     """``train`` as generated straight-line Python, one float variable per quantity."""
-    code = compile(scalar_training_source(network), "<training round>", "exec")
+    code = _code(scalar_training_source(network))
     spec = network.spec
     shared = [float(v) for v in network.shared_values().values()]
     rows = tuple(tuple(float(v) for v in (*s.inputs, *s.targets)) for s in spec.samples)
@@ -51,6 +52,12 @@ def _rounds(schedule, spec):
         fixed = next(rounds)
         return lambda: fixed
     return rounds.__next__
+
+
+@lru_cache(maxsize=64)
+def _code(source: str):
+    """The compiled loop: the source depends on the shape only, which a class of variants shares."""
+    return compile(source, "<training round>", "exec")
 
 
 class _Never(Exception):

@@ -41,13 +41,16 @@ class ShapeWork:
     ``composed``: the composed E_total's gradients (``checks.ComposedGradients``),
     or None where it is too large, once worked out (``composed_done``);
     ``equations``: the equations of the first checked derivation of the shape
-    (one sample), by key in the order they are defined.
+    (one sample), by key in the order they are defined;
+    ``tables``: what later stages work out from the shape alone (the names a
+    sheet may use, compiled formulas), by what each depends on besides it.
     """
 
     factors: dict = field(default_factory=dict)
     composed: object = None
     composed_done: bool = False
     equations: dict | None = None
+    tables: dict = field(default_factory=dict)
 
 
 _WORK: dict[tuple, ShapeWork] = {}
