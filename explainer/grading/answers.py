@@ -98,7 +98,7 @@ def read_sheet(text: str, names: Names, source: str = "<answers>") -> tuple[Clai
         for line, readings, raw in _chains(text):
             # The first reading of the line that finds a claim is the line's.
             for chains in readings:
-                found = [claim for chain in chains if (claim := _claim(line, chain, names)) is not None]
+                found = [claim for chain in chains for claim in _claims(line, chain, names)]
                 if found:
                     claims += found
                     break
@@ -173,7 +173,7 @@ _DISPLAY = re.compile(
     re.S,
 )
 _INLINE = re.compile(r"(?<![\\$])\$(?!\$)(.+?)(?<!\\)\$")
-_ENVIRONMENT = re.compile(r"\\(?:begin|end)\{\w+\*?\}(?:\{[^{}]*\})?")
+_ENVIRONMENT = re.compile(r"\\(?:begin|end)\{(?![bpvBV]?matrix\})\w+\*?\}(?:\{[^{}]*\})?")
 _ROW_NOISE = re.compile(r"&|\\(?:nonumber|notag)\b|\\(?:label|tag)\{[^{}]*\}|^\s*\[[^\]]*\]")
 _ROW_START = re.compile(r"(?:\s|\\begin\{\w+\*?\}(?:\{[^{}]*\})?)*")
 _LATEX_COMMENT = re.compile(r"(?<!\\)%.*$", re.M)
@@ -371,11 +371,11 @@ def _block_chains(body: str, first_line: int):
     body = _LATEX_COMMENT.sub("", body)
     chains: list[list] = []
     position = 0
-    for row in re.split(r"\\\\\*?", body):  # \\* is a row end that forbids a page break
+    for row in _top_rows(body):  # \\* is a row end that forbids a page break
         # The row's line is that of its first character after blanks and \begin{…}.
         line = first_line + body.count("\n", 0, position + _ROW_START.match(row).end())
         position += len(row) + 2
-        row = _ROW_NOISE.sub(" ", _ENVIRONMENT.sub(" ", row))
+        row = _outside_matrix(row, lambda part: _ROW_NOISE.sub(" ", _ENVIRONMENT.sub(" ", part)))
         row = re.sub(r"\\q?quad\b", " ", row).strip()
         if not row:
             continue
@@ -385,6 +385,31 @@ def _block_chains(body: str, first_line: int):
         else:
             chains.append([line, row])
     yield from ((line, [[chain]], chain) for line, chain in chains)
+
+
+_ROW_OR_MATRIX = re.compile(r"\\\\\*?|\\(begin|end)\{[bpvBV]?matrix\}")
+
+
+def _outside_matrix(text: str, change) -> str:
+    """``text`` with ``change`` applied to its parts outside matrix environments (whose ``&`` and rows stay)."""
+    parts, position = [], 0
+    for match in _MATRIX_ENV.finditer(text):
+        parts += [change(text[position:match.start()]), match.group()]
+        position = match.end()
+    return "".join(parts + [change(text[position:])])
+
+
+def _top_rows(body: str) -> list[str]:
+    """The rows of a display block, split at its ``\\\\`` but not at those of a matrix inside it."""
+    rows, depth, start = [], 0, 0
+    for match in _ROW_OR_MATRIX.finditer(body):
+        if match.group(1):
+            depth = max(0, depth + (1 if match.group(1) == "begin" else -1))
+        elif depth == 0:
+            rows.append(body[start:match.start()])
+            start = match.end()
+    rows.append(body[start:])
+    return rows
 
 
 # --- normalising LaTeX and unicode ---------------------------------------------------
@@ -423,6 +448,103 @@ def normalised(text: str) -> str:
 
 
 # --- one chain ----------------------------------------------------------------------------
+
+
+def _claims(line: int, chain: str, names: Names) -> list[Claim]:
+    """The claims of one chain: one, or one for each entry of a vector or matrix (``δ^{(2)} = [0.1385, -0.0381]``)."""
+    sides = [side.strip() for side in _outside_matrices(normalised(chain)).split("=")]
+    if len(sides) >= 2 and all(sides[1:]):
+        keys = _vector_keys(sides[0], names) if names.key(sides[0]) is None else None
+        if keys is not None:
+            return _entry_claims(line, sides[0].replace(_EQUALS, "="), keys, sides[-1].replace(_EQUALS, "="))
+    claim = _claim(line, chain, names)
+    return [] if claim is None else [claim]
+
+
+# An "=" inside a matrix literal, kept apart while a chain is split at its own.
+_EQUALS = "\u0000"
+_MATRIX_ENV = re.compile(r"\\begin\{([bpvBV]?matrix)\}(.*?)\\end\{\1\}", re.S)
+
+
+def _outside_matrices(text: str) -> str:
+    return _MATRIX_ENV.sub(lambda m: m.group().replace("=", _EQUALS), text)
+
+
+def _vector_keys(text: str, names: Names):
+    """The keys of the vector or matrix ``text`` names, row by row, or None (a scalar, or nothing)."""
+    keys = names.vector(text)
+    if keys is not None:
+        return keys
+    node = _parsed(text, names)
+    if isinstance(node, Partial) and node.key is None:
+        return names.vector_partial(node.of.tex, node.wrt.tex)
+    return None
+
+
+def _entry_claims(line: int, name: str, keys, written: str) -> list[Claim]:
+    """One claim for each entry of the matrix ``keys`` whose numbers are ``written``; a line not understood
+    when they are no matrix of that shape, none when they are no numbers at all (a formula)."""
+    rows = _matrix_literal(written)
+    if rows is None:
+        if _number(written) is None:
+            return []
+        return [Claim(line, f"{name} = {written}: one number for {_shape(keys)}", None, understood=False)]
+    size = (len(keys), len(keys[0]))
+    if (len(rows), len(rows[0])) != size and size[1] == 1 and len(rows) == 1:
+        rows = [[x] for x in rows[0]]  # a column written on one line
+    elif (len(rows), len(rows[0])) != size and size[0] == 1 and len(rows[0]) == 1:
+        rows = [[row[0] for row in rows]]
+    if (len(rows), len(rows[0])) != size:
+        return [Claim(line, f"{name} = {_shortened(written)}: {_shape(rows)} for {_shape(keys)}", None,
+                      understood=False)]
+    single = size[1] == 1 or size[0] == 1
+    return [Claim(line, f"{name} entry {i + j + 1}" if single else f"{name} entry ({i + 1}, {j + 1})",
+                  key, number)
+            for i, (row, numbers) in enumerate(zip(keys, rows)) for j, (key, number) in enumerate(zip(row, numbers))]
+
+
+def _shape(rows) -> str:
+    count = len(rows) * len(rows[0])
+    if len(rows) == 1 or len(rows[0]) == 1:
+        return f"{count} number{'s' if count != 1 else ''}" if count != 1 else "one number"
+    return f"a {len(rows)}×{len(rows[0])} matrix"
+
+
+_TRANSPOSED = re.compile(r"\s{0,9}\^\s{0,9}(?:\{\s{0,9}T\s{0,9}\}|T|\{\s{0,9}\\top\s{0,9}\}|\\top)\s{0,9}$")
+_ROW_END = re.compile(r"\\\\\*?|;")
+_MOST_ENTRIES = 10_000
+
+
+def _matrix_literal(text: str) -> list[list[Number]] | None:
+    """The numbers of a matrix written ``\\begin{bmatrix} a & b \\\\ c & d \\end{bmatrix}``, ``[[a, b], [c, d]]``,
+    ``[a, b]`` (a vector), ``[a; b]`` or ``(a, b)``, row by row; ``^T`` transposes; None when it is none."""
+    text = text.replace(_EQUALS, "=").strip()
+    transposed = _TRANSPOSED.search(text)
+    if transposed:
+        text = text[:transposed.start()].strip()
+    if text.startswith("(") and text.endswith(")"):
+        text = f"[{text[1:-1]}]"
+    match = _MATRIX_ENV.fullmatch(text)
+    if match:
+        cells = [row.split("&") for row in _ROW_END.split(match.group(2))]
+    elif text.startswith("[") and text.endswith("]"):
+        inner = text[1:-1].strip()
+        if inner.startswith("["):
+            parts = re.split(r"\]\s{0,9},?\s{0,9}\[", inner.removeprefix("[").removesuffix("]").strip())
+            if any("[" in part or "]" in part for part in parts):
+                return None
+            cells = [part.split(",") for part in parts]
+        else:
+            cells = [row.split(",") for row in inner.split(";")]
+    else:
+        return None
+    cells = [[cell.strip() for cell in row] for row in cells if "".join(row).strip()]
+    if not cells or len({len(row) for row in cells}) != 1 or len(cells) * len(cells[0]) > _MOST_ENTRIES:
+        return None
+    rows = [[_number(cell) for cell in row] for row in cells]
+    if any(number is None for row in rows for number in row):
+        return None
+    return [list(column) for column in zip(*rows)] if transposed else rows
 
 
 def _claim(line: int, chain: str, names: Names) -> Claim | None:
@@ -540,7 +662,7 @@ _TOKEN = re.compile(
       (?P<power>\s*\*\s*10\s*\^\s*(?:\{\s*[-+]?\d+\s*\}|[-+]?\d))?
   | (?P<command>\\(?:frac|partial|exp)(?![A-Za-z]))
   | (?P<key>d[A-Za-z0-9_]+/d[A-Za-z0-9_]+\+?(?:\[\d+\])?(?:@\d+)?)
-  | (?P<name>(?:\\[A-Za-z]+|[A-Za-zδ][A-Za-z0-9]*)
+  | (?P<name>(?:\\mathcal\{[A-Za-z]\}|\\[A-Za-z]+|[A-Za-zδ][A-Za-z0-9]*)
         (?:_(?:\{[^{}]*\}|[A-Za-z0-9]+))*
         (?:\^(?:\{\s*(?:\+|new|\(\d+\))\s*\}|\+))?
         (?:\+(?=\s*(?:[=),;*[]|$)))?
@@ -554,6 +676,12 @@ _TOKEN = re.compile(
 
 
 _PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*")
+# A name with scripts in any order, as the notations print them: z^2_1, w^{[2]}_{12}, {W^{(1)}}^+, dW^{[2]}.
+# It is a name only when it names a quantity; otherwise its ^ may be a power (e^{-net}).
+_BRACED = r"\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\}"
+_SCRIPTED = re.compile(
+    r"(?:\\mathcal\{[A-Za-z]\}|\\[A-Za-z]+|[A-Za-z][A-Za-z0-9]*|" + _BRACED + r")"
+    r"(?:\s{0,9}[_^]\s{0,9}(?:" + _BRACED + r"|\\[A-Za-z]+|[A-Za-z0-9+]))+'*(?:\[\d+\])?(?:@\d+)?")
 
 
 class _Unreadable(Exception):
@@ -563,6 +691,11 @@ class _Unreadable(Exception):
 def _tokens(text: str, names: Names | None) -> list[tuple[str, str]]:
     tokens, position = [], 0
     while position < len(text):
+        scripted = _SCRIPTED.match(text, position) if names is not None else None
+        if scripted and (names.key(scripted.group()) is not None or names.vector(scripted.group()) is not None):
+            tokens.append(("name", scripted.group()))
+            position = scripted.end()
+            continue
         match = _TOKEN.match(text, position)
         if match is None:
             raise _Unreadable(text[position:])
