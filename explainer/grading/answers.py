@@ -427,7 +427,7 @@ _REPLACEMENTS = [
     (re.compile(r"\\[dt]frac(?![A-Za-z])"), r"\\frac"),
     (re.compile(r"\\(?:left|right|[bB]igg?[lr]?)(?![A-Za-z])\s*"), ""),
     (re.compile(r"\\(?:displaystyle|textstyle)(?![A-Za-z])"), " "),
-    (re.compile(r"\\[,;:! ]|~|\\q?quad(?![A-Za-z])"), " "),
+    (re.compile(r"(?<!\\)\\[,;:! ]|~|\\q?quad(?![A-Za-z])"), " "),  # not a matrix row's end
 ]
 _WRAPPER = re.compile(r"\\(?:text|textrm|textit|mathrm|mathit|mathbf|mathsf|boldsymbol|operatorname)\s*\{([^{}]*)\}")
 _SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚₛₜᵤᵥₓ′", "0123456789aehijklmnopstuvx'")
