@@ -691,12 +691,13 @@ class _Unreadable(Exception):
 def _tokens(text: str, names: Names | None) -> list[tuple[str, str]]:
     tokens, position = [], 0
     while position < len(text):
+        match = _TOKEN.match(text, position)
         scripted = _SCRIPTED.match(text, position) if names is not None else None
-        if scripted and (names.key(scripted.group()) is not None or names.vector(scripted.group()) is not None):
+        if (scripted and (match is None or scripted.end() > match.end())
+                and (names.key(scripted.group()) is not None or names.vector(scripted.group()) is not None)):
             tokens.append(("name", scripted.group()))
             position = scripted.end()
             continue
-        match = _TOKEN.match(text, position)
         if match is None:
             raise _Unreadable(text[position:])
         kind = match.lastgroup if match.lastgroup != "power" else "number"
