@@ -276,7 +276,45 @@ def test_matrices_too_wide_for_the_page_are_given_by_their_shapes():
             "data": {"inputs": [0.1] * 7, "targets": [1]}, "training": {"iterations": 1}}
     document = in_notation(spec, form="matrix").to_markdown()
     assert "$W^{(1)}$ has one row and seven columns" in document
-    assert "bmatrix" not in document
+    matrices = re.findall(r"\\begin\{bmatrix\}(.*?)\\end\{bmatrix\}", document, re.S)
+    # Each result only, its first three columns, the gap and the last: no matrix of seven columns.
+    assert matrices and all(row.count("&") <= 4 for m in matrices for row in m.split("\\\\"))
+    assert r"\cdots" in document
+
+
+WIDE = {"network": {"layers": [3, 10, 2],
+                    "weights": [[[round(0.1 * ((3 * j + i) % 7) - 0.3, 2) for i in range(3)] for j in range(10)],
+                                [[round(0.05 * ((j + 4 * i) % 9) - 0.2, 2) for i in range(10)] for j in range(2)]],
+                    "biases": [0.1, 0.2]},
+        "data": {"inputs": [0.5, -0.2, 0.1], "targets": [0.2, 0.8]}, "training": {"iterations": 1}}
+
+
+def test_a_wide_layer_shows_its_matrices_first_entries_and_last():
+    d = in_notation(WIDE, "nielsen", form="matrix")
+    document = d.to_markdown(detail="full")
+    assert "$W^3$ has two rows and ten columns" in document
+    gradient = d.section("matrix").steps[-2].eq["gradient"].forms[-1]  # ∂C/∂W^3, 2 × 10
+    shown = explainer.outputs.markup.shown_values(d, explainer.outputs.formatting.NumberFormat())
+    first, third, last = (shown[gradient.rows[0][c].key] for c in (0, 2, 9))
+    assert f"{first} & " in document and f"{third} & \\cdots & {last} \\\\" in document
+    assert shown[gradient.rows[0][3].key] not in document.split("### In Matrix Form")[1].split("## The Result")[0]
+    # Tall ones: the first three rows, the gap, the last.
+    assert "\\vdots \\\\" in document
+    # Every entry is in the values output.
+    assert all(entry.key in d.values for row in gradient.rows for entry in row)
+
+
+def test_a_wide_layer_compiles_with_pdflatex_without_overfull_boxes():
+    from conftest import require_tool
+    from explainer.outputs import pdf
+    from test_pdf import assert_clean
+
+    require_tool("latexmk")
+    require_tool("pdflatex")
+    for preset in ("source", "deeplearning-ai"):
+        document, report = pdf.compile_pdf(in_notation(WIDE, preset, form="all").to_latex(detail="full"))
+        assert document.startswith(b"%PDF"), preset
+        assert_clean(report)
 
 
 def test_the_matrix_form_changes_no_value():
