@@ -175,3 +175,25 @@ def test_the_spec_s_notation_is_the_checks(tmp_path):
     result = run_cli("check", str(answers), "--spec", str(spec))
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines()[-1] == "2 checked: 2 correct."
+
+
+def test_a_matrix_cut_short_claims_the_entries_it_shows():
+    from test_notations import WIDE
+
+    source = derived(WIDE, "source", "matrix")
+    for preset in ("source", "nielsen"):
+        d = derived(WIDE, preset, "matrix")
+        keys, bad = claimed(d.to_markdown(detail="full"), d)
+        assert bad == [] and keys == claimed(source.to_markdown(detail="full"), source)[0]
+        gradient = f"dE_total/d{d.network.weights[-1].key}"  # the last column of the last layer's gradient
+        assert keys[gradient] >= 2
+    d = derived(WIDE, "deeplearning-ai")
+    row = [float(d.values[f"dE_total/dw{n}"]) for n in range(31, 41)]
+    written = " & ".join(f"{x:.9f}" for x in row[:3]) + f" & \\cdots & {row[-1]:.9f}"
+    other = " & ".join(f"{float(d.values[f'dE_total/dw{n}']):.9f}" for n in (41, 42, 43)) + \
+        f" & \\cdots & {float(d.values['dE_total/dw50']):.9f}"
+    verdicts = read(f"dW^{{[2]}} = \\begin{{bmatrix}} {written} \\\\ {other} \\end{{bmatrix}}", d)
+    assert verdicts == [(f"dE_total/dw{n}", "correct") for n in (31, 32, 33, 40, 41, 42, 43, 50)]
+    # A gap in a matrix that has no room for one is not understood.
+    (verdict,) = check_answers(r"W^{[2]} = \begin{bmatrix} 1 & \cdots & 2 \end{bmatrix}", derived(None, "deeplearning-ai"))
+    assert verdict.verdict == "not understood"

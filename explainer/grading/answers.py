@@ -483,24 +483,45 @@ def _vector_keys(text: str, names: Names):
 
 def _entry_claims(line: int, name: str, keys, written: str) -> list[Claim]:
     """One claim for each entry of the matrix ``keys`` whose numbers are ``written``; a line not understood
-    when they are no matrix of that shape, none when they are no numbers at all (a formula)."""
+    when they are no matrix of that shape, none when they are no numbers at all (a formula).
+
+    A matrix written cut short (its first columns, ``\\cdots``, its last, as the documents show a wide
+    one) claims the entries it shows."""
     rows = _matrix_literal(written)
     if rows is None:
         if _number(written) is None:
             return []
         return [Claim(line, f"{name} = {written}: one number for {_shape(keys)}", None, understood=False)]
     size = (len(keys), len(keys[0]))
-    if (len(rows), len(rows[0])) != size and size[1] == 1 and len(rows) == 1:
+    if size[1] == 1 and len(rows) == 1 and len(rows[0]) > 1:
         rows = [[x] for x in rows[0]]  # a column written on one line
-    elif (len(rows), len(rows[0])) != size and size[0] == 1 and len(rows[0]) == 1:
+    elif size[0] == 1 and len(rows[0]) == 1 and len(rows) > 1:
         rows = [[row[0] for row in rows]]
-    if (len(rows), len(rows[0])) != size:
-        return [Claim(line, f"{name} = {_shortened(written)}: {_shape(rows)} for {_shape(keys)}", None,
-                      understood=False)]
+    gap_rows = [i for i, row in enumerate(rows) if all(x is _GAP for x in row)]
+    gap_columns = [j for j in range(len(rows[0])) if all(row[j] is _GAP for i, row in enumerate(rows) if i not in gap_rows)]
+    row_at = _positions(len(rows), size[0], gap_rows)
+    column_at = _positions(len(rows[0]), size[1], gap_columns)
+    entries = [] if row_at is None or column_at is None else [
+        (row_at[i], column_at[j], number) for i, row in enumerate(rows) for j, number in enumerate(row)
+        if i not in gap_rows and j not in gap_columns]
+    if not entries or any(number is _GAP for _, _, number in entries):
+        shown = _shape([[x for j, x in enumerate(row) if j not in gap_columns] for i, row in enumerate(rows)
+                        if i not in gap_rows] or [[None]])
+        return [Claim(line, f"{name} = {_shortened(written)}: {shown} for {_shape(keys)}", None, understood=False)]
     single = size[1] == 1 or size[0] == 1
     return [Claim(line, f"{name} entry {i + j + 1}" if single else f"{name} entry ({i + 1}, {j + 1})",
-                  key, number)
-            for i, (row, numbers) in enumerate(zip(keys, rows)) for j, (key, number) in enumerate(zip(row, numbers))]
+                  keys[i][j], number) for i, j, number in entries]
+
+
+def _positions(written: int, size: int, gaps: list[int]) -> list[int] | None:
+    """Where each of ``written`` rows (columns) stands among ``size``: one by one, or around one gap
+    (the first ones, the gap, the last ones); None when they cannot stand there."""
+    if not gaps:
+        return list(range(written)) if written == size else None
+    if len(gaps) > 1 or written - 1 >= size:  # a gap stands for one entry at least
+        return None
+    gap = gaps[0]
+    return [i if i < gap else size - (written - i) for i in range(written)]
 
 
 def _shape(rows) -> str:
@@ -510,6 +531,9 @@ def _shape(rows) -> str:
     return f"a {len(rows)}×{len(rows[0])} matrix"
 
 
+# The gap of a matrix written cut short.
+_GAP = object()
+_DOTS = re.compile(r"\\[cvd]?dots|\\ldots|\.\.\.|…")
 _TRANSPOSED = re.compile(r"\s{0,9}\^\s{0,9}(?:\{\s{0,9}T\s{0,9}\}|T|\{\s{0,9}\\top\s{0,9}\}|\\top)\s{0,9}$")
 _ROW_END = re.compile(r"\\\\\*?|;")
 _MOST_ENTRIES = 10_000
@@ -541,7 +565,7 @@ def _matrix_literal(text: str) -> list[list[Number]] | None:
     cells = [[cell.strip() for cell in row] for row in cells if "".join(row).strip()]
     if not cells or len({len(row) for row in cells}) != 1 or len(cells) * len(cells[0]) > _MOST_ENTRIES:
         return None
-    rows = [[_number(cell) for cell in row] for row in cells]
+    rows = [[_GAP if _DOTS.fullmatch(cell) else _number(cell) for cell in row] for row in cells]
     if any(number is None for row in rows for number in row):
         return None
     return [list(column) for column in zip(*rows)] if transposed else rows
