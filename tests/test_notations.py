@@ -350,3 +350,67 @@ def test_the_delta_forms_equations_are_the_documents():
     assert {"dE_total/dnet_o1", "dE_total/dnet_h1"} <= set(d.equations)
     for key in d.equations:
         assert re.search(rf"= {re.escape(shown[key])}(\n| \\\\)", document), key
+
+
+def test_the_batch_in_matrix_form_one_column_a_sample():
+    """Z^(l) = W^(l) A^(l-1) + b^(l) with one column a sample, and ∂E/∂W = (1/m) Δ A^T, each entry the scalar
+    derivation's value; the products worked out again here with numpy from the spec alone."""
+    import numpy as np
+
+    spec = explainer.load_spec(ROOT / "examples" / "xor.toml")
+    d = in_notation(ROOT / "examples" / "xor.toml", "deeplearning-ai", form="matrix")
+    values = {k: float(v) for k, v in {**d.parameters, **d.values}.items()}
+    steps = d.section("matrix_batch").steps
+    forward = [s for s in steps if s.kind == "batch_forward"]
+    backward = {int(s.subject): s for s in steps if s.kind == "batch_backward"}
+
+    def entries(matrix):
+        return np.array([[values[x.key] for x in row] for row in matrix.rows])
+
+    A = np.array([[float(x) for x in sample.inputs] for sample in spec.samples]).T  # one column a sample
+    activations = [A]
+    for l, (step, weights, biases) in enumerate(zip(forward, spec.weights, spec.biases), start=1):
+        W = np.array(weights, dtype=float)
+        Z = W @ A + np.array([float(b) for b in biases])[:, None] * np.ones((1, A.shape[1]))
+        assert step.eq["net"].forms[0].tex == f"Z^{{[{l}]}}"
+        assert entries(step.eq["net"].forms[-1]) == pytest.approx(Z, rel=1e-12, abs=1e-15)
+        A = 1 / (1 + np.exp(-Z))  # xor's layers are sigmoid
+        assert entries(step.eq["out"].forms[-1]) == pytest.approx(A, rel=1e-12)
+        activations.append(A)
+    Y = np.array([[float(x) for x in sample.targets] for sample in spec.samples]).T
+    count = A.shape[1]
+    delta = (A - Y) * A * (1 - A)  # xor's: half the squared error of sigmoid outputs, per sample
+    for l in range(len(spec.weights), 0, -1):
+        step = backward[l]
+        assert entries(step.eq["signal"].forms[-1]) == pytest.approx(delta, rel=1e-10)
+        gradient = delta @ activations[l - 1].T / count
+        assert entries(step.eq["gradient"].forms[-1]) == pytest.approx(gradient, rel=1e-10)
+        # …and those entries are the batch gradients of the scalar derivation, weight by weight.
+        assert [x.key for row in step.eq["gradient"].forms[-1].rows for x in row] == \
+            [f"dE_total/d{w.key}" for w in d.network.weights_into_layer(l)]
+        W = np.array(spec.weights[l - 1], dtype=float)
+        delta = (W.T @ delta) * activations[l - 1] * (1 - activations[l - 1])
+    document = d.to_markdown(detail="full")
+    assert_lines(document, r"Z^{[1]} = W^{[1]}X + b^{[1]}", r"A^{[1]} = g^{[1]}(Z^{[1]})",
+                 r"dZ^{[1]} = ((W^{[2]})^TdZ^{[2]}) \odot g^{[1]\prime}(Z^{[1]})",
+                 r"\frac{\partial J}{\partial W^{[1]}} = \frac{1}{4}dZ^{[1]}X^T")
+    assert "### The Batch in Matrix Form" not in in_notation(ROOT / "examples" / "xor.toml", "deeplearning-ai").to_markdown()
+    # Sigmoid outputs with the binary cross-entropy: the derivatives cancel, Ng's dZ^{[L]} = A^{[L]} - Y.
+    bce = spec_mapping(spec)
+    bce["network"]["loss"] = "binary_cross_entropy"
+    d = in_notation(bce, "deeplearning-ai", form="matrix")
+    (output,) = [s for s in d.section("matrix_batch").steps if s.kind == "batch_backward" and s.facts["output"]]
+    assert_lines(d.to_markdown(detail="full"), r"dZ^{[2]} = A^{[2]} - Y")
+    outs = [[values_of(d)[f"out_o1[{s}]"] - float(sample.targets[0]) for s, sample in enumerate(spec.samples, 1)]]
+    assert entries_of(d, output.eq["signal"].forms[-1]) == pytest.approx(np.array(outs), rel=1e-12)
+
+
+def values_of(d):
+    return {k: float(v) for k, v in {**d.parameters, **d.values}.items()}
+
+
+def entries_of(d, matrix):
+    import numpy as np
+
+    values = values_of(d)
+    return np.array([[values[x.key] for x in row] for row in matrix.rows])

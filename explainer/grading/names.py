@@ -213,8 +213,20 @@ class Names:
                     spell(node.key, short)
         vectors: dict[str, set] = defaultdict(set)
 
-        def vector(tex: str, keys: tuple) -> None:
-            for name in {tex, naming.batch(tex)}:
+        # One sample's vectors are its batch's matrices too (Ng's Z^{[1]}); with several, the batch has its own.
+        one_sample = len(derivation.spec.samples) == 1
+
+        # The batch's matrices first: where the worked sample's vector has the same name (∂E/∂W^{(1)}), the batch's it is.
+        sections = sorted((s for s in derivation.sections if s.kind in ("matrix", "matrix_batch")),
+                          key=lambda s: s.kind != "matrix_batch")
+        batch_names: set[str] = set()
+
+        def vector(tex: str, keys: tuple, batch: bool) -> None:
+            for name in {tex, naming.batch(tex)} if one_sample else {tex}:
+                if not batch and canonical(name) in batch_names:
+                    continue
+                if batch:
+                    batch_names.add(canonical(name))
                 vectors[canonical(name)].add(keys)
                 for r, row in enumerate(keys):
                     for c, key in enumerate(row):
@@ -222,29 +234,27 @@ class Names:
                         if entry is not None:
                             spell(key, entry)
 
-        for section in derivation.sections:
-            if section.kind != "matrix":
-                continue
+        for section in sections:
+            batch = section.kind == "matrix_batch"
             for step in section.steps:
                 for equation in step.eq.values():
                     forms = equation.forms
                     for name in forms[:-1]:
                         for tex, keys in _named_matrices(name, forms[-1]):
-                            vector(tex, keys)
+                            vector(tex, keys, batch)
                     for symbolic, substituted in zip(forms[1:-1], forms[2:]):
                         for tex, keys in _named_matrices(symbolic, substituted):
-                            vector(tex, keys)
-        # ∂E/∂W^(1) as a fraction, and Ng's dW^{[1]}: by the pair of names.
-        for section in derivation.sections:
-            for step in section.steps if section.kind == "matrix" else ():
-                for equation in step.eq.values():
-                    head, last = equation.forms[0], equation.forms[-1]
+                            vector(tex, keys, batch)
+                    # ∂E/∂W^(1) as a fraction, and Ng's dW^{[1]}: by the pair of names.
+                    head, last = forms[0], forms[-1]
                     if isinstance(head, Partial) and _keys_of(last):
-                        partials_of_vectors = _keys_of(last)
-                        vectors[canonical(f"d{head.of.tex}/d{head.wrt.tex}")].add(partials_of_vectors)
+                        pair = canonical(f"d{head.of.tex}/d{head.wrt.tex}")
+                        if batch or pair not in batch_names:
+                            batch_names.update([pair] if batch else [])
+                            vectors[pair].add(_keys_of(last))
                         short = naming.shorthand(head.wrt.tex)
                         if short:
-                            vector(short, partials_of_vectors)
+                            vector(short, _keys_of(last), batch)
         return vectors
 
     def vector(self, text: str) -> tuple[tuple[str, ...], ...] | None:

@@ -253,8 +253,11 @@ class Naming:
     def batch(tex: str) -> str:
         """A layer's vector as the matrix of a batch, one column a sample: its letter in capitals
         (``z^{(1)}`` → ``Z^{(1)}``, ``dz^{[2]}`` → ``dZ^{[2]}``, ``x`` → ``X``); ``tex`` itself when it has no such letter."""
-        match = re.fullmatch(r"(d?)([ac-vx-z])((?:\^.*)?)", tex)  # not b or w: a batch shares its parameters
-        return f"{match[1]}{match[2].upper()}{match[3]}" if match else tex
+        match = re.fullmatch(r"(d?)([ac-vx-z]|\\delta)((?:\^.*)?)", tex)  # not b or w: a batch shares its parameters
+        if not match:
+            return tex
+        letter = "\\Delta" if match[2] == "\\delta" else match[2].upper()
+        return f"{match[1]}{letter}{match[3]}"
 
     def shorthand(self, wrt: str) -> str | None:
         """The notation's short name of the gradient ∂total/∂``wrt`` (Ng's ``dW^{[2]}`` for ``W^{[2]}``), or None."""
