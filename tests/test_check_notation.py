@@ -197,3 +197,22 @@ def test_a_matrix_cut_short_claims_the_entries_it_shows():
     # A gap in a matrix that has no room for one is not understood.
     (verdict,) = check_answers(r"W^{[2]} = \begin{bmatrix} 1 & \cdots & 2 \end{bmatrix}", derived(None, "deeplearning-ai"))
     assert verdict.verdict == "not understood"
+
+
+@pytest.mark.parametrize("text", [
+    "x = " + r"\begin{bmatrix} 1 " * 5000,  # unclosed matrices: once quadratic (14 s)
+    "$$" + r"a \\ \begin{bmatrix} " * 5000 + "$$",  # (24 s)
+    r"W^{(2)} = " + r"\begin{bmatrix} 1 & " * 5000 + r"\end{bmatrix}",
+    r"\delta^{(2)} = [" + "0.1, " * 50_000 + "]",  # more entries than any network has
+])
+def test_matrices_are_read_in_time_linear_in_the_sheet(default_derivation, text):
+    import time
+
+    started = time.perf_counter()
+    verdicts = None
+    try:
+        verdicts = check_answers(text, default_derivation)
+    except explainer.ExplainerError:
+        pass
+    assert time.perf_counter() - started < 5  # well under a second on an idle machine
+    assert verdicts is None or all(v.verdict in ("not understood", "unknown") for v in verdicts)

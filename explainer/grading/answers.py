@@ -390,12 +390,13 @@ def _block_chains(body: str, first_line: int):
 _ROW_OR_MATRIX = re.compile(r"\\\\\*?|\\(begin|end)\{[bpvBV]?matrix\}")
 
 
-def _outside_matrix(text: str, change) -> str:
-    """``text`` with ``change`` applied to its parts outside matrix environments (whose ``&`` and rows stay)."""
+def _outside_matrix(text: str, change, inside=lambda matrix: matrix) -> str:
+    """``text`` with ``change`` applied to its parts outside matrix environments (whose ``&`` and rows stay),
+    and ``inside`` to those environments."""
     parts, position = [], 0
-    for match in _MATRIX_ENV.finditer(text):
-        parts += [change(text[position:match.start()]), match.group()]
-        position = match.end()
+    for start, end in _matrix_spans(text):
+        parts += [change(text[position:start]), inside(text[start:end])]
+        position = end
     return "".join(parts + [change(text[position:])])
 
 
@@ -466,8 +467,27 @@ _EQUALS = "\u0000"
 _MATRIX_ENV = re.compile(r"\\begin\{([bpvBV]?matrix)\}(.*?)\\end\{\1\}", re.S)
 
 
+_MATRIX_MARK = re.compile(r"\\(begin|end)\{[bpvBV]?matrix\}")
+
+
+def _matrix_spans(text: str) -> list[tuple[int, int]]:
+    """The spans of the outermost matrix environments of ``text``, found in one pass (an unclosed one is none)."""
+    spans, depth, start = [], 0, 0
+    for match in _MATRIX_MARK.finditer(text):
+        if match.group(1) == "begin":
+            if depth == 0:
+                start = match.start()
+            depth += 1
+        elif depth:
+            depth -= 1
+            if depth == 0:
+                spans.append((start, match.end()))
+    return spans
+
+
 def _outside_matrices(text: str) -> str:
-    return _MATRIX_ENV.sub(lambda m: m.group().replace("=", _EQUALS), text)
+    """``text`` with the ``=`` inside its matrices set apart, so that a chain is split at its own only."""
+    return _outside_matrix(text, lambda part: part, lambda matrix: matrix.replace("=", _EQUALS))
 
 
 def _vector_keys(text: str, names: Names):
