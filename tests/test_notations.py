@@ -204,7 +204,7 @@ def test_every_formula_of_every_preset_and_form_parses_in_katex():
 
     formulas = set()
     for preset in PRESET_NAMES:
-        for example in [PER_NEURON, *EXAMPLES]:
+        for example in [PER_NEURON, WIDE, *EXAMPLES]:
             formulas.update(github_formulas(in_notation(example, preset, form="all").to_markdown(detail="full")))
         overridden = in_notation(None, preset, net="\\mathcal{N}", out="\\hat{o}", times="\\times", form="all")
         formulas.update(github_formulas(overridden.to_markdown()))
