@@ -216,3 +216,13 @@ def test_matrices_are_read_in_time_linear_in_the_sheet(default_derivation, text)
         pass
     assert time.perf_counter() - started < 5  # well under a second on an idle machine
     assert verdicts is None or all(v.verdict in ("not understood", "unknown") for v in verdicts)
+
+
+def test_a_batch_as_a_matrix_one_column_a_sample():
+    d = derived("xor", "deeplearning-ai")  # the chain form: the batch's matrices are read all the same
+    Z = [[float(d.values[f"net_h{j}[{s}]"]) for s in range(1, 5)] for j in (1, 2)]
+    written = "Z^{[1]} = [" + ", ".join("[" + ", ".join(f"{x:.9f}" for x in row) + "]" for row in Z) + "]"
+    assert read(written, d) == [(f"net_h{j}[{s}]", "correct") for j in (1, 2) for s in range(1, 5)]
+    gradient = [[float(d.values[f"dE_total/dw{i}"]) for i in (5, 6)]]
+    assert read(f"dW^{{[2]}} = [{gradient[0][0]:.9f}, {gradient[0][1]:.9f}]", d) == [
+        ("dE_total/dw5", "correct"), ("dE_total/dw6", "correct")]

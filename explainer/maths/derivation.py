@@ -1075,8 +1075,8 @@ class Derivation:
             values.update({k: v for k, v in combined.values.items() if k not in combined.parameters})
             equations.update(combined.equations)
             sections.append(combined.section)
-            if spec.notation.form in ("matrix", "all"):
-                sections.append(_batch_matrix_form(n, {**parameters, **values}, b))
+            # Built in every form, so that check reads a batch's matrices; the document shows it in the matrix form.
+            sections.append(_batch_matrix_form(n, {**parameters, **values}, b))
             self._check_batch(values, initial)
         if spec.iterations >= 1:
             after = _updated_point(n, values, lambda p: p.updated_key)
