@@ -164,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=CHECK_FORMATS,
                        help="text: a table for the terminal (default); markdown: for feedback; json: for autograders; "
                             "gradescope: Gradescope's autograder results.json, one test per asked quantity")
+    check.add_argument("--notation", metavar="NAME",
+                       help="the notation the answers are written in, as well as the keys: " + _NOTATION_HELP.split(": ", 1)[1]
+                            + " (default: the spec's)")
     variant = check.add_argument_group("exercises", "grade against a student's own variant (see explainer exercise)")
     variant.add_argument("--key", metavar="KEY", help="the student's answer key (keys/ID.json), which holds their network")
     variant.add_argument("--student", metavar="ID", help="the student whose variant to rebuild, with --seed")

@@ -232,13 +232,13 @@ def test_bad_batch_settings_are_one_line_errors(training, message):
 
 def test_every_formula_of_the_mini_batch_documents_parses_in_katex():
     from conftest import katex_failures
-    from test_flavors import github_formulas
+    from test_flavors import commonmark_formulas
 
     shuffled = spec_mapping(load_spec("examples/minibatch-adam.toml"))
     shuffled["training"] = {**shuffled["training"], "batch_size": 3, "shuffle_seed": 0}
     stochastic = spec_mapping(load_spec("examples/xor.toml"))
     stochastic["training"] = {**stochastic["training"], "mode": "stochastic", "optimizer": "nesterov"}
     formulas = {f for spec in ("examples/minibatch-adam.toml", shuffled, stochastic) for detail in ("source", "full")
-                for f in github_formulas(explainer.derive(spec).to_markdown(detail=detail))}
+                for f in commonmark_formulas(explainer.derive(spec).to_markdown(detail=detail))}
     assert any(r"\mathcal{B}" in tex for tex, _ in formulas)
     assert katex_failures(sorted(formulas)) == []

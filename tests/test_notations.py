@@ -205,7 +205,7 @@ def test_every_formula_of_every_preset_and_form_parses_in_katex():
 
     formulas = set()
     for preset in PRESET_NAMES:
-        for example in [PER_NEURON, *EXAMPLES]:
+        for example in [PER_NEURON, WIDE, *EXAMPLES]:
             formulas.update(commonmark_formulas(in_notation(example, preset, form="all").to_markdown(detail="full")))
         overridden = in_notation(None, preset, net="\\mathcal{N}", out="\\hat{o}", times="\\times", form="all")
         formulas.update(commonmark_formulas(overridden.to_markdown()))
@@ -277,7 +277,45 @@ def test_matrices_too_wide_for_the_page_are_given_by_their_shapes():
             "data": {"inputs": [0.1] * 7, "targets": [1]}, "training": {"iterations": 1}}
     document = in_notation(spec, form="matrix").to_markdown()
     assert "$W^{(1)}$ has one row and seven columns" in document
-    assert "bmatrix" not in document
+    matrices = re.findall(r"\\begin\{bmatrix\}(.*?)\\end\{bmatrix\}", document, re.S)
+    # Each result only, its first three columns, the gap and the last: no matrix of seven columns.
+    assert matrices and all(row.count("&") <= 4 for m in matrices for row in m.split("\\\\"))
+    assert r"\cdots" in document
+
+
+WIDE = {"network": {"layers": [3, 10, 2],
+                    "weights": [[[round(0.1 * ((3 * j + i) % 7) - 0.3, 2) for i in range(3)] for j in range(10)],
+                                [[round(0.05 * ((j + 4 * i) % 9) - 0.2, 2) for i in range(10)] for j in range(2)]],
+                    "biases": [0.1, 0.2]},
+        "data": {"inputs": [0.5, -0.2, 0.1], "targets": [0.2, 0.8]}, "training": {"iterations": 1}}
+
+
+def test_a_wide_layer_shows_its_matrices_first_entries_and_last():
+    d = in_notation(WIDE, "nielsen", form="matrix")
+    document = d.to_markdown(detail="full")
+    assert "$W^3$ has two rows and ten columns" in document
+    gradient = d.section("matrix").steps[-2].eq["gradient"].forms[-1]  # ∂C/∂W^3, 2 × 10
+    shown = explainer.outputs.markup.shown_values(d, explainer.outputs.formatting.NumberFormat())
+    first, third, last = (shown[gradient.rows[0][c].key] for c in (0, 2, 9))
+    assert f"{first} & " in document and f"{third} & \\cdots & {last} \\\\" in document
+    assert shown[gradient.rows[0][3].key] not in document.split("### In Matrix Form")[1].split("## The Result")[0]
+    # Tall ones: the first three rows, the gap, the last.
+    assert "\\vdots \\\\" in document
+    # Every entry is in the values output.
+    assert all(entry.key in d.values for row in gradient.rows for entry in row)
+
+
+def test_a_wide_layer_compiles_with_pdflatex_without_overfull_boxes():
+    from conftest import require_tool
+    from explainer.outputs import pdf
+    from test_pdf import assert_clean
+
+    require_tool("latexmk")
+    require_tool("pdflatex")
+    for preset in ("source", "deeplearning-ai"):
+        document, report = pdf.compile_pdf(in_notation(WIDE, preset, form="all").to_latex(detail="full"))
+        assert document.startswith(b"%PDF"), preset
+        assert_clean(report)
 
 
 def test_the_matrix_form_changes_no_value():
@@ -313,3 +351,67 @@ def test_the_delta_forms_equations_are_the_documents():
     assert {"dE_total/dnet_o1", "dE_total/dnet_h1"} <= set(d.equations)
     for key in d.equations:
         assert re.search(rf"= {re.escape(shown[key])}(\n| \\\\)", document), key
+
+
+def test_the_batch_in_matrix_form_one_column_a_sample():
+    """Z^(l) = W^(l) A^(l-1) + b^(l) with one column a sample, and ∂E/∂W = (1/m) Δ A^T, each entry the scalar
+    derivation's value; the products worked out again here with numpy from the spec alone."""
+    import numpy as np
+
+    spec = explainer.load_spec(ROOT / "examples" / "xor.toml")
+    d = in_notation(ROOT / "examples" / "xor.toml", "deeplearning-ai", form="matrix")
+    values = {k: float(v) for k, v in {**d.parameters, **d.values}.items()}
+    steps = d.section("matrix_batch").steps
+    forward = [s for s in steps if s.kind == "batch_forward"]
+    backward = {int(s.subject): s for s in steps if s.kind == "batch_backward"}
+
+    def entries(matrix):
+        return np.array([[values[x.key] for x in row] for row in matrix.rows])
+
+    A = np.array([[float(x) for x in sample.inputs] for sample in spec.samples]).T  # one column a sample
+    activations = [A]
+    for l, (step, weights, biases) in enumerate(zip(forward, spec.weights, spec.biases), start=1):
+        W = np.array(weights, dtype=float)
+        Z = W @ A + np.array([float(b) for b in biases])[:, None] * np.ones((1, A.shape[1]))
+        assert step.eq["net"].forms[0].tex == f"Z^{{[{l}]}}"
+        assert entries(step.eq["net"].forms[-1]) == pytest.approx(Z, rel=1e-12, abs=1e-15)
+        A = 1 / (1 + np.exp(-Z))  # xor's layers are sigmoid
+        assert entries(step.eq["out"].forms[-1]) == pytest.approx(A, rel=1e-12)
+        activations.append(A)
+    Y = np.array([[float(x) for x in sample.targets] for sample in spec.samples]).T
+    count = A.shape[1]
+    delta = (A - Y) * A * (1 - A)  # xor's: half the squared error of sigmoid outputs, per sample
+    for l in range(len(spec.weights), 0, -1):
+        step = backward[l]
+        assert entries(step.eq["signal"].forms[-1]) == pytest.approx(delta, rel=1e-10)
+        gradient = delta @ activations[l - 1].T / count
+        assert entries(step.eq["gradient"].forms[-1]) == pytest.approx(gradient, rel=1e-10)
+        # …and those entries are the batch gradients of the scalar derivation, weight by weight.
+        assert [x.key for row in step.eq["gradient"].forms[-1].rows for x in row] == \
+            [f"dE_total/d{w.key}" for w in d.network.weights_into_layer(l)]
+        W = np.array(spec.weights[l - 1], dtype=float)
+        delta = (W.T @ delta) * activations[l - 1] * (1 - activations[l - 1])
+    document = d.to_markdown(detail="full")
+    assert_lines(document, r"Z^{[1]} = W^{[1]}X + b^{[1]}", r"A^{[1]} = g^{[1]}(Z^{[1]})",
+                 r"dZ^{[1]} = ((W^{[2]})^TdZ^{[2]}) \odot g^{[1]\prime}(Z^{[1]})",
+                 r"\frac{\partial J}{\partial W^{[1]}} = \frac{1}{4}dZ^{[1]}X^T")
+    assert "### The Batch in Matrix Form" not in in_notation(ROOT / "examples" / "xor.toml", "deeplearning-ai").to_markdown()
+    # Sigmoid outputs with the binary cross-entropy: the derivatives cancel, Ng's dZ^{[L]} = A^{[L]} - Y.
+    bce = spec_mapping(spec)
+    bce["network"]["loss"] = "binary_cross_entropy"
+    d = in_notation(bce, "deeplearning-ai", form="matrix")
+    (output,) = [s for s in d.section("matrix_batch").steps if s.kind == "batch_backward" and s.facts["output"]]
+    assert_lines(d.to_markdown(detail="full"), r"dZ^{[2]} = A^{[2]} - Y")
+    outs = [[values_of(d)[f"out_o1[{s}]"] - float(sample.targets[0]) for s, sample in enumerate(spec.samples, 1)]]
+    assert entries_of(d, output.eq["signal"].forms[-1]) == pytest.approx(np.array(outs), rel=1e-12)
+
+
+def values_of(d):
+    return {k: float(v) for k, v in {**d.parameters, **d.values}.items()}
+
+
+def entries_of(d, matrix):
+    import numpy as np
+
+    values = values_of(d)
+    return np.array([[values[x.key] for x in row] for row in matrix.rows])

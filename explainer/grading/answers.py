@@ -100,7 +100,7 @@ def read_sheet(text: str, names: Names, source: str = "<answers>") -> tuple[Clai
         for line, readings, raw in _chains(text):
             # The first reading of the line that finds a claim is the line's.
             for chains in readings:
-                found = [claim for chain in chains if (claim := _claim(line, chain, names)) is not None]
+                found = [claim for chain in chains for claim in _claims(line, chain, names)]
                 if found:
                     claims += found
                     break
@@ -186,7 +186,7 @@ _MATH_FENCE = re.compile(
     re.M,
 )
 _INLINE = re.compile(r"(?<![\\$])\$(?!\$)(.+?)(?<!\\)\$")
-_ENVIRONMENT = re.compile(r"\\(?:begin|end)\{\w+\*?\}(?:\{[^{}]*\})?")
+_ENVIRONMENT = re.compile(r"\\(?:begin|end)\{(?![bpvBV]?matrix\})\w+\*?\}(?:\{[^{}]*\})?")
 _ROW_NOISE = re.compile(r"&|\\(?:nonumber|notag)\b|\\(?:label|tag)\{[^{}]*\}|^\s*\[[^\]]*\]")
 _ROW_START = re.compile(r"(?:\s|\\begin\{\w+\*?\}(?:\{[^{}]*\})?)*")
 _LATEX_COMMENT = re.compile(r"(?<!\\)%.*$", re.M)
@@ -443,11 +443,11 @@ def _block_chains(body: str, first_line: int):
     body = _LATEX_COMMENT.sub("", body)
     chains: list[list] = []
     position = 0
-    for row in re.split(r"\\\\\*?", body):  # \\* is a row end that forbids a page break
+    for row in _top_rows(body):  # \\* is a row end that forbids a page break
         # The row's line is that of its first character after blanks and \begin{…}.
         line = first_line + body.count("\n", 0, position + _ROW_START.match(row).end())
         position += len(row) + 2
-        row = _ROW_NOISE.sub(" ", _ENVIRONMENT.sub(" ", row))
+        row = _outside_matrix(row, lambda part: _ROW_NOISE.sub(" ", _ENVIRONMENT.sub(" ", part)))
         row = re.sub(r"\\q?quad\b", " ", row).strip()
         if not row:
             continue
@@ -457,6 +457,32 @@ def _block_chains(body: str, first_line: int):
         else:
             chains.append([line, row])
     yield from ((line, [[chain]], chain) for line, chain in chains)
+
+
+_ROW_OR_MATRIX = re.compile(r"\\\\\*?|\\(begin|end)\{[bpvBV]?matrix\}")
+
+
+def _outside_matrix(text: str, change, inside=lambda matrix: matrix) -> str:
+    """``text`` with ``change`` applied to its parts outside matrix environments (whose ``&`` and rows stay),
+    and ``inside`` to those environments."""
+    parts, position = [], 0
+    for start, end in _matrix_spans(text):
+        parts += [change(text[position:start]), inside(text[start:end])]
+        position = end
+    return "".join(parts + [change(text[position:])])
+
+
+def _top_rows(body: str) -> list[str]:
+    """The rows of a display block, split at its ``\\\\`` but not at those of a matrix inside it."""
+    rows, depth, start = [], 0, 0
+    for match in _ROW_OR_MATRIX.finditer(body):
+        if match.group(1):
+            depth = max(0, depth + (1 if match.group(1) == "begin" else -1))
+        elif depth == 0:
+            rows.append(body[start:match.start()])
+            start = match.end()
+    rows.append(body[start:])
+    return rows
 
 
 # --- normalising LaTeX and unicode ---------------------------------------------------
@@ -474,7 +500,7 @@ _REPLACEMENTS = [
     (re.compile(r"\\[dt]frac(?![A-Za-z])"), r"\\frac"),
     (re.compile(r"\\(?:left|right|[bB]igg?[lr]?)(?![A-Za-z])\s*"), ""),
     (re.compile(r"\\(?:displaystyle|textstyle)(?![A-Za-z])"), " "),
-    (re.compile(r"\\[,;:! ]|~|\\q?quad(?![A-Za-z])"), " "),
+    (re.compile(r"(?<!\\)\\[,;:! ]|~|\\q?quad(?![A-Za-z])"), " "),  # not a matrix row's end
 ]
 _WRAPPER = re.compile(r"\\(?:text|textrm|textit|mathrm|mathit|mathbf|mathsf|boldsymbol|operatorname)\s*\{([^{}]*)\}")
 _SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚₛₜᵤᵥₓ′", "0123456789aehijklmnopstuvx'")
@@ -495,6 +521,146 @@ def normalised(text: str) -> str:
 
 
 # --- one chain ----------------------------------------------------------------------------
+
+
+def _claims(line: int, chain: str, names: Names) -> list[Claim]:
+    """The claims of one chain: one, or one for each entry of a vector or matrix (``δ^{(2)} = [0.1385, -0.0381]``)."""
+    sides = [side.strip() for side in _outside_matrices(normalised(chain)).split("=")]
+    if len(sides) >= 2 and all(sides[1:]):
+        keys = _vector_keys(sides[0], names) if names.key(sides[0]) is None else None
+        if keys is not None:
+            return _entry_claims(line, sides[0].replace(_EQUALS, "="), keys, sides[-1].replace(_EQUALS, "="))
+    claim = _claim(line, chain, names)
+    return [] if claim is None else [claim]
+
+
+# An "=" inside a matrix literal, kept apart while a chain is split at its own.
+_EQUALS = "\u0000"
+_MATRIX_ENV = re.compile(r"\\begin\{([bpvBV]?matrix)\}(.*?)\\end\{\1\}", re.S)
+
+
+_MATRIX_MARK = re.compile(r"\\(begin|end)\{[bpvBV]?matrix\}")
+
+
+def _matrix_spans(text: str) -> list[tuple[int, int]]:
+    """The spans of the outermost matrix environments of ``text``, found in one pass (an unclosed one is none)."""
+    spans, depth, start = [], 0, 0
+    for match in _MATRIX_MARK.finditer(text):
+        if match.group(1) == "begin":
+            if depth == 0:
+                start = match.start()
+            depth += 1
+        elif depth:
+            depth -= 1
+            if depth == 0:
+                spans.append((start, match.end()))
+    return spans
+
+
+def _outside_matrices(text: str) -> str:
+    """``text`` with the ``=`` inside its matrices set apart, so that a chain is split at its own only."""
+    return _outside_matrix(text, lambda part: part, lambda matrix: matrix.replace("=", _EQUALS))
+
+
+def _vector_keys(text: str, names: Names):
+    """The keys of the vector or matrix ``text`` names, row by row, or None (a scalar, or nothing)."""
+    keys = names.vector(text)
+    if keys is not None:
+        return keys
+    node = _parsed(text, names)
+    if isinstance(node, Partial) and node.key is None:
+        return names.vector_partial(node.of.tex, node.wrt.tex)
+    return None
+
+
+def _entry_claims(line: int, name: str, keys, written: str) -> list[Claim]:
+    """One claim for each entry of the matrix ``keys`` whose numbers are ``written``; a line not understood
+    when they are no matrix of that shape, none when they are no numbers at all (a formula).
+
+    A matrix written cut short (its first columns, ``\\cdots``, its last, as the documents show a wide
+    one) claims the entries it shows."""
+    rows = _matrix_literal(written)
+    if rows is None:
+        if _number(written) is None:
+            return []
+        return [Claim(line, f"{name} = {written}: one number for {_shape(keys)}", None, understood=False)]
+    size = (len(keys), len(keys[0]))
+    if size[1] == 1 and len(rows) == 1 and len(rows[0]) > 1:
+        rows = [[x] for x in rows[0]]  # a column written on one line
+    elif size[0] == 1 and len(rows[0]) == 1 and len(rows) > 1:
+        rows = [[row[0] for row in rows]]
+    gap_rows = [i for i, row in enumerate(rows) if all(x is _GAP for x in row)]
+    gap_columns = [j for j in range(len(rows[0])) if all(row[j] is _GAP for i, row in enumerate(rows) if i not in gap_rows)]
+    row_at = _positions(len(rows), size[0], gap_rows)
+    column_at = _positions(len(rows[0]), size[1], gap_columns)
+    entries = [] if row_at is None or column_at is None else [
+        (row_at[i], column_at[j], number) for i, row in enumerate(rows) for j, number in enumerate(row)
+        if i not in gap_rows and j not in gap_columns]
+    if not entries or any(number is _GAP for _, _, number in entries):
+        shown = _shape([[x for j, x in enumerate(row) if j not in gap_columns] for i, row in enumerate(rows)
+                        if i not in gap_rows] or [[None]])
+        return [Claim(line, f"{name} = {_shortened(written)}: {shown} for {_shape(keys)}", None, understood=False)]
+    single = size[1] == 1 or size[0] == 1
+    return [Claim(line, f"{name} entry {i + j + 1}" if single else f"{name} entry ({i + 1}, {j + 1})",
+                  keys[i][j], number) for i, j, number in entries]
+
+
+def _positions(written: int, size: int, gaps: list[int]) -> list[int] | None:
+    """Where each of ``written`` rows (columns) stands among ``size``: one by one, or around one gap
+    (the first ones, the gap, the last ones); None when they cannot stand there."""
+    if not gaps:
+        return list(range(written)) if written == size else None
+    if len(gaps) > 1 or written - 1 >= size:  # a gap stands for one entry at least
+        return None
+    gap = gaps[0]
+    return [i if i < gap else size - (written - i) for i in range(written)]
+
+
+def _shape(rows) -> str:
+    count = len(rows) * len(rows[0])
+    if len(rows) == 1 or len(rows[0]) == 1:
+        return f"{count} number{'s' if count != 1 else ''}" if count != 1 else "one number"
+    return f"a {len(rows)}×{len(rows[0])} matrix"
+
+
+# The gap of a matrix written cut short.
+_GAP = object()
+_DOTS = re.compile(r"\\[cvd]?dots|\\ldots|\.\.\.|…")
+_TRANSPOSED = re.compile(r"\s{0,9}\^\s{0,9}(?:\{\s{0,9}T\s{0,9}\}|T|\{\s{0,9}\\top\s{0,9}\}|\\top)\s{0,9}$")
+_ROW_END = re.compile(r"\\\\\*?|;")
+_MOST_ENTRIES = 10_000
+
+
+def _matrix_literal(text: str) -> list[list[Number]] | None:
+    """The numbers of a matrix written ``\\begin{bmatrix} a & b \\\\ c & d \\end{bmatrix}``, ``[[a, b], [c, d]]``,
+    ``[a, b]`` (a vector), ``[a; b]`` or ``(a, b)``, row by row; ``^T`` transposes; None when it is none."""
+    text = text.replace(_EQUALS, "=").strip()
+    transposed = _TRANSPOSED.search(text)
+    if transposed:
+        text = text[:transposed.start()].strip()
+    if text.startswith("(") and text.endswith(")"):
+        text = f"[{text[1:-1]}]"
+    match = _MATRIX_ENV.fullmatch(text)
+    if match:
+        cells = [row.split("&") for row in _ROW_END.split(match.group(2))]
+    elif text.startswith("[") and text.endswith("]"):
+        inner = text[1:-1].strip()
+        if inner.startswith("["):
+            parts = re.split(r"\]\s{0,9},?\s{0,9}\[", inner.removeprefix("[").removesuffix("]").strip())
+            if any("[" in part or "]" in part for part in parts):
+                return None
+            cells = [part.split(",") for part in parts]
+        else:
+            cells = [row.split(",") for row in inner.split(";")]
+    else:
+        return None
+    cells = [[cell.strip() for cell in row] for row in cells if "".join(row).strip()]
+    if not cells or len({len(row) for row in cells}) != 1 or len(cells) * len(cells[0]) > _MOST_ENTRIES:
+        return None
+    rows = [[_GAP if _DOTS.fullmatch(cell) else _number(cell) for cell in row] for row in cells]
+    if any(number is None for row in rows for number in row):
+        return None
+    return [list(column) for column in zip(*rows)] if transposed else rows
 
 
 def _claim(line: int, chain: str, names: Names) -> Claim | None:
@@ -615,7 +781,7 @@ _TOKEN = re.compile(
       (?P<power>\s*\*\s*10\s*\^\s*(?:\{\s*[-+]?\d+\s*\}|[-+]?\d))?
   | (?P<command>\\(?:frac|partial|exp)(?![A-Za-z]))
   | (?P<key>d[A-Za-z0-9_]+/d[A-Za-z0-9_]+\+?(?:\[B?\d+\])?(?:@\d+)?)
-  | (?P<name>(?:\\(?:hat|widehat)(?:\{[A-Za-z]\}|\s+[A-Za-z])|\\[A-Za-z]+|[A-Za-zδ]\u0302?[A-Za-z0-9]*)
+  | (?P<name>(?:\\mathcal\{[A-Za-z]\}|\\(?:hat|widehat)(?:\{[A-Za-z]\}|\s+[A-Za-z])|\\[A-Za-z]+|[A-Za-zδ]\u0302?[A-Za-z0-9]*)
         (?:_(?:\{(?:[^{}]|\{[^{}]*\})*\}|[A-Za-z0-9]+))*
         (?:\^(?:\{\s*(?:\+|new|\(\d+\)|\(\\mathcal\{B\}_\{\d+\}\))\s*\}|\+))?
         (?:\+(?=\s*(?:[=),;*[]|$)))?
@@ -629,6 +795,12 @@ _TOKEN = re.compile(
 
 
 _PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*")
+# A name with scripts in any order, as the notations print them: z^2_1, w^{[2]}_{12}, {W^{(1)}}^+, dW^{[2]}.
+# It is a name only when it names a quantity; otherwise its ^ may be a power (e^{-net}).
+_BRACED = r"\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\}"
+_SCRIPTED = re.compile(
+    r"(?:\\mathcal\{[A-Za-z]\}|\\[A-Za-z]+|[A-Za-z][A-Za-z0-9]*|" + _BRACED + r")"
+    r"(?:\s{0,9}[_^]\s{0,9}(?:" + _BRACED + r"|\\[A-Za-z]+|[A-Za-z0-9+]))+'*(?:\[\d+\])?(?:@\d+)?")
 
 
 class _Unreadable(Exception):
@@ -639,6 +811,12 @@ def _tokens(text: str, names: Names | None) -> list[tuple[str, str]]:
     tokens, position = [], 0
     while position < len(text):
         match = _TOKEN.match(text, position)
+        scripted = _SCRIPTED.match(text, position) if names is not None else None
+        if (scripted and (match is None or scripted.end() > match.end())
+                and (names.key(scripted.group()) is not None or names.vector(scripted.group()) is not None)):
+            tokens.append(("name", scripted.group()))
+            position = scripted.end()
+            continue
         if match is None:
             raise _Unreadable(text[position:])
         kind = match.lastgroup if match.lastgroup != "power" else "number"

@@ -21,7 +21,7 @@ import re
 from collections import defaultdict
 
 from ..maths import shapes
-from ..maths.formulas import Partial, Sym
+from ..maths.formulas import Matrix, Partial, Sym, latex
 from ..maths.optimizers import hyper_parameters, is_optimizer_key
 
 _NOISE = re.compile(r"\\(?:text|textrm|textit|mathrm|mathit|mathbf|mathsf|mathcal|boldsymbol|operatorname)\b|[\s{}_^,\\]")
@@ -29,6 +29,8 @@ _NOISE = re.compile(r"\\(?:text|textrm|textit|mathrm|mathit|mathbf|mathsf|mathca
 # Subscripts and superscripts as students type them (outₕ₁, w₅⁺): the letters themselves.
 _SCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚₛₜᵤᵥₓ⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾′",
                          "0123456789aehijklmnopstuvx0123456789+-()'")
+# Greek letters typed as themselves: the commands the documents print.
+_GREEK = {"δ": "delta", "η": "eta", "α": "alpha", "σ": "sigma", "∇": "nabla", "∂": "partial"}
 
 # Other names for a quantity, on canonical spellings: (pattern, replacement), tried in turn until
 # one gives a name of the network.  More notations register theirs with ``register_alias``.
@@ -67,7 +69,29 @@ _OPTIMIZER_LETTERS = {"alpha": ("alpha", "α"), "epsilon": ("epsilon", "ϵ", "va
 
 def canonical(text: str) -> str:
     """``out_{h1}`` → ``outh1``, ``\\text{out}_{h1}`` → ``outh1``, ``w_5^+`` → ``w5+``, ``\\eta`` → ``eta``."""
-    return _NOISE.sub("", text.translate(_SCRIPTS))
+    text = text.translate(_SCRIPTS)
+    for letter, command in _GREEK.items():
+        text = text.replace(letter, command)
+    return _NOISE.sub("", text)
+
+
+_STRICT_NOISE = re.compile(r"\\(?:text|textrm|textit|mathrm|mathit|mathbf|mathsf|boldsymbol|operatorname)\b|[\s{},\\]")
+_SCRIPTS_BOTH = re.compile(r"([^_^]+)\^([^_^]+)_([^_^]+)")
+
+
+def _strict(text: str) -> str:
+    """``text`` spelled as ``canonical`` does, but with its ``^`` and ``_`` kept: ``w^{[2]}_{12}`` → ``w^[2]_12``."""
+    text = text.translate(_SCRIPTS)
+    for letter, command in _GREEK.items():
+        text = text.replace(letter, command)
+    return _STRICT_NOISE.sub("", text)
+
+
+def _strict_forms(text: str) -> tuple[str, ...]:
+    """The strict spelling of ``text``, and with its scripts the other way round (``z_1^2`` for ``z^2_1``)."""
+    form = _strict(text)
+    both = _SCRIPTS_BOTH.fullmatch(form)
+    return (form, f"{both[1]}_{both[3]}^{both[2]}") if both else (form,)
 
 
 def _aliases(text: str):
@@ -88,10 +112,12 @@ class Names:
         # The table depends on the shape and on which quantities there are, never on their numbers:
         # a class's sheets share it.
         tables = shapes.work_for(derivation.spec).tables
-        which = ("names", tuple(self.values), tuple(self.parameters), tuple(derivation.equations))
+        which = ("names", tuple(self.values), tuple(self.parameters), tuple(derivation.equations),
+                 tuple(section.kind for section in derivation.sections))
         if which not in tables:
             tables[which] = self._tables(derivation)
-        self._keys, self._partials, self._kinds, self._transposed, self._counterparts, self.read = tables[which]
+        (self._keys, self._strict, self._loose, self._vectors, self._partials, self._kinds, self._transposed,
+         self._counterparts, self.read) = tables[which]
 
     @staticmethod
     def _tables(derivation) -> tuple:
@@ -99,9 +125,14 @@ class Names:
         spellings: dict[str, set[str]] = defaultdict(set)
         partials: dict[tuple[str, str], set[str]] = defaultdict(set)
 
+        strict: dict[str, set[str]] = defaultdict(set)
+
         def spell(key: str, *texts: str) -> None:
             for text in (key, *texts):
                 spellings[canonical(text)].add(key)
+                if "^" in text:  # a layer's mark: z^2_1 is not z_{21}, b^2 not b2
+                    for form in _strict_forms(text):
+                        strict[form].add(key)
 
         for layer in network.layers:
             for neuron in layer:
@@ -133,8 +164,28 @@ class Names:
             for node in _partials(equation.forms):
                 partials[canonical(node.of.tex), canonical(node.wrt.tex)].add(node.key)
 
-        # A spelling that could mean two quantities names neither.
-        names = {text: keys.pop() for text, keys in spellings.items() if len(keys) == 1}
+        vectors = Names._notation_spellings(derivation, spell, spellings)
+
+        # A spelling that could mean two quantities names neither, unless it is one's key (b2, not Nielsen's b^2).
+        keys_by_text = {}
+        for text, keys in spellings.items():
+            own = [key for key in keys if canonical(key) == text]
+            if len(keys) == 1 or len(own) == 1:
+                keys_by_text[text] = own[0] if own else next(iter(keys))
+        strict_keys = {text: keys.pop() for text, keys in strict.items() if len(keys) == 1}
+        # Without the layer's mark (Bishop's z_j of a hidden neuron, whose outputs are y_k): when only one neuron has it.
+        loose: dict[str, set[str]] = defaultdict(set)
+        naming = network.naming
+        for layer in network.layers[1:] if not naming.by_name else ():
+            for neuron in layer:
+                out = naming.n.prediction if layer is network.outputs else naming.n.out
+                for letter, key in ((naming.n.net, neuron.net_key), (out, neuron.out_key),
+                                    (naming.n.signal, f"dE_total/d{neuron.net_key}")):
+                    text = canonical(naming.numbered(letter, neuron))
+                    if text not in spellings and text not in keys_by_text:
+                        loose[text].add(key)
+        loose_keys = {text: keys.pop() for text, keys in loose.items() if len(keys) == 1}
+        vector_keys = {text: ways.pop() for text, ways in vectors.items() if len(ways) == 1}
         derivatives = {pair: keys.pop() for pair, keys in partials.items() if len(keys) == 1}
         by_ends = {(w.source.layer, w.source.index, w.target.index): w for w in network.weights}
         transposed = {}
@@ -149,13 +200,111 @@ class Names:
                 counterparts[neuron.out_key] = neuron.net_key
                 counterparts[neuron.net_key] = neuron.out_key
         # ``read``: what a sheet's reader made of a name, by its text, for every sheet of these quantities.
-        return names, derivatives, _kinds(network), transposed, counterparts, {}
+        return (keys_by_text, strict_keys, loose_keys, vector_keys, derivatives, _kinds(network), transposed,
+                counterparts, {})
+
+    @staticmethod
+    def _notation_spellings(derivation, spell, spellings) -> dict[str, set]:
+        """Spell the names the derivation's notation prints and reads (``z^2_1``, ``\\delta^2_1``,
+        ``dW^{[2]}_{12}``) and return its vectors and matrices by spelling: each the keys of its entries, row by row.
+
+        All of them come from the notation's own naming (``Naming``) and the
+        derivation's own formulas, the ones the documents print.
+        """
+        network = derivation.network
+        naming = network.naming
+        for layer in network.layers[1:]:
+            for neuron in layer:
+                spell(f"dE_total/d{neuron.net_key}", neuron.signal_tex)
+        for output in network.outputs:
+            spell(f"target_{output.name}", naming.target(output))
+            spell(f"E_{output.name}", naming.error(output))
+        spell("E_total", naming.total, naming.batch_total)
+        for bias in network.biases:
+            # A shared bias is every neuron's: b^2_1 is b^2.
+            for neuron in bias.neurons if len(bias.neurons) > 1 else ():
+                spell(bias.key, naming.bias(bias.layer, neuron.index))
+        for key, equation in derivation.equations.items():
+            head = equation.forms[0]
+            if isinstance(head, Sym) and head.key == key and head.tex and canonical(head.tex) not in spellings:
+                spell(key, head.tex)  # a name no neuron or parameter spells already (m_{w_5,1}, E_{reg})
+            for node in _partials(equation.forms):
+                short = naming.shorthand(node.wrt.tex) if canonical(node.of.tex) in _TOTALS else None
+                if short:
+                    spell(node.key, short)
+        vectors: dict[str, set] = defaultdict(set)
+
+        # One sample's vectors are its batch's matrices too (Ng's Z^{[1]}); with several, the batch has its own.
+        one_sample = len(derivation.spec.samples) == 1
+
+        # The batch's matrices first: where the worked sample's vector has the same name (∂E/∂W^{(1)}), the batch's it is.
+        sections = sorted((s for s in derivation.sections if s.kind in ("matrix", "matrix_batch")),
+                          key=lambda s: s.kind != "matrix_batch")
+        batch_names: set[str] = set()
+
+        def vector(tex: str, keys: tuple, batch: bool) -> None:
+            for name in {tex, naming.batch(tex)} if one_sample else {tex}:
+                if not batch and canonical(name) in batch_names:
+                    continue
+                if batch:
+                    batch_names.add(canonical(name))
+                vectors[canonical(name)].add(keys)
+                for r, row in enumerate(keys):
+                    for c, key in enumerate(row):
+                        entry = naming.entry(name, r, None if len(row) == 1 else c)
+                        if entry is not None:
+                            spell(key, entry)
+
+        for section in sections:
+            batch = section.kind == "matrix_batch"
+            for step in section.steps:
+                for equation in step.eq.values():
+                    forms = equation.forms
+                    for name in forms[:-1]:
+                        for tex, keys in _named_matrices(name, forms[-1]):
+                            vector(tex, keys, batch)
+                    for symbolic, substituted in zip(forms[1:-1], forms[2:]):
+                        for tex, keys in _named_matrices(symbolic, substituted):
+                            vector(tex, keys, batch)
+                    # ∂E/∂W^(1) as a fraction, and Ng's dW^{[1]}: by the pair of names.
+                    head, last = forms[0], forms[-1]
+                    if isinstance(head, Partial) and _keys_of(last):
+                        pair = canonical(f"d{head.of.tex}/d{head.wrt.tex}")
+                        if batch or pair not in batch_names:
+                            batch_names.update([pair] if batch else [])
+                            vectors[pair].add(_keys_of(last))
+                        short = naming.shorthand(head.wrt.tex)
+                        if short:
+                            vector(short, _keys_of(last), batch)
+        return vectors
+
+    def vector(self, text: str) -> tuple[tuple[str, ...], ...] | None:
+        """The keys of the entries of the vector or matrix ``text`` names (``\\delta^{(2)}``, ``W^{[2]}``), row by row, or None."""
+        keys = self._vectors.get(canonical(text))
+        if keys is None or not all(self.exists(key) for row in keys for key in row):
+            return None
+        return keys
+
+    def vector_partial(self, of: str, wrt: str) -> tuple[tuple[str, ...], ...] | None:
+        """The keys of ∂of/∂wrt of a matrix (``E_{total}``, ``W^{(1)}``), row by row, or None."""
+        of = canonical(of)
+        for numerator in (of, *(["Etotal"] if of in _TOTAL_ERROR else [])):
+            keys = self.vector(f"d{numerator}/d{canonical(wrt)}")
+            if keys is not None:
+                return keys
+        return None
 
     def key(self, text: str) -> str | None:
         """The key ``text`` names (``out_{h1}`` → ``out_h1``), or None."""
+        if "^" in text:
+            key = self._strict.get(_strict(text))
+            if key is not None and self.exists(key):
+                return key
         spelling = canonical(text)
         for candidate in (spelling, *_aliases(spelling)):
             key = self._keys.get(candidate)
+            if key is None and "^" not in text:
+                key = self._loose.get(candidate)
             if key is None and candidate.startswith("out"):
                 key = self._keys.get(candidate[3:])  # out_{i1}: the input itself
             if key is not None and self.exists(key):
@@ -164,6 +313,7 @@ class Names:
 
     def partial(self, of: str, wrt: str) -> str | None:
         """The key of ∂of/∂wrt (``E_{total}``, ``w_5`` → ``dE_total/dw5``), or None."""
+        written = (of, wrt)
         of, wrt = canonical(of), canonical(wrt)
         for numerator in (of, *(["Etotal"] if of in _TOTAL_ERROR else [])):
             key = self._partials.get((numerator, wrt))
@@ -171,6 +321,11 @@ class Names:
                 key = self.key(f"d{numerator}/d{wrt}")
             if key in self.values:
                 return key
+        # Each name read on its own, as the notation writes it: ∂C/∂z^3_1 is dE_total/dnet_o1.
+        top = "E_total" if of in _TOTALS else self.key(written[0])
+        bottom = self.key(written[1])
+        if top is not None and bottom is not None and f"d{top}/d{bottom}" in self.values:
+            return f"d{top}/d{bottom}"
         return None
 
     def exists(self, key: str) -> bool:
@@ -193,6 +348,35 @@ class Names:
 
 # What students call the total error in a derivative: ∂E/∂w5.
 _TOTAL_ERROR = ("E", "Etot", "L", "C", "J", "Error")
+# The total error as the notations print it (E_{total}, C, \\mathcal{L}, J), canonical.
+_TOTALS = ("Etotal", *_TOTAL_ERROR, "mathcalL")
+
+
+def _keys_of(node) -> tuple[tuple[str, ...], ...] | None:
+    """The keys of a matrix of keyed names, row by row, or None."""
+    if not isinstance(node, Matrix):
+        return None
+    if not all(isinstance(x, (Sym, Partial)) and x.key for row in node.rows for x in row):
+        return None
+    return tuple(tuple(x.key for x in row) for row in node.rows)
+
+
+def _named_matrices(symbolic, substituted):
+    """``(tex, keys)`` of each name in ``symbolic`` that stands where ``substituted`` has a matrix of keyed names:
+    ``W^{(1)}`` in ``W^{(1)} x + b^{(1)}`` beside the matrix of its weights."""
+    stack = [(symbolic, substituted)]
+    while stack:
+        s, v = stack.pop()
+        keys = _keys_of(v)
+        if isinstance(s, (Sym, Partial)) and keys is not None:
+            yield latex(s), keys
+        elif type(s) is type(v) and dataclasses.is_dataclass(s) and not isinstance(s, (Sym, Matrix)):
+            for field in dataclasses.fields(s):
+                a, b = getattr(s, field.name), getattr(v, field.name)
+                if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b):
+                    stack.extend(zip(a, b))
+                elif not isinstance(a, tuple):
+                    stack.append((a, b))
 
 
 def _partials(forms):

@@ -667,6 +667,102 @@ def _matrix_form(b: _Builder) -> Section:
     return Section("matrix", tuple(steps), {"fits": fits, "last": last})
 
 
+def _batch_matrix_form(n: Network, values: Mapping[str, mpmath.mpf], b: _Builder) -> Section:
+    """The batch round with matrices, one column a sample: Z^(l) = W^(l) A^(l-1) + b^(l), A^(l) = f(Z^(l)),
+    the samples' error signals Δ^(l), and ∂E/∂W^(l) = Δ^(l) (A^(l-1))^T (divided by the batch's size for a
+    mean), each entry the scalar derivation's value: each product is worked out here from its matrices'
+    entries and checked against the values it gathers."""
+    v = n.naming
+    count = len(n.spec.samples)
+    samples = range(1, count + 1)
+    last = len(n.layers) - 1
+    mean = n.spec.reduction == "mean"
+    total = Sym(v.batch_total, TOTAL.key)
+    coupled = _coupled_outputs(n)
+
+    def per_sample(make) -> Matrix:  # one row a neuron, one column a sample
+        return lambda neurons: Matrix(tuple(tuple(make(k, s) for s in samples) for k in neurons))
+
+    def keyed(key_of):
+        return per_sample(lambda k, s: Sym("", sample_key(key_of(k), s)))
+
+    outs = lambda layer: (keyed(lambda k: k.out_key)(n.layers[layer]) if layer else
+                          Matrix(tuple(tuple(Sym("", sample_key(k.out_key, s)) for s in samples) for k in n.inputs)))
+    nets = lambda layer: keyed(lambda k: k.net_key)(n.layers[layer])
+    signals = lambda layer: keyed(lambda k: f"dE_total/d{k.net_key}")(n.layers[layer])
+
+    def value(sym):
+        return values[sym.key]
+
+    def W(layer):
+        return Matrix(tuple(tuple(param_sym(n.weight_between(i, j)) for i in n.layers[layer - 1]) for j in n.layers[layer]))
+
+    def check(name, got, expected: Matrix):
+        for row, want in zip(got, expected.rows):
+            for g, sym in zip(row, want):
+                b.agree(name, g, value(sym), "the batch's matrix form")
+
+    def named(kind, layer):
+        tex = v.vector(kind, layer, n.activation(n.layers[max(layer, 1)][0]))
+        if kind in ("activation", "derivative"):  # f(Z^(l)): the function of the batch's matrix
+            net = v.vector("net", layer)
+            return Sym(tex.replace(net, v.batch(net)))
+        return Sym(v.batch(tex))
+
+    steps = []
+    for layer in range(1, last + 1):
+        weights, below, result = W(layer), outs(layer - 1), nets(layer)
+        biases = [value(param_sym(n.bias(k))) for k in n.layers[layer]]
+        check(f"Z({layer})", [[mpmath.fsum(value(w) * value(a[s]) for w, a in zip(row, below.rows)) + bias
+                               for s in range(count)] for row, bias in zip(weights.rows, biases)], result)
+        forward = Equation(None, (named("net", layer), Add((Mul((named("W", layer), named("out", layer - 1)), juxtapose=True),
+                                                            Sym(v.vector("b", layer)))), result))
+        activation = Equation(None, (named("out", layer), named("activation", layer), outs(layer)))
+        steps.append(Step("batch_forward", str(layer), {"net": forward, "out": activation}, layer == 1,
+                          {"layer": layer, "shape": (len(n.layers[layer]), count)}))
+    for layer in range(last, 0, -1):
+        deltas = signals(layer)
+        if layer < last:
+            for k, row in zip(n.layers[layer], deltas.rows):
+                for s, sym in zip(samples, row):
+                    weighted = mpmath.fsum(value(b.equations[f"d{j.net_key}/d{k.out_key}"].forms[-1]) *
+                                           values[sample_key(f"dE_total/d{j.net_key}", s)] for j in n.layers[layer + 1])
+                    b.agree(f"Delta({layer})", weighted * values[sample_key(f"d{k.out_key}/d{k.net_key}", s)],
+                            value(sym), "the batch's matrix form")
+            symbolic = Hadamard((Paren(Mul((Transpose(Sym(v.vector("W", layer + 1))), named("signal", layer + 1)),
+                                           juxtapose=True)), named("derivative", layer)))
+            signal = Equation(None, (named("signal", layer), symbolic, deltas))
+        else:
+            A, Y = named("out", layer).tex, v.batch(v.vector("target", layer))
+            if PAIRINGS.get((n.activation(n.outputs[0]), n.spec.loss)):  # the derivatives cancel: A - Y (Ng's dZ)
+                for k, row in zip(n.outputs, deltas.rows):
+                    for s, sym in zip(samples, row):
+                        b.agree(f"Delta({layer})", values[sample_key(k.out_key, s)] - values[sample_key(f"target_{k.name}", s)],
+                                value(sym), "the batch's matrix form")
+                symbolic = Sym(f"{A} - {Y}")
+            elif coupled:
+                symbolic = Sym(f"\\nabla_{{{named('net', layer).tex}}} {v.total}")
+            else:
+                for k, row in zip(n.outputs, deltas.rows):
+                    for s, sym in zip(samples, row):
+                        b.agree(f"Delta({layer})", values[sample_key(f"dE_total/d{k.out_key}", s)] *
+                                values[sample_key(f"d{k.out_key}/d{k.net_key}", s)], value(sym), "the batch's matrix form")
+                symbolic = Hadamard((Sym(f"\\nabla_{{{A}}} {v.total}"), named("derivative", layer)))
+            signal = Equation(None, (named("signal", layer), symbolic, deltas))
+        below = outs(layer - 1)
+        gradients = Matrix(tuple(tuple(partial(total, param_sym(n.weight_between(i, j))) for i in n.layers[layer - 1])
+                                 for j in n.layers[layer]))
+        scale = mpmath.mpf(1) / count if mean else mpmath.mpf(1)
+        check(f"dE/dW({layer})", [[scale * mpmath.fsum(value(d) * value(a) for d, a in zip(drow, arow))
+                                   for arow in below.rows] for drow in deltas.rows], gradients)
+        product = Mul((named("signal", layer), Transpose(named("out", layer - 1))), juxtapose=True)
+        if mean:
+            product = Mul((Frac(Num("1"), Num(str(count))), product), juxtapose=True)
+        eqs = {"signal": signal, "gradient": Equation(None, (Partial(total, Sym(v.vector("W", layer))), product, gradients))}
+        steps.append(Step("batch_backward", str(layer), eqs, layer == last, {"layer": layer, "output": layer == last}))
+    return Section("matrix_batch", tuple(steps), {"samples": count, "mean": mean})
+
+
 def _delta_rule(b: _Builder) -> Section:
     """The backwards pass again in error signals: δ of each neuron, then each gradient as δ times its input.
 
@@ -1052,6 +1148,8 @@ class Derivation:
             values.update({k: v for k, v in combined.values.items() if k not in combined.parameters})
             equations.update(combined.equations)
             sections.append(combined.section)
+            # Built in every form, so that check reads a batch's matrices; the document shows it in the matrix form.
+            sections.append(_batch_matrix_form(n, {**parameters, **values}, b))
             self._check_batch(values, initial)
         if spec.iterations >= 1:
             after = _updated_point(n, values, lambda p: p.updated_key)

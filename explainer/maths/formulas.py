@@ -142,6 +142,37 @@ class Matrix:
     rows: tuple
 
 
+# Of a matrix too large for the page, the entries shown: the first few columns (rows), a gap, the last.
+SHOWN_ENTRIES = 3
+DOTS = {"row": Sym("\\cdots"), "column": Sym("\\vdots"), "both": Sym("\\ddots")}
+
+
+def abbreviated(node, size: int):
+    """``node`` with each matrix wider (taller) than ``size`` cut to its first ``SHOWN_ENTRIES`` columns (rows),
+    ``\\cdots`` (``\\vdots``) and the last: the shape of a 10-wide layer on a page."""
+    if isinstance(node, Matrix):
+        def cut(items, gap):
+            items = list(items)
+            return items if len(items) <= size else [*items[:SHOWN_ENTRIES], gap, items[-1]]
+
+        tall = len(node.rows) > size
+        rows = [tuple(cut(row, DOTS["row"])) for row in node.rows]
+        width = len(rows[0]) if rows else 0
+        gap_row = tuple(DOTS["both"] if x is DOTS["row"] else DOTS["column"] for x in rows[0]) if tall else ()
+        kept = cut(rows, gap_row) if tall else rows
+        return Matrix(tuple(tuple(row) if row else () for row in kept)) if width else node
+    if dataclasses.is_dataclass(node) and not isinstance(node, (Sym, Num)):
+        changes = {}
+        for field in dataclasses.fields(node):
+            value = getattr(node, field.name)
+            if isinstance(value, tuple):
+                changes[field.name] = tuple(abbreviated(x, size) for x in value)
+            elif dataclasses.is_dataclass(value):
+                changes[field.name] = abbreviated(value, size)
+        return dataclasses.replace(node, **changes)
+    return node
+
+
 @dataclass(frozen=True)
 class Transpose:
     arg: object

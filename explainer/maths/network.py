@@ -15,6 +15,7 @@ the number of weights, not with the size of the composed error.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -247,6 +248,31 @@ class Naming:
                 return plain.replace("{l}", mark.strip("{}")).replace("{net}", net)
             return f"{self.FUNCTIONS[activation]}({net})"
         raise ValueError(f"no vector {kind!r}")
+
+    @staticmethod
+    def batch(tex: str) -> str:
+        """A layer's vector as the matrix of a batch, one column a sample: its letter in capitals
+        (``z^{(1)}`` → ``Z^{(1)}``, ``dz^{[2]}`` → ``dZ^{[2]}``, ``x`` → ``X``); ``tex`` itself when it has no such letter."""
+        match = re.fullmatch(r"(d?)([ac-vx-z]|\\delta)((?:\^.*)?)", tex)  # not b or w: a batch shares its parameters
+        if not match:
+            return tex
+        letter = "\\Delta" if match[2] == "\\delta" else match[2].upper()
+        return f"{match[1]}{letter}{match[3]}"
+
+    def shorthand(self, wrt: str) -> str | None:
+        """The notation's short name of the gradient ∂total/∂``wrt`` (Ng's ``dW^{[2]}`` for ``W^{[2]}``), or None."""
+        prefix = self.n.gradient_prefix
+        return f"{prefix}{wrt}" if prefix and not wrt.startswith("{") else None
+
+    @staticmethod
+    def entry(tex: str, row: int, column: int | None = None) -> str | None:
+        """Entry ``row`` (from 0) of the vector ``tex``, or (``row``, ``column``) of the matrix: ``W^{(1)}_{12}``;
+        None when ``tex`` has a subscript or a prime of its own, which an index could not follow."""
+        if any(mark in tex for mark in ("_", "'", "\\prime", "\\frac")) or tex.startswith("{") or "(" in tex.split("^")[0]:
+            return None
+        pair = (row + 1,) if column is None else (row + 1, column + 1)
+        indices = "".join(map(str, pair)) if max(pair) < 10 else ",".join(map(str, pair))
+        return f"{tex}_{_subscript(indices)}"
 
     @property
     def total(self) -> str:

@@ -10,7 +10,8 @@ import hashlib
 import weakref
 from functools import cached_property
 
-from ..maths.formulas import Num, Sym, chain_lines, latex, substitute, with_sign
+from ..maths.derivation import MATRIX_SIZE
+from ..maths.formulas import Num, Sym, abbreviated, chain_lines, latex, substitute, with_sign
 from . import diagram, losscurve
 from .formatting import NumberFormat
 
@@ -136,8 +137,8 @@ class Markup:
         value = Num(self.shown[equation.key]) if equation.key else None
         if mode == "matrices":  # the symbolic forms, then the matrices with their numbers
             sides = [*forms[:2], *(substitute(form, self.shown) for form in forms[2:])]
-        elif mode == "general":  # the first two forms alone: a matrix equation without its matrices
-            sides = forms[:2]
+        elif mode == "abbreviated":  # matrices too large for the page: the equation, then its result cut short
+            sides = [*forms[:2], abbreviated(substitute(forms[-1], self.shown), MATRIX_SIZE)]
         elif mode == "symbolic" or value is None:
             sides = forms
         elif mode == "stated":

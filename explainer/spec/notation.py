@@ -61,6 +61,8 @@ class Notation:
     times: str = "*"
     first_layer: int = 0  # the number of the input layer (Nielsen's is 1)
     batch_total: str = ""  # the error of a whole batch, when it has a name of its own (Ng's J)
+    # The shorthand of a gradient: "d" when ∂L/∂x is written dx (Ng's dW^{[l]}, dz^{[l]}); "": none.
+    gradient_prefix: str = ""
     words_net: str = "total net input"
     words_out: str = "output"
     words_total: str = "total error"
@@ -90,7 +92,7 @@ PRESETS: dict[str, Notation] = {
         preset="deeplearning-ai", net="z", out="a", prediction="a", error="\\mathcal{L}", total="\\mathcal{L}",
         target="y", input="x", learning_rate="\\alpha", signal="dz", derivative="g^{{l}\\prime}({net})",
         layers="[l]", weights="indexed",
-        times="\\cdot", batch_total="J",
+        times="\\cdot", batch_total="J", gradient_prefix="d",
         words_net="linear output", words_out="activation", words_total="loss", words_target="label",
         words_signal="error signal"),
     # Bishop, PRML §5.3: a_j = Σ_i w_ji z_i (the "activation" is the net input), z_j = h(a_j), outputs y_k,
