@@ -286,3 +286,22 @@ def test_the_docs_show_what_exercise_and_the_summary_print(tmp_path, capsys, mon
     status, out, _ = run(capsys, "check", "handed-in/", "--keys", "class/keys")
     shown = [",".join([*row[:10], "…", row[-1]]) for row in csv.reader(io.StringIO(out))]
     assert "\n".join(shown) in readme
+
+
+@pytest.mark.parametrize("name", ["momentum", "nesterov", "weight-decay", "adam", "rmsprop", "adamw", "minibatch-adam"])
+def test_an_exercise_of_every_optimizer_example_is_made_or_refused_in_one_line(name, tmp_path, capsys):
+    """An optimizer's state (v_w5@1) and the regularised error (E_reg) are asked like any quantity;
+    what cannot make an exercise says why, in one line."""
+    status = main(["exercise", name, "--count", "1", "--seed", "q", "--digits", "5", "--output", str(tmp_path / "out")])
+    error = capsys.readouterr().err
+    assert status in (0, 2), error
+    if status == 2:
+        assert error.count("\n") == 1 and error.startswith("explainer: error:"), error
+        assert not (tmp_path / "out").exists()
+        return
+    asked = json.loads((tmp_path / "out" / "keys" / "1.json").read_text())["answers"]
+    sheet = (tmp_path / "out" / "questions" / "1.md").read_text()
+    if name in ("momentum", "nesterov"):
+        assert "v_w5@1" in asked and "v_{w_5" in sheet
+    if name in ("nesterov", "weight-decay"):
+        assert "E_reg" in asked and "E_{reg}" in sheet

@@ -109,16 +109,19 @@ def asked_by_section(derivation) -> list[tuple[Any, tuple[Asked, ...]]]:
     """The asked quantities in document order, grouped by the section of the document that works them out."""
     first_section: dict[str, int] = {}
     for index, section in enumerate(derivation.sections):
-        for step in section.steps:
-            for equation in _equations(step.eq.values()):
+        # A section's facts hold equations of its own (E_reg, after the total error).
+        for items in (*(step.eq.values() for step in section.steps), section.facts.values()):
+            for equation in _equations(items):
                 first_section.setdefault(equation.key, index)
     one_round = next((i for i, s in enumerate(derivation.sections) if s.kind == "one_round"), None)
     groups: dict[int, list[Asked]] = {}
     for key in worked_by_hand(derivation):
-        base, at, rounds = key.partition("@")
-        index = one_round if at else first_section[key]
-        name = latex(derivation.equations[base].forms[0])
-        groups.setdefault(index, []).append(Asked(key, name, int(rounds) if at else 0))
+        if key in derivation.equations:  # a quantity of its own, an optimizer's state at a step (m_w5@2) too
+            index, name, rounds = first_section[key], latex(derivation.equations[key].forms[0]), 0
+        else:  # a quantity after some rounds: E_total@1
+            base, _, after = key.partition("@")
+            index, name, rounds = one_round, latex(derivation.equations[base].forms[0]), int(after)
+        groups.setdefault(index, []).append(Asked(key, name, rounds))
     return [(derivation.sections[index], tuple(asked)) for index, asked in sorted(groups.items())]
 
 
