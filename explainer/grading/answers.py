@@ -348,15 +348,20 @@ _MARKUP = re.compile(r"\*\*|__|`")
 _VERBS = re.compile(r"^(\s{0,9}[^\s=]{1,80})\s{1,9}(?:is|equals|was|becomes|comes to|≈|~)\s(?=\s{0,9}[-+\u2212]?\s{0,9}\.?\d)")
 # "E_total after the update", "out_o1 after 10000 rounds": the keys' @N.
 _AFTER_ROUNDS = re.compile(
-    r"\s{0,9}\(?\s{0,9}after\s(?:the\s)?(?:(first|one|1|\d{1,9})\s)?(?:update|round|step|iteration|epoch)s?"
+    r"\s{0,9}\(?\s{0,9}after\s(?:the\s)?(?:(first|one|two|three|four|five|six|seven|eight|nine|ten|\d{1,9})\s)?"
+    r"(?:update|round|step|iteration|epoch)s?"
     r"(?:\s(\d{1,9}))?\s{0,9}\)?", re.I)
 # Between two claims: "; ", ", ", " and ", " so ", an arrow, the end of a sentence.
 _SEPARATORS = re.compile(r";|,\s|\s(?:and|so|then|thus|hence|therefore|giving|gives)\s|\t|\s?(?:->|=>|→|⇒)\s?|\.\s")
 
 
+_COUNTS = {"first": "1", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+           "eight": "8", "nine": "9", "ten": "10"}
+
+
 def _rounds(match: re.Match) -> str:
     count = match.group(1) or match.group(2) or "1"
-    return "@" + ("1" if count.lower() in ("first", "one") else count)
+    return "@" + _COUNTS.get(count.lower(), count)
 
 
 def _segments(line: str):
@@ -402,6 +407,9 @@ def _separated_values(line: str):
 # What a column of numbers holds, by its header: the quantity itself, or its value after the update.
 _BEFORE = re.compile(r"(?i)\s*(?:before|initial|old|original|start|given|value|result|your result|answer|number|computed)\s*")
 _AFTER = re.compile(r"(?i).*(?:after|updated|new|\+).*")
+# A column of gradients ("gradient after one round"), which is not the weight after the update.
+_GRADIENT_HEADER = re.compile(r"(?i)gradient|derivative|∂|\\partial|slope")
+_PLAIN_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,40}")
 
 
 def _table_row(cells: list[str], header: list[str]):
@@ -421,21 +429,33 @@ def _table_row(cells: list[str], header: list[str]):
         return
     numbers = [i for i, cell in enumerate(cells) if cell and _LEADING_NUMBER.fullmatch(normalised(cell))]
     names = [cell for i, cell in enumerate(cells) if cell and i not in numbers]
-    if len(numbers) == 1:
+    only_title = header[numbers[0]] if len(numbers) == 1 and numbers[0] < len(header) else ""
+    if len(numbers) == 1 and not (_GRADIENT_HEADER.search(only_title) or _AFTER.fullmatch(only_title)):
         # The key column may be followed by the printed name: either may name the quantity.
         yield from ([f"{name} = {cells[numbers[0]]}"] for name in names)
         return
     columns = []
     for i in numbers:
         title = header[i] if i < len(header) else ""
-        if _AFTER.fullmatch(title):
-            columns.append(("+", cells[i]))
+        rounds = _AFTER_ROUNDS.search(title)
+        count = _rounds(rounds)[1:] if rounds else ""
+        if _GRADIENT_HEADER.search(title):
+            # "gradient after one round": the gradient at the parameters after that many rounds.
+            columns.append(("dE_total/d{plain}" + (f"@{count}" if count else ""), cells[i]))
+        elif rounds and count != "1":
+            columns.append(("{plain}@" + count, cells[i]))  # "after two rounds": w5@2
+        elif _AFTER.fullmatch(title):
+            columns.append(("{{{name}}}^+", cells[i]))
         elif _BEFORE.fullmatch(title):
-            columns.append(("", cells[i]))
+            columns.append(("{{{name}}}", cells[i]))
         else:
             return  # a number whose column says nothing of what it is
     for name in names:
-        yield [f"{{{name}}}{'^+' if suffix else ''} = {value}" for suffix, value in columns]
+        plain = re.sub(r"[\s{}]", "", name)
+        plain = re.sub(r"^([A-Za-z]+)_(\d+)$", r"\1\2", plain)  # w_5: the key w5
+        if not _PLAIN_KEY.fullmatch(plain) and any("{plain}" in form for form, _ in columns):
+            continue  # a key spelled from a name only where the name is a plain one (w_5, w5)
+        yield [f"{form.format(name=name, plain=plain)} = {value}" for form, value in columns]
 
 
 def _block_chains(body: str, first_line: int):
