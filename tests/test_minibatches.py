@@ -175,7 +175,7 @@ def test_the_document_derives_the_first_mini_batch_with_its_samples_named():
     text = d.to_markdown()
     for words in ("*mini-batches* of two samples", "## The First Mini-batch", "The first mini-batch holds samples 1 and 2.",
                   r"E_{\mathcal{B}_{1}} = \frac{1}{2}(E_{total}^{(1)} + E_{total}^{(2)})",
-                  r"\frac{\partial E_{\mathcal{B}_{1}}}{\partial w_5} &= \frac{1}{2}(\frac{\partial E_{total}^{(1)}}{\partial w_5}",
+                  r"\frac{\partial E_{\mathcal{B}_{1}}}{\partial w_5} &= \frac{1}{2}\left(\frac{\partial E_{total}^{(1)}}{\partial w_5}",
                   "## The Other Mini-batches", "The second mini-batch, samples 3 and 4",
                   r"m_{w_5,2} &= \beta_1 * m_{w_5,1}", r"\hat{m}_{w_5,1} &= \frac{m_{w_5,1}}{1 - \beta_1^{1}}",
                   r"w_5^+ &= w_5^{(\mathcal{B}_{1})} - \eta"):

@@ -134,6 +134,11 @@ def test_latex_of_the_source_forms(node, expected):
         (Pow(Neg(out_h1), num("2")), "(-out_{h1})^{2}"),
         (Exp(num("-0.3775")), "e^{-0.3775}"),
         (Frac(num("-1"), num("2")), "\\frac{-1}{2}"),
+        # parentheses around a fraction are sized to it, as a textbook sets them
+        (Pow(Paren(Frac(w5, num("2"))), num("2")), "\\left(\\frac{w_5}{2}\\right)^{2}"),
+        (Pow(add(Frac(w5, num("2")), out_h1), num("2")), "\\left(\\frac{w_5}{2} + out_{h1}\\right)^{2}"),
+        (mul(w5, add(Frac(w5, num("2")), out_h1)), "w_5 * \\left(\\frac{w_5}{2} + out_{h1}\\right)"),
+        (add(w5, Neg(add(Frac(w5, num("2")), out_h1))), "w_5 - \\left(\\frac{w_5}{2} + out_{h1}\\right)"),
     ],
 )
 def test_latex_signs_and_parentheses(node, expected):

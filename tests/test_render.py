@@ -263,7 +263,7 @@ def test_batch_combines_the_samples_gradients(example_derivations):
     d = example_derivations["xor"]
     text = d.to_markdown()
     assert "## Combining the Samples" in text
-    assert r"\frac{\partial E_{total}}{\partial w_5} &= \frac{1}{4}(\frac{\partial E_{total}^{(1)}}{\partial w_5}" in text
+    assert r"\frac{\partial E_{total}}{\partial w_5} &= \frac{1}{4}\left(\frac{\partial E_{total}^{(1)}}{\partial w_5}" in text
     assert "We work through the first sample in full." in text
     values = d.values
     with mpmath.workdps(50):

@@ -416,7 +416,7 @@ def _latex_add(node: Add) -> str:
 
 def _latex_operand(node) -> str:
     """A formula after a minus sign: parenthesised when it is a sum or itself starts with a minus."""
-    return f"({latex(node)})" if isinstance(node, Add) or _starts_negative(node) else latex(node)
+    return _parenthesised(latex(node)) if isinstance(node, Add) or _starts_negative(node) else latex(node)
 
 
 def _latex_mul(node: Mul, first_in_sum: bool = True) -> str:
@@ -424,7 +424,7 @@ def _latex_mul(node: Mul, first_in_sum: bool = True) -> str:
     for i, factor in enumerate(node.factors):
         text = latex(factor)
         if _needs_parens_in_product(factor, i == 0 and first_in_sum) and not isinstance(factor, Paren):
-            text = f"({text})"
+            text = _parenthesised(text)
         parts.append(text)
     if node.juxtapose:
         return "".join(parts)
@@ -439,10 +439,15 @@ def _latex_mul(node: Mul, first_in_sum: bool = True) -> str:
     return out
 
 
+def _parenthesised(inner: str) -> str:
+    """``inner`` in parentheses, sized to it where it holds a fraction (which plain ones would not cover)."""
+    return f"\\left({inner}\\right)" if "\\frac" in inner else f"({inner})"
+
+
 def _latex_pow(node: Pow) -> str:
     base = latex(node.base)
     if not isinstance(node.base, (Sym, Paren)) or _is_negative_number(node.base):
-        base = f"({base})"
+        base = _parenthesised(base)
     elif isinstance(node.base, Sym) and "^" in base:  # a name with a superscript of its own (w^2_{11}): braced, or ^ would be doubled
         base = f"{{{base}}}"
     return f"{base}^{{{latex(node.exp)}}}"
@@ -465,7 +470,7 @@ _LATEX: dict[type, Callable] = {
     Add: _latex_add,
     Mul: _latex_mul,
     Neg: lambda n: f"-{_latex_operand(n.arg)}",
-    Paren: lambda n: f"({latex(n.arg)})",
+    Paren: lambda n: _parenthesised(latex(n.arg)),
     Frac: lambda n: f"\\frac{{{latex(n.num)}}}{{{latex(n.den)}}}",
     Pow: _latex_pow,
     Exp: lambda n: f"e^{{{latex(n.arg)}}}",
