@@ -226,3 +226,47 @@ def test_a_batch_as_a_matrix_one_column_a_sample():
     gradient = [[float(d.values[f"dE_total/dw{i}"]) for i in (5, 6)]]
     assert read(f"dW^{{[2]}} = [{gradient[0][0]:.9f}, {gradient[0][1]:.9f}]", d) == [
         ("dE_total/dw5", "correct"), ("dE_total/dw6", "correct")]
+
+
+# As students type them: two-digit subscripts without braces, the quotient's d for ∂, a trailing + for the update.
+TYPED = {
+    "nielsen": [("∂C/∂w^3_11", "dE_total/dw5"), ("∂C/∂w^3_12", "dE_total/dw6"), ("w^3_11", "w5"),
+                ("w^3_12", "w6"), ("dC/dw^3_{11}", "dE_total/dw5"), ("dC/dw^3_11", "dE_total/dw5"),
+                ("dE/dw^3_12", "dE_total/dw6"), (r"\frac{\partial C}{\partial w^3_11}", "dE_total/dw5"),
+                ("dC/dz^3_1", "dE_total/dnet_o1"), ("w^3_{11}+", "w5+"), ("w^3_11+", "w5+"), ("w^3_12'", "w6+"),
+                ("w^3_11^+", "w5+"), ("{w^3_12}^+", "w6+"), ("w^2_21", "w3")],
+    "deeplearning-ai": [("w^{[2]}_11", "w5"), ("W^{[2]}_12", "w6"), ("dW^{[2]}_11", "dE_total/dw5"),
+                        ("dw^{[1]}_21", "dE_total/dw3"), ("∂L/∂w^{[2]}_12", "dE_total/dw6"),
+                        ("dL/dw^{[2]}_12", "dE_total/dw6"), ("dL/dw^{[2]}_{11}", "dE_total/dw5"),
+                        ("w^{[2]}_12+", "w6+"), ("w^{[2]}_{11}+", "w5+")],
+    "bishop": [("w^{(2)}_12", "w6"), ("∂E/∂w^{(1)}_21", "dE_total/dw3"), ("dE/dw^{(1)}_21", "dE_total/dw3"),
+               ("dE/dw^{(2)}_{11}", "dE_total/dw5"), ("w^{(2)}_12+", "w6+"), ("w^{(2)}_{11}+", "w5+"),
+               ("w^{(2)}_12'", "w6+")],
+}
+
+
+@pytest.mark.parametrize("preset", sorted(TYPED))
+def test_names_as_students_type_them(preset):
+    d = derived(None, preset)
+    names = TYPED[preset]
+    assert read(sheet(d, *names), d) == [(key, "correct") for _, key in names]
+
+
+def test_a_line_is_never_read_as_part_of_its_name():
+    d = derived(None, "nielsen")
+    # The gradient's value under the weight's name would be the weight, wrong: it is the gradient, right.
+    assert read("∂C/∂w^3_11 = 0.0822", d) == [("dE_total/dw5", "correct")]
+    # A derivative of a name the notation does not give is not the bare name after its ∂C/∂.
+    for line in ("∂C/∂w^3_1,1 = 0.0822", "∂C/∂ (w^3_11 = 0.0822", "2 * w^3_11 = 0.80"):
+        assert all(key not in ("w5", "w6") for key, _ in read(line, d)), line
+    # Prose before a name is still passed over.
+    assert read("The new weight w^3_11+ = 0.3589", d) == [("w5+", "correct")]
+
+
+def test_check_reads_an_unbraced_gradient_on_the_command_line(tmp_path):
+    answers = tmp_path / "s.txt"
+    answers.write_text("∂C/∂w^3_11 = 0.0822\n∂C/∂w^3_12 = 0.0827\nw^3_11 = 0.40\n", encoding="utf-8")
+    result = run_cli("check", str(answers), "--notation", "nielsen")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "dE_total/dw5" in result.stdout and "dE_total/dw6" in result.stdout
+    assert result.stdout.splitlines()[-1] == "3 checked: 3 correct."

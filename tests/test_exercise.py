@@ -166,3 +166,15 @@ def test_a_spec_without_training_rounds_asks_for_no_values_after_one(alice):
     assert "after one round" not in sheet and "feed the inputs forward once more" not in sheet
     assert [s.kind for s, _ in asked_by_section(still.derivation)][-1] == "hidden_layer"
     assert "once more" in question_sheet(alice, "markdown", NINE)
+
+
+def test_a_trained_shared_bias_is_asked_in_the_section_that_works_it_out():
+    """The bias's ∂net/∂b are printed in its section's bias steps, not its steps: the sheet asks for them there."""
+    import explainer
+
+    files = explainer.exercise("source-with-bias-training", student="1", seed="s", formats=("markdown",))
+    sheet = files["questions/1.md"]
+    for key in ("dnet_o1/db2", "dE_total/db2", "b2+"):
+        assert f"| `{key}` |" in sheet
+    output_layer = sheet.index("The Output Layer")
+    assert output_layer < sheet.index("`dnet_o1/db2`") < sheet.index("The Hidden Layer")

@@ -7,8 +7,10 @@ answer key, which ``explainer check`` grades with.
 
 from __future__ import annotations
 
+import html
 import json
 import math
+import re
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from explainer.cli import main
+from explainer.maths.functions import LOSSES
 
 SEED = "s"
 COUNT = 3
@@ -212,3 +215,84 @@ def test_byte_identical_in_another_process_under_another_hash_seed(tmp_path, ban
                      cwd=tmp_path, env={"PYTHONHASHSEED": "12345"})
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "again" / "moodle" / "quiz.xml").read_bytes() == (bank / "moodle" / "quiz.xml").read_bytes()
+
+
+# --- the error function, named as the question sheet names it ---------------------------
+
+EXAMPLES = sorted(p.stem for p in (Path(__file__).parent.parent / "examples").glob("*.toml"))
+_SHEET_LOSS = re.compile(r"and the error is (.+?):\n\n\$\$(.+?)\$\$", re.S)
+_MOODLE_LOSS = re.compile(r"and the error is (.+?): \\\((.+?)\\\)\.</p>", re.S)
+
+
+def _as_tex(text: str, inline: str) -> str:
+    """Words with their inline math (``$…$`` or ``\\(…\\)``) written as the bare TeX."""
+    return re.sub(inline, r"\1", text)
+
+
+def loss_words(folder: Path, student: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    """(words, formula) of the error function on the student's question sheet, and in the Moodle description."""
+    sheet = _SHEET_LOSS.search((folder / "questions" / f"{student}.md").read_text(encoding="utf-8"))
+    descriptions = [q for q in ET.parse(folder / QUIZ_PATH).getroot()
+                    if q.get("type") == "description" and q.find("idnumber").text == f"{student}:network"]
+    moodle = _MOODLE_LOSS.search(html.unescape(descriptions[0].find("questiontext/text").text))
+    assert sheet and moodle
+    return ((_as_tex(sheet[1], r"\$(.+?)\$"), sheet[2].strip()),
+            (_as_tex(moodle[1], r"\\\((.+?)\\\)"), moodle[2].strip()))
+
+
+QUIZ_PATH = "moodle/quiz.xml"
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_the_description_names_the_error_function_as_the_question_sheet(capsys, tmp_path, example):
+    status, _, err = run(capsys, "exercise", example, "--count", "1", "--seed", SEED, "--output", str(tmp_path),
+                         "--quiet", "--format", "moodle", "--format", "markdown", "--jobs", "1")
+    if status != 0:  # an example that makes no exercise (several samples, an optimizer's tiny state): said in a line
+        assert status == 2 and err.count("\n") == 1 and "Traceback" not in err
+        return
+    sheet, moodle = loss_words(tmp_path, "1")
+    assert moodle == sheet
+    assert sheet[0].startswith("the ")
+
+
+ONE_SAMPLE = (Path(__file__).parent.parent / "examples" / "backpropagation-example.toml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_every_loss_is_named_with_its_formula(tmp_path, loss):
+    """On the spec's own numbers (a drawn variant of a softmax network's targets need not add up to 1)."""
+    import explainer
+    from explainer.exercises.moodle import moodle_category, moodle_quiz
+    from explainer.exercises.sheets import question_sheet
+    from explainer.exercises.variants import Variant
+    from explainer.outputs.formatting import NumberFormat
+
+    text = ONE_SAMPLE.replace('loss = "half_squared_error"', f'loss = "{loss}"')
+    if loss == "cross_entropy":
+        text = text.replace('activation = "sigmoid"', 'activation = ["sigmoid", "softmax"]')
+    (tmp_path / "net.toml").write_text(text, encoding="utf-8")
+    spec = explainer.load_spec(tmp_path / "net.toml")
+    variant = Variant("1", SEED, spec, explainer.derive(spec), 0)
+    (tmp_path / "questions").mkdir()
+    (tmp_path / "moodle").mkdir()
+    (tmp_path / "questions" / "1.md").write_text(question_sheet(variant, "markdown", NumberFormat()), encoding="utf-8")
+    (tmp_path / QUIZ_PATH).write_text(moodle_quiz([moodle_category(variant, NumberFormat(), "t")]), encoding="utf-8")
+    sheet, moodle = loss_words(tmp_path, "1")
+    assert moodle == sheet
+    words, formula = moodle
+    # The formula is the loss's own, and the words say which: the ½ of the half squared error is in the
+    # formula, the squared error without it says so.
+    assert formula.replace(" ", "").endswith(LOSSES[loss].total_tex(2).replace(" ", ""))
+    expected = {"half_squared_error": "the squared error",
+                "squared_error": r"the squared error, here without the factor \frac{1}{2} some sources put in front",
+                "mean_squared_error": "the mean squared error, the squared error divided by the number of outputs, 2",
+                "binary_cross_entropy": "the binary cross-entropy", "cross_entropy": "the cross-entropy"}
+    assert words == expected[loss]
+
+
+def test_the_docs_give_the_category_path_the_file_has(bank):
+    docs = (Path(__file__).parent.parent / "docs" / "exercises.md").read_text(encoding="utf-8")
+    written = re.findall(r"`(\$course\$/top/[^`]*)`", docs)
+    assert "$course$/top/TITLE/student ID" in written
+    assert list(categories(bank / QUIZ_PATH))[0] in written  # the example, as the file writes it
+    assert "Top/TITLE/student ID" not in docs.replace("$course$/top/TITLE/student ID", "")

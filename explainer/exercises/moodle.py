@@ -1,7 +1,8 @@
 """An exercise as a Moodle question bank: ``moodle/quiz.xml``, in Moodle's XML import format.
 
 One category a student (``$course$/top/TITLE/student ID``), holding a
-description of that student's network, then one numerical question for each
+description of that student's network (its error function in the question
+sheet's words, with its formula), then one numerical question for each
 quantity the question sheet asks for, whose one right answer is the value the
 student's answer key holds.  Moodle's numerical questions take an absolute
 error (``<tolerance>``): half a unit in the last digit the key records (the
@@ -20,7 +21,7 @@ from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from ..outputs.formatting import NumberFormat, last_digit
-from ..outputs.markup import shown_values
+from ..outputs.markup import Markup, shown_values
 from ..outputs.render import environment
 from .sheets import asked_by_section, _precision, _shown_number
 
@@ -47,9 +48,12 @@ def moodle_category(variant, number_format: NumberFormat, title: str, tolerance:
     biases = [(b.tex, [n.label for n in b.neurons], shown[b.key]) for b in network.biases]
     inputs = [(i.label, shown[i.out_key]) for i in network.inputs]
     targets = [(f"target_{{{o.tex}}}", shown[f"target_{o.name}"]) for o in network.outputs]
+    # The total error's formula, as the question sheet shows it.
+    error = " = ".join(Markup(derivation, number_format).lines(derivation.section("error").steps[0].eq["formula"],
+                                                              "symbolic")).replace(" &= ", " = ")
     template = environment().get_template("moodle.xml.j2")
     return template.render(student=variant.student, title=title, category=_category(title, variant.student), d=derivation,
-                           weights=weights, biases=biases, inputs=inputs, targets=targets, eta=shown["eta"],
+                           weights=weights, biases=biases, inputs=inputs, targets=targets, eta=shown["eta"], error=error,
                            questions=questions, precision=_precision(number_format),
                            xml=_xml, cdata=_cdata, h=html.escape, math=_math).strip("\n") + "\n"
 

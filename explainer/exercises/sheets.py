@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..grading.answers import KEY_DESCRIPTION
-from ..maths.derivation import Equation
+from ..maths.derivation import Equation, Step
 from ..maths.formulas import latex
 from ..outputs.formatting import NumberFormat
 from ..outputs.render import Latex, Markdown, environment, render_with_figures
@@ -126,10 +126,13 @@ def asked_by_section(derivation) -> list[tuple[Any, tuple[Asked, ...]]]:
 
 
 def _equations(items):
-    """The equations that define a quantity among a step's equations (some of them in tuples)."""
+    """The equations that define a quantity among a step's equations (some of them in tuples, or in
+    steps of a section's facts: a trained bias's)."""
     for item in items:
         if isinstance(item, (tuple, list)):
             yield from _equations(item)
+        elif isinstance(item, Step):
+            yield from _equations(item.eq.values())
         elif isinstance(item, Equation) and item.key is not None:
             yield item
 

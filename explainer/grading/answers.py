@@ -706,6 +706,8 @@ def _claim(line: int, chain: str, names: Names) -> Claim | None:
 # A name as a student may write one that names nothing: reported as unknown rather than passed over.
 _IDENTIFIER = re.compile(r"[A-Za-z\\][A-Za-z0-9_{}\\^+@\[\]',]{0,60}")
 _DERIVATIVE_KEY = re.compile(r"d\w{1,80}/d\w{1,80}\+?(?:\[\d{1,9}\])?(?:@\d{1,9})?")
+# Words before a name that are mathematics, not prose: the name goes on across them (∂C/∂ w5, d/d w5, 2 * w5).
+_MATH_BEFORE = re.compile(r"(?:[/*^_+\-({\[\\]|\\[A-Za-z]+)\s*$")
 _MOST_WORDS = 12  # of prose before a claim's name that are tried as part of it
 
 
@@ -717,6 +719,8 @@ def _named(text: str, names: Names):
         return text, node
     words = text.split()
     for k in range(min(len(words) - 1, _MOST_WORDS), 0, -1):
+        if _MATH_BEFORE.search(" ".join(words[:-k])):
+            continue  # ∂C/∂ before w^3_11: part of the name, which is not w^3_11 alone
         tail = " ".join(words[-k:]).lstrip(":,(")
         node = _parsed(tail, names)
         if isinstance(node, (Sym, Partial)) and node.key is not None:
@@ -724,6 +728,8 @@ def _named(text: str, names: Names):
         key = names.key(tail) if names is not None else None
         if key is not None:
             return tail, Sym(tail, key)
+    if len(words) > 1 and _MATH_BEFORE.search(" ".join(words[:-1])):
+        return None, None
     if words and _DERIVATIVE_KEY.fullmatch(words[-1]):
         return words[-1], Sym(words[-1], None)  # dout_h3/dnet_h3: a derivative of nothing in the network
     if len(words) > 1 and _IDENTIFIER.fullmatch(words[-1]) and any(c.isdigit() or c == "_" for c in words[-1]):
@@ -820,7 +826,11 @@ _PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*")
 _BRACED = r"\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\}"
 _SCRIPTED = re.compile(
     r"(?:\\mathcal\{[A-Za-z]\}|\\[A-Za-z]+|[A-Za-z][A-Za-z0-9]*|" + _BRACED + r")"
-    r"(?:\s{0,9}[_^]\s{0,9}(?:" + _BRACED + r"|\\[A-Za-z]+|[A-Za-z0-9+]))+'*(?:\[\d+\])?(?:@\d+)?")
+    r"(?:\s{0,9}[_^]\s{0,9}(?:" + _BRACED + r"|\\[A-Za-z]+|\d+|[A-Za-z+]))+"
+    r"(?:\+(?=\s*(?:[=),;*[]|$)))?'*(?:\[\d+\])?(?:@\d+)?")
+# The same name's derivative in the quotient's spelling: dC/dw^3_{11}, dL/dw^{[2]}_12, dE/dw^{(1)}_21.
+_SCRIPTED_PARTIAL = re.compile(
+    r"d(?:\\mathcal\{[A-Za-z]\}|[A-Za-z]+(?:_(?:\{\w+\}|\w+))?)\s{0,9}/\s{0,9}d" + _SCRIPTED.pattern)
 
 
 class _Unreadable(Exception):
@@ -832,6 +842,11 @@ def _tokens(text: str, names: Names | None) -> list[tuple[str, str]]:
     while position < len(text):
         match = _TOKEN.match(text, position)
         scripted = _SCRIPTED.match(text, position) if names is not None else None
+        quotient = _SCRIPTED_PARTIAL.match(text, position) if names is not None else None
+        if quotient and names.key(quotient.group()) is not None:
+            tokens.append(("key", quotient.group()))
+            position = quotient.end()
+            continue
         if (scripted and (match is None or scripted.end() > match.end())
                 and (names.key(scripted.group()) is not None or names.vector(scripted.group()) is not None)):
             tokens.append(("name", scripted.group()))

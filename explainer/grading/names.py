@@ -75,6 +75,9 @@ def canonical(text: str) -> str:
     return _NOISE.sub("", text)
 
 
+# A derivative in the quotient's spelling, d<of>/d<wrt>: its two names.
+_QUOTIENT = re.compile(r"\s*d(.+?)\s*/\s*d(.+?)\s*")
+
 _STRICT_NOISE = re.compile(r"\\(?:text|textrm|textit|mathrm|mathit|mathbf|mathsf|boldsymbol|operatorname)\b|[\s{},\\]")
 _SCRIPTS_BOTH = re.compile(r"([^_^]+)\^([^_^]+)_([^_^]+)")
 
@@ -296,6 +299,11 @@ class Names:
 
     def key(self, text: str) -> str | None:
         """The key ``text`` names (``out_{h1}`` → ``out_h1``), or None."""
+        quotient = _QUOTIENT.fullmatch(text)
+        if quotient and "^" in quotient[2]:  # dC/dw^3_{11}: the derivative of the names the notation prints
+            key = self.partial(quotient[1], quotient[2])
+            if key is not None:
+                return key
         if "^" in text:
             key = self._strict.get(_strict(text))
             if key is not None and self.exists(key):
