@@ -119,10 +119,13 @@ def claims_after_training(text: str) -> bool:
 
 def graded_spec(spec, text: str):
     """The spec to derive for grading ``text``: without the long training run when the sheet asks
-    nothing of it (every value up to one round is the same with or without it)."""
-    if spec.iterations <= 1 or claims_after_training(text):
+    nothing of it.  Every value of the first round, and of an optimizer's second step (its
+    gradients ``dE_total/dw5@1``, state ``m_w5@2`` and weights ``w5@2``, which a sheet names
+    without any ``@2``: ``m_t`` after ``t = 2``), is the same with or without it."""
+    rounds = 1 if spec.optimizer.plain else 2
+    if spec.iterations <= rounds or claims_after_training(text):
         return spec
-    return dataclasses.replace(spec, iterations=1)
+    return dataclasses.replace(spec, iterations=rounds)
 
 
 def check_answers(text: str, derivation, source: str = "<answers>", policy: Policy | None = None) -> tuple[Verdict, ...]:
