@@ -75,14 +75,16 @@ class Claim:
     substituted: tuple = ()
     understood: bool = True  # False: a line with a number that is no claim this reader understands (``name`` holds it)
     reason: str = ""  # why a line is not understood, where the reader knows
+    context: str = ""  # a line that is no claim but tells how to read the lines below it (``t = 2``): what it tells
 
 
 def parse_answers(text: str, names: Names, source: str = "<answers>") -> tuple[Claim, ...]:
-    """Every claim of an answer sheet, in the order written (lines not understood left out).
+    """Every claim of an answer sheet, in the order written (lines not understood, and context lines
+    such as ``t = 2``, left out).
 
     Raises ``AnswersError`` when the sheet holds no claim at all.
     """
-    claims = tuple(claim for claim in read_sheet(text, names, source) if claim.understood)
+    claims = tuple(claim for claim in read_sheet(text, names, source) if claim.understood and not claim.context)
     if not claims:
         raise AnswersError(f"{source}: no answers found; expected lines such as 'out_h1 = 0.593269992'")
     return claims
