@@ -22,8 +22,14 @@ What a name leaves out comes from the sheet, line by line:
   step 1, the second step 2), as "the first two Adam updates" are written one
   after the other.
 
-A state name with no parameter in context is not guessed: its line is
-reported as not understood, with the reason.
+The line ``t = 2`` is no claim but context (``Claim.context``): listed, never
+counted.  After it, a gradient named without its step (``dE/dw5``, ``∂E/∂w_5``)
+is the gradient of that step (``dE_total/dw5@1``); a key (``dE_total/dw5``,
+``m_w5@1``) always means itself.
+
+A state name that cannot be resolved is not guessed: its line is reported as
+not understood, with the reason (no parameter in context, a parameter the
+network does not train, a step the derivation does not have).
 """
 
 from __future__ import annotations
