@@ -207,3 +207,11 @@ def test_a_context_line_is_listed_in_every_format_and_never_counted(tmp_path, ad
         (1, "dE_total/dw5", "correct"), (2, "t", "context"), (3, "m_w5@2", "correct")]
     gradescope = json.loads(run_cli("check", str(path), "--spec", "adam", "--format", "gradescope").stdout)
     assert "output" not in gradescope  # no line not understood
+
+
+def test_a_table_of_the_second_round_as_the_document_heads_it(adam):
+    d, v = adam
+    sheet = "\n".join(["| parameter | gradient after one round | after two rounds |", "|---|---|---|",
+                       f"| w5 | {v['dE_total/dw5@1']} | {v['w5@2']} |", f"| $w_6$ | {v['dE_total/dw6@1']} | {v['w6@2']} |"])
+    assert _verdicts(sheet, d) == [("dE_total/dw5@1", "correct"), ("w5@2", "correct"),
+                                   ("dE_total/dw6@1", "correct"), ("w6@2", "correct")]

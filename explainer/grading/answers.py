@@ -404,6 +404,12 @@ def _separated_values(line: str):
 # What a column of numbers holds, by its header: the quantity itself, or its value after the update.
 _BEFORE = re.compile(r"(?i)\s*(?:before|initial|old|original|start|given|value|result|your result|answer|number|computed)\s*")
 _AFTER = re.compile(r"(?i).*(?:after|updated|new|\+).*")
+# An optimizer's second round, as the document's table heads it: the gradient at the weights after one round,
+# and the weight after two rounds.
+_GRADIENT_AFTER_ONE = re.compile(r"(?i)\s*gradients?\s+after\s+(?:one|1|the\s+first)\s+round\s*")
+_AFTER_TWO = re.compile(r"(?i)\s*(?:\w+\s+)?after\s+(?:two|2|the\s+second)\s+rounds?\s*")
+_COLUMNS = {"": "{{{name}}} = {value}", "+": "{{{name}}}^+ = {value}", "@2": "{{{name}}}^{{(2)}} = {value}",
+            "gradient@1": "\\frac{{\\partial E_{{total}}}}{{\\partial {{{name}}}^+}} = {value}"}
 
 
 def _table_row(cells: list[str], header: list[str]):
@@ -430,14 +436,18 @@ def _table_row(cells: list[str], header: list[str]):
     columns = []
     for i in numbers:
         title = header[i] if i < len(header) else ""
-        if _AFTER.fullmatch(title):
+        if _GRADIENT_AFTER_ONE.fullmatch(title):
+            columns.append(("gradient@1", cells[i]))
+        elif _AFTER_TWO.fullmatch(title):
+            columns.append(("@2", cells[i]))
+        elif _AFTER.fullmatch(title):
             columns.append(("+", cells[i]))
         elif _BEFORE.fullmatch(title):
             columns.append(("", cells[i]))
         else:
             return  # a number whose column says nothing of what it is
     for name in names:
-        yield [f"{{{name}}}{'^+' if suffix else ''} = {value}" for suffix, value in columns]
+        yield [_COLUMNS[kind].format(name=name, value=value) for kind, value in columns]
 
 
 def _block_chains(body: str, first_line: int):
