@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import subprocess
 import sys
 
@@ -120,3 +121,50 @@ def test_the_docs_show_what_check_prints():
     result = run_cli("check", "answers.txt", cwd=ROOT / "examples")
     page = (ROOT / "docs" / "check.md").read_text(encoding="utf-8")
     assert f"```\n{result.stdout}```" in page
+
+
+def _fenced_sheets(page: str):
+    """The sheets docs/check.md shows with each line's reading in a comment (``# m_w5@1: …``), each with the
+    command the text before it gives and the summary the text after it states."""
+    for match in re.finditer(r"```\n(?P<sheet>.*?)```(?P<after>.*?)(?=```|\Z)", page, re.S):
+        lines = match.group("sheet").splitlines()
+        if not lines or not all(" # " in line for line in lines):
+            continue
+        before = page[:match.start()].rsplit("```", 1)[-1]
+        command = re.findall(r"`explainer check (\S+) --spec (\S+)` exits (\d)", before)
+        summary = re.search(r"`(\d+ checked: [^`]+)`", match.group("after"))
+        yield lines, command[-1], summary.group(1) if summary else None
+
+
+def test_every_annotated_sheet_of_the_docs_gets_the_verdicts_the_docs_state(tmp_path):
+    page = (ROOT / "docs" / "check.md").read_text(encoding="utf-8")
+    sheets = list(_fenced_sheets(page))
+    assert sheets, "docs/check.md shows no annotated sheet"
+    for lines, (name, spec, status), summary in sheets:
+        sheet = tmp_path / name
+        sheet.write_text("\n".join(lines) + "\n", encoding="utf-8")  # exactly as the page shows it
+        stated = [line.split(" # ", 1)[1].split(":")[0].strip() for line in lines]
+        expected = [(n, "t" if said == "context" else said, "context" if said == "context" else "correct")
+                    for n, said in enumerate(stated, start=1)]
+        for fmt in ("text", "markdown", "json"):
+            result = run_cli("check", str(sheet), "--spec", spec, "--format", fmt)
+            assert result.returncode == int(status), (fmt, result.stdout + result.stderr)
+            if fmt == "json":
+                got = [(o["line"], o["key"], o["verdict"]) for o in json.loads(result.stdout)]
+                assert got == expected
+            else:
+                assert result.stdout.rstrip().splitlines()[-1] == summary, result.stdout
+                assert "not understood" not in result.stdout
+
+
+def test_every_sheet_line_the_docs_show_is_read_as_a_claim_of_the_example(default_derivation):
+    import explainer
+
+    page = (ROOT / "docs" / "check.md").read_text(encoding="utf-8")
+    shown = page[page.index("## The answers"):page.index("An optimizer's state reads")]
+    spans = [s for s in re.findall(r"`([^`\n]+)`", shown) if re.search(r"\d", s) and re.search(r"=|\":", s)]
+    assert len(spans) >= 10
+    for span in spans:
+        verdicts = explainer.check(span, default_derivation)
+        assert verdicts and all(v.verdict not in ("unknown", "not understood") for v in verdicts), (span, verdicts)
+        assert all(v.key in default_derivation.values or v.key in default_derivation.parameters for v in verdicts)

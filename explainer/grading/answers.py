@@ -75,14 +75,16 @@ class Claim:
     substituted: tuple = ()
     understood: bool = True  # False: a line with a number that is no claim this reader understands (``name`` holds it)
     reason: str = ""  # why a line is not understood, where the reader knows
+    context: str = ""  # a line that is no claim but tells how to read the lines below it (``t = 2``): what it tells
 
 
 def parse_answers(text: str, names: Names, source: str = "<answers>") -> tuple[Claim, ...]:
-    """Every claim of an answer sheet, in the order written (lines not understood left out).
+    """Every claim of an answer sheet, in the order written (lines not understood, and context lines
+    such as ``t = 2``, left out).
 
     Raises ``AnswersError`` when the sheet holds no claim at all.
     """
-    claims = tuple(claim for claim in read_sheet(text, names, source) if claim.understood)
+    claims = tuple(claim for claim in read_sheet(text, names, source) if claim.understood and not claim.context)
     if not claims:
         raise AnswersError(f"{source}: no answers found; expected lines such as 'out_h1 = 0.593269992'")
     return claims
@@ -407,9 +409,12 @@ def _separated_values(line: str):
 # What a column of numbers holds, by its header: the quantity itself, or its value after the update.
 _BEFORE = re.compile(r"(?i)\s*(?:before|initial|old|original|start|given|value|result|your result|answer|number|computed)\s*")
 _AFTER = re.compile(r"(?i).*(?:after|updated|new|\+).*")
-# A column of gradients ("gradient after one round"), which is not the weight after the update.
+# A column of gradients ("gradient", "gradient after one round"), which is not the weight after the update.
 _GRADIENT_HEADER = re.compile(r"(?i)gradient|derivative|∂|\\partial|slope")
-_PLAIN_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,40}")
+# Each column's claim, by what its header says it holds; the name is the row's, as the sheet writes it.
+_COLUMNS = {"": "{{{name}}} = {value}", "+": "{{{name}}}^+ = {value}",
+            "gradient": "\\frac{{\\partial E_{{total}}}}{{\\partial {{{name}}}}} = {value}",
+            "gradient@1": "\\frac{{\\partial E_{{total}}}}{{\\partial {{{name}}}^+}} = {value}"}
 
 
 def _table_row(cells: list[str], header: list[str]):
@@ -440,22 +445,21 @@ def _table_row(cells: list[str], header: list[str]):
         rounds = _AFTER_ROUNDS.search(title)
         count = _rounds(rounds)[1:] if rounds else ""
         if _GRADIENT_HEADER.search(title):
-            # "gradient after one round": the gradient at the parameters after that many rounds.
-            columns.append(("dE_total/d{plain}" + (f"@{count}" if count else ""), cells[i]))
+            # "gradient after one round": the gradient at the parameters after that round.
+            if count not in ("", "1"):
+                return  # a gradient after several rounds, which no sheet's name says
+            columns.append(("gradient@1" if count else "gradient", cells[i]))
         elif rounds and count != "1":
-            columns.append(("{plain}@" + count, cells[i]))  # "after two rounds": w5@2
+            columns.append((f"@{count}", cells[i]))  # "after two rounds": the weight after them
         elif _AFTER.fullmatch(title):
-            columns.append(("{{{name}}}^+", cells[i]))
+            columns.append(("+", cells[i]))
         elif _BEFORE.fullmatch(title):
-            columns.append(("{{{name}}}", cells[i]))
+            columns.append(("", cells[i]))
         else:
             return  # a number whose column says nothing of what it is
     for name in names:
-        plain = re.sub(r"[\s{}]", "", name)
-        plain = re.sub(r"^([A-Za-z]+)_(\d+)$", r"\1\2", plain)  # w_5: the key w5
-        if not _PLAIN_KEY.fullmatch(plain) and any("{plain}" in form for form, _ in columns):
-            continue  # a key spelled from a name only where the name is a plain one (w_5, w5)
-        yield [f"{form.format(name=name, plain=plain)} = {value}" for form, value in columns]
+        yield [(_COLUMNS.get(kind) or "{{{name}}}^{{(%s)}} = {value}" % kind[1:]).format(name=name, value=value)
+               for kind, value in columns]
 
 
 def _block_chains(body: str, first_line: int):

@@ -16,6 +16,9 @@ Each claim gets one of five verdicts:
   (``explainer.hints``);
 - ``unknown``: the quantity is not one of this network's.
 
+A context line (``t = 2``, the step of the optimizer's state below it) is no
+claim: it is listed as ``context`` and neither checked nor counted.
+
 A line's formulas (``net_{h1} = w_1 * i_1 + …``) are checked exactly, and the
 numbers it substitutes where they stand for quantities.  Both are listed only
 when they are not correct, unless the line claims nothing else.
@@ -46,6 +49,8 @@ from .names import Names
 
 VERDICTS = ("correct", "rounding", "carried forward", "too few digits", "wrong", "unknown", "not understood", "missing")
 PASSING = ("correct", "rounding")
+# A line that is no claim but tells how to read the ones below it (``t = 2``): listed, never counted.
+CONTEXT = "context"
 
 # A formula is right when it gives the quantity's value to this relative precision.
 FORMULA_TOLERANCE = mpmath.mpf("1e-30")
@@ -119,10 +124,13 @@ def claims_after_training(text: str) -> bool:
 
 def graded_spec(spec, text: str):
     """The spec to derive for grading ``text``: without the long training run when the sheet asks
-    nothing of it (every value up to one round is the same with or without it)."""
-    if spec.iterations <= 1 or claims_after_training(text):
+    nothing of it.  Every value of the first round, and of an optimizer's second step (its
+    gradients ``dE_total/dw5@1``, state ``m_w5@2`` and weights ``w5@2``, which a sheet names
+    without any ``@2``: ``m_t`` after ``t = 2``), is the same with or without it."""
+    rounds = 1 if spec.optimizer.plain else 2
+    if spec.iterations <= rounds or claims_after_training(text):
         return spec
-    return dataclasses.replace(spec, iterations=1)
+    return dataclasses.replace(spec, iterations=rounds)
 
 
 def check_answers(text: str, derivation, source: str = "<answers>", policy: Policy | None = None) -> tuple[Verdict, ...]:
@@ -157,8 +165,13 @@ def passing_distance(derivation):
 
 
 def passed(verdicts: tuple[Verdict, ...]) -> bool:
-    """Whether every verdict is correct or rounding."""
-    return all(v.verdict in PASSING for v in verdicts)
+    """Whether every verdict is correct or rounding (context lines are no claims)."""
+    return all(v.verdict in PASSING for v in verdicts if v.verdict != CONTEXT)
+
+
+def claims_of(verdicts: tuple[Verdict, ...]) -> tuple[Verdict, ...]:
+    """``verdicts`` without the context lines, which claim nothing."""
+    return tuple(v for v in verdicts if v.verdict != CONTEXT)
 
 
 class _Grader:
@@ -183,6 +196,8 @@ class _Grader:
 
     def grade(self, claim: Claim) -> list[Verdict]:
         """The verdicts on one line, in the order a reader meets them: formulas, substituted numbers, result."""
+        if claim.context:
+            return [Verdict(claim.line, "context", claim.name, claim.given, None, CONTEXT, Hint("context", {"says": claim.context}))]
         if not claim.understood:
             hint = Hint("unread", {"reason": claim.reason}) if claim.reason else None
             return [Verdict(claim.line, "line", "", claim.name, None, "not understood", hint)]

@@ -16,20 +16,20 @@ from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_UP, Decimal, localcontext
 from ..outputs.formatting import NumberFormat, to_decimal
 from ..outputs.render import environment
 from .answers import Number
-from .check import VERDICTS, Verdict, passed
+from .check import CONTEXT, VERDICTS, Verdict, claims_of, passed
 
 FORMATS = ("text", "markdown", "json")
 
 # ANSI colours of the verdicts on a terminal.
 _COLOURS = {"correct": "32", "rounding": "36", "carried forward": "33", "too few digits": "33", "wrong": "31",
-            "unknown": "35", "not understood": "35"}
+            "unknown": "35", "not understood": "35", CONTEXT: "2"}
 _PRECISE = NumberFormat(digits=12)
 _WIDEST = 24  # characters of a column, beyond which a cell runs over
 _MOST_DIGITS = 20  # significant digits of an expected value, at most
 
 
 def exit_status(verdicts: tuple[Verdict, ...]) -> int:
-    """0 when every claim is correct or rounding, 1 otherwise."""
+    """0 when every claim is correct or rounding (context lines claim nothing), 1 otherwise."""
     return 0 if passed(verdicts) else 1
 
 
@@ -42,10 +42,11 @@ def report(verdicts: tuple[Verdict, ...], fmt: str = "text", *, answers: str, sp
     rows = [_row(v, words, quote) for v in verdicts]
     if fmt == "json":
         return json.dumps([_json(v, row) for v, row in zip(verdicts, rows)], indent=2, ensure_ascii=False) + "\n"
-    counts = {verdict: sum(1 for v in verdicts if v.verdict == verdict) for verdict in VERDICTS}
+    claims = claims_of(verdicts)
+    counts = {verdict: sum(1 for v in claims if v.verdict == verdict) for verdict in VERDICTS}
     template = environment().get_template("check.txt.j2" if fmt == "text" else "check.md.j2")
     return template.render(
-        rows=rows, counts=counts, total=len(verdicts), answers=answers, spec=spec,
+        rows=rows, counts=counts, total=len(claims), answers=answers, spec=spec,
         widths=_widths(rows), paint=_painter(color),
     ).rstrip() + "\n"
 

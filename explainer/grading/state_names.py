@@ -22,8 +22,14 @@ What a name leaves out comes from the sheet, line by line:
   step 1, the second step 2), as "the first two Adam updates" are written one
   after the other.
 
-A state name with no parameter in context is not guessed: its line is
-reported as not understood, with the reason.
+The line ``t = 2`` is no claim but context (``Claim.context``): listed, never
+counted.  After it, a gradient named without its step (``dE/dw5``, ``∂E/∂w_5``)
+is the gradient of that step (``dE_total/dw5@1``); a key (``dE_total/dw5``,
+``m_w5@1``) always means itself.
+
+A state name that cannot be resolved is not guessed: its line is reported as
+not understood, with the reason (no parameter in context, a parameter the
+network does not train, a step the derivation does not have).
 """
 
 from __future__ import annotations
@@ -58,12 +64,18 @@ _ABOUT = re.compile(r"(?:d[A-Za-z_]+/d)?(?:(?:mhat|vhat|m|v|s)_)?(?P<p>[wb]\d+(?
 @dataclasses.dataclass
 class _Context:
     parameter: str | None = None
+    parameter_line: int = 0
     step: int | None = None
+    step_line: int = 0
     seen: dict = dataclasses.field(default_factory=dict)  # the latest step of each (role, parameter)
 
 
 def resolve(claims, derivation) -> list:
-    """``claims`` with the state names that ``Names`` left unresolved read in the sheet's context."""
+    """``claims`` with the state names that ``Names`` left unresolved read in the sheet's context.
+
+    A line ``t = 2`` is no claim: it is kept as a context line (``Claim.context``), which is
+    neither checked nor counted.
+    """
     optimizer = derivation.spec.optimizer
     roles = _ROLES.get(optimizer.name)
     if not roles:
@@ -74,20 +86,35 @@ def resolve(claims, derivation) -> list:
     for claim in claims:
         if claim.understood and claim.key is None and _is_step(claim.name) and claim.given is not None:
             if claim.given.value == claim.given.value.to_integral_value() and claim.given.value >= 0:
-                context.step = int(claim.given.value)
-                resolved.append(dataclasses.replace(claim, understood=False, reason=(
-                    f"the step t = {context.step} of the optimizer's state named below it, not a quantity to check")))
+                context.step, context.step_line = int(claim.given.value), claim.line
+                resolved.append(dataclasses.replace(claim, name="t", context=(
+                    f"the step of the optimizer's state named below it (t = {context.step})")))
                 continue
         if claim.understood and claim.key is None:
             reading = _reading(claim.name, roles)
             if reading is not None:
                 claim = _resolved(claim, reading, context, trained, known)
+        elif claim.understood and context.step is not None:
+            claim = _later_gradient(claim, context.step, trained, known)
         if claim.understood and claim.key is not None:
             about = _ABOUT.fullmatch(claim.key)
             if about and about.group("p") in trained:
-                context.parameter = about.group("p")
+                context.parameter, context.parameter_line = about.group("p"), claim.line
         resolved.append(claim)
     return resolved
+
+
+def _later_gradient(claim, step: int, trained: set, known: dict):
+    """After ``t = N``, a gradient named without its step (``dE/dw5``, ``∂E/∂w_5``) is the gradient of step N,
+    ``dE_total/dw5@{N-1}`` (at the weights of N − 1 updates).  The key ``dE_total/dw5`` itself always
+    means itself, and a line with a formula or substituted numbers names the first round's quantities."""
+    if step < 2 or claim.formulas or claim.substituted or not claim.key.startswith("dE_total/d"):
+        return claim
+    parameter = claim.key.removeprefix("dE_total/d")
+    later = f"{claim.key}@{step - 1}"
+    if parameter not in trained or later not in known or _NOISE.sub("", claim.name) == claim.key:
+        return claim
+    return dataclasses.replace(claim, key=later)
 
 
 def _is_step(name: str) -> bool:
@@ -128,24 +155,43 @@ def _reading(name: str, roles: dict) -> tuple[str, str | None, int | str | None,
 
 def _resolved(claim, reading, context: _Context, trained: set, known: dict):
     role, parameter, step, bare = reading
+    named = parameter is not None
     if bare is not None:
         as_parameter = f"w{bare}"
         if context.parameter is None or context.parameter == as_parameter:
-            parameter = as_parameter
+            parameter, named = as_parameter, True
         else:
             parameter, step = context.parameter, int(bare)
     if parameter is None:
         parameter = context.parameter
     if parameter is None:
-        return dataclasses.replace(claim, understood=False, reason=(
+        return _unresolved(claim, (
             f"{claim.name} names no parameter, and no line before it is about one; "
             f"write it as {role}_{{w5,1}} (the parameter, then the step)"))
+    whose = "" if named else f" (the parameter of line {context.parameter_line})"
     if parameter not in trained:
-        return claim
-    if step is None:
-        step = context.step if context.step is not None else context.seen.get((role, parameter), 0) + 1
+        return _unresolved(claim, f"{claim.name} is read as the {role} of {parameter}{whose}, "
+                                  f"which this network does not train")
+    if step is not None:
+        counted = ""
+    elif context.step is not None:
+        step, counted = context.step, f" (from t = {context.step} on line {context.step_line})"
+    else:
+        step = context.seen.get((role, parameter), 0) + 1
+        counted = f" (its {_ordinal(step)} {role} of {parameter} on the sheet)"
     context.seen[role, parameter] = step
     key = state_key(role, parameter, step)
     if key not in known:
-        return claim
+        steps = sorted(int(k.rpartition("@")[2]) for k in known if k.startswith(f"{role}_{parameter}@"))
+        have = f"steps {steps[0]} to {steps[-1]}" if len(steps) > 1 else f"step {steps[0]}" if steps else "none"
+        return _unresolved(claim, f"{claim.name} is read as {key}{whose}, step {step}{counted}, "
+                                  f"but the optimizer's state of {parameter} is worked out for {have} only")
     return dataclasses.replace(claim, key=key)
+
+
+def _unresolved(claim, reason: str):
+    return dataclasses.replace(claim, understood=False, reason=reason)
+
+
+def _ordinal(n: int) -> str:
+    return {1: "first", 2: "second", 3: "third"}.get(n, f"{n}th")
