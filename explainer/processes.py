@@ -42,6 +42,7 @@ def in_processes(function, tasks: list, jobs: int | None, quiet: bool, unit: str
 
 
 def _final_count_shown():
+    """The bar's class, made where a bar is shown: tqdm is imported only then."""
     import tqdm as progress
 
     class FinalCountShown(progress.tqdm):
