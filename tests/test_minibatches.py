@@ -23,7 +23,7 @@ from explainer.maths.numpy_training import train_numpy
 from explainer.maths.scalar_training import train_scalar
 from explainer.spec.errors import SpecError
 from explainer.spec.reading import load_spec, spec_from_mapping, spec_mapping
-from test_optimizers import OPTIMIZERS, TorchRule, _sigmoid, random_spec, reference_gradients
+from test_optimizers import OPTIMIZERS, TorchRule, random_spec, reference_gradients, trained
 
 
 def documented_orders(count, seed):
@@ -71,12 +71,7 @@ def reference_minibatch_training(mapping, rounds):
             weights = [rule.step(W, g) for rule, W, g in zip(w_rules, weights, gw)]
             if training.get("train_biases"):
                 biases = [rule.step(b, g) for rule, b, g in zip(b_rules, biases, gb)]
-    outs = inputs
-    for W, b in zip(weights, biases):
-        outs = _sigmoid(outs @ W.T + b)
-    errors = (0.5 * (targets - outs) ** 2).sum(axis=1)
-    error = errors.mean() if reduction == "mean" else errors.sum()
-    return np.concatenate([W.ravel() for W in weights]), [b[0] if s else b for b, s in zip(biases, shared)], error
+    return trained(weights, biases, shared, inputs, targets, reduction)
 
 
 SHAPES = {

@@ -121,6 +121,11 @@ def reference_training(spec_dict, rounds):
         if training.get("train_biases"):
             # A shared bias is one parameter: its gradient is the sum over the layer's neurons.
             biases = [rule.step(b, g) for rule, b, g in zip(b_rules, biases, gb)]
+    return trained(weights, biases, shared, inputs, targets, reduction)
+
+
+def trained(weights, biases, shared, inputs, targets, reduction):
+    """The weights flattened, the biases (a shared one as one number) and E_total after the last step."""
     outs = inputs
     for W, b in zip(weights, biases):
         outs = _sigmoid(outs @ W.T + b)

@@ -27,11 +27,6 @@ _INDEX = re.compile(r'data-fragment-index="(\d+)"')
 class RevealJs(FrameMarkup, Html):
     """HTML markup for reveal.js slides."""
 
-    def heading(self, text: str, level: int) -> str:
-        if level == 1:
-            return ""  # the title slide
-        return f"\x00heading {level} {text}\x00"
-
     def _display(self, rows: list[tuple[str, bool]]) -> str:
         single = one_line(rows)
         if single is not None:

@@ -32,6 +32,12 @@ class FrameMarkup:
     table_rows = 9  # rows of a table a frame holds
     frame_rows = 6  # rows of a display a frame holds
 
+    def heading(self, text: str, level: int) -> str:
+        """A mark where a frame begins, which the frame cutting reads; none for the title, which has its own frame."""
+        if level == 1:
+            return ""
+        return f"\x00heading {level} {text}\x00"
+
     def line_groups(self, equations, mode: str) -> list[list[str]]:
         """One side of each chain a line, so that each can be revealed in turn."""
         from ..maths.formulas import chain_lines
@@ -101,10 +107,6 @@ class Beamer(FrameMarkup, Latex):
         super().__init__(derivation, number_format, heading_offset, standalone, figures)
         self.width = type(self).width
 
-    def heading(self, text: str, level: int) -> str:
-        if level == 1:
-            return ""  # the title frame
-        return f"\x00heading {level} {text}\x00"
 
     def _display(self, rows: list[tuple[str, bool]]) -> str:
         single = one_line(rows)
