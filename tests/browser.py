@@ -68,7 +68,83 @@ _REPORT = f"""(() => {{
   }};
 }})()"""
 
+# The identifiers each formula is set with, as the engine itself holds them: MathJax's
+# internal MathML, KaTeX's italic letter boxes, a page's own MathML (letters folded to
+# ASCII, so that a mathematical italic n is an n).  A formula ends with "".
+_IDENTIFIERS = """(() => {
+  const units = [];
+  if (window.MathJax && MathJax.startup && MathJax.startup.document && MathJax.startup.toMML) {
+    for (const item of MathJax.startup.document.getMathItemsWithin(document.body)) {
+      for (const found of MathJax.startup.toMML(item.root).matchAll(/<mi[^>]*>([^<]*)<\\/mi>/g)) units.push(found[1].trim());
+      units.push('');
+    }
+  }
+  document.querySelectorAll('.katex-html').forEach((formula) => {
+    formula.querySelectorAll('.mord.mathnormal, .mord.mathit').forEach((e) => {
+      if (!e.querySelector('*')) units.push(e.textContent);
+    });
+    units.push('');
+  });
+  document.querySelectorAll('math').forEach((formula) => {
+    if (formula.closest('.katex, mjx-container, mjx-assistive-mml')) return;
+    formula.querySelectorAll('mi').forEach((e) => units.push(e.textContent.normalize('NFKC')));
+    units.push('');
+  });
+  return units;
+})()"""
+
+# How close the fractions of a multi-line display come to the rows above and below
+# them: for each display with a fraction and another row beside it, the smallest gap
+# in pixels between a fraction and a glyph of another row under or over it (a negative
+# gap is an overlap).  A row is the display's outermost table row: MathML's and
+# MathJax's ``mtr``, or in KaTeX the n-th cell of each column of its ``mtable``.
+_FRACTION_GAPS = """(() => {
+  const displays = [...document.querySelectorAll('mjx-container[display="true"], .katex-display, math[display="block"]')]
+      .filter((d) => !d.parentElement.closest('mjx-container, .katex-display, math'));
+  const visible = (e) => !e.closest('.katex-mathml, mjx-assistive-mml, annotation');
+  const rowOf = (e, display) => {
+    let row = null;
+    for (let at = e; at && at !== display; at = at.parentElement) {
+      if (at.matches('mtr, mjx-mtr')) row = [...at.parentElement.children].indexOf(at);
+      else if (at.parentElement && at.parentElement.matches('.vlist')
+               && at.parentElement.closest('.col-align-l, .col-align-r, .col-align-c')
+               && at.parentElement.parentElement.parentElement.parentElement.matches('.col-align-l, .col-align-r, .col-align-c'))
+        row = [...at.parentElement.children].indexOf(at);
+    }
+    return row;
+  };
+  const gaps = [];
+  for (const display of displays) {
+    const fractions = [...display.querySelectorAll('mjx-mfrac, .mfrac, mfrac')].filter(visible)
+        .map((e) => [e, e.getBoundingClientRect(), rowOf(e, display)]).filter(([, , row]) => row !== null);
+    if (fractions.length === 0) continue;
+    const glyphs = [...display.querySelectorAll('*')].filter((e) => e.children.length === 0 && visible(e))
+        .map((e) => [e, e.getBoundingClientRect(), rowOf(e, display)])
+        .filter(([, r, row]) => r.width > 0.5 && r.height > 0.5 && row !== null);
+    let closest = Infinity;
+    for (const [, f, row] of fractions) for (const [, g, other] of glyphs) {
+      if (other === row || Math.min(f.right, g.right) - Math.max(f.left, g.left) <= 0) continue;
+      closest = Math.min(closest, other > row ? g.top - f.bottom : f.top - g.bottom);
+    }
+    if (closest !== Infinity) gaps.push(closest);
+  }
+  return gaps;
+})()"""
+
 RAW_TEX = re.compile(r"\\[A-Za-z]+|\\[()\[\]]|\$|\\begin\{")
+
+
+def split_names(identifiers: list[str], names=("net", "out", "total", "target", "output")) -> dict[str, object]:
+    """How often each multi-letter name is set as that many one-letter identifiers
+    (``net`` as the product n·e·t), and how often as one identifier; where the first split one is."""
+    joined = "|" + "|".join(identifiers) + "|"
+    found: dict[str, object] = {name: joined.count("|" + "|".join(name) + "|") for name in names}
+    found |= {f"{name} whole": identifiers.count(name) for name in names}
+    for name in names:
+        at = joined.find("|" + "|".join(name) + "|")
+        if at >= 0:
+            found[f"{name} at"] = joined[max(0, at - 60):at + 60]
+    return found
 
 
 def raw_tex(text: str) -> list[str]:
@@ -234,6 +310,14 @@ class Page:
 
     def report(self) -> dict:
         return self.evaluate(_REPORT)
+
+    def fraction_gaps(self) -> list[float]:
+        """For each multi-line display with a fraction, how close its fractions come to the other rows (pixels)."""
+        return self.evaluate(_FRACTION_GAPS)
+
+    def identifiers(self) -> list[str]:
+        """Every identifier of every typeset formula, in order; "" after each formula."""
+        return self.evaluate(_IDENTIFIERS)
 
     def errors(self) -> list[str]:
         """The page's uncaught exceptions, console errors and the browser's error messages about it, so far."""

@@ -7,6 +7,7 @@ import importlib
 import inspect
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -101,6 +102,22 @@ def katex_failures(formulas) -> list[dict]:
     report = json.loads(result.stdout)
     assert report["checked"] == len(formulas)
     return report["failures"]
+
+
+# The multi-letter names of the source's notation, and its loss's general formula's word.
+SOURCE_WORDS = ("net", "out", "target", "total", "output")
+
+
+def as_words(tex: str, words=SOURCE_WORDS) -> str:
+    """TeX as LaTeX prints it, set as the web formats set it: each multi-letter name one italic word."""
+    for word in words:
+        tex = re.sub(rf"(?<![A-Za-z\\]){word}(?![A-Za-z])", rf"\\mathit{{{word}}}", tex)
+    return tex
+
+
+def plain_names(tex: str) -> str:
+    """The web formats' TeX with its multi-letter names as LaTeX prints them (``\\mathit{net}`` → ``net``)."""
+    return re.sub(r"\\mathit\{([A-Za-z]+)\}", r"\1", tex)
 
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from conftest import ROOT, katex_failures, require_module
+from conftest import ROOT, as_words, katex_failures, require_module
 from test_flavors import arithmatex_formulas
 
 KEY_NUMBERS = ("0.593269992", "0.298371109", "0.082167041", "0.35891648", "0.000438568")
@@ -51,7 +51,7 @@ def test_a_block_holds_a_spec_and_options():
     assert "<h3>Three inputs, one output</h3>" in page and "<h4>The Network</h4>" in page
     assert "<h1>" not in page and "<h2>" not in page
     assert re.search(r"= 0\.\d{4}\\]", page)  # four decimals
-    assert "\\frac{\\partial E_{total}}{\\partial w_8}" in page  # detail=full: the last weight in full
+    assert as_words("\\frac{\\partial E_{total}}{\\partial w_8}") in page  # detail=full: the last weight in full
 
 
 def test_settings_apply_to_every_block():

@@ -9,11 +9,12 @@ session.
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
 
-from browser import Browser, file_url, raw_tex
-from conftest import require_module
+from browser import Browser, file_url, raw_tex, split_names
+from conftest import require_module, require_tool
 from test_markdown_extension import SMALL_SPEC
 from test_mkdocs_plugin import mkdocs_sites  # noqa: F401 (a fixture)
 from test_sphinx import MYST_PAGE, REST_PAGE, build
@@ -43,12 +44,47 @@ def source_formulas(markdown: str) -> int:
     return count(parser.parse(markdown))
 
 
+# Pixels between the fractions of two rows of a chain (at the pages' 16 px text): clear of each other.
+MIN_FRACTION_GAP = 4
+
+
 def assert_all_typeset(page, expected: int, engine: str) -> None:
     report = page.report()
     assert report["errors"] == 0
     assert report[engine] >= 1, f"no formula typeset by {engine}"
     assert report["typeset"] == expected
     assert raw_tex(report["text"]) == []
+    # Fractions stacked in the rows of a chain keep clear of each other.
+    gaps = page.fraction_gaps()
+    assert gaps and [gap for gap in gaps if gap < MIN_FRACTION_GAP] == [], gaps
+    names = split_names(page.identifiers())
+    # net, out, total, target, output: each set as one italic word, never as a product of letters.
+    assert [names[name] for name in ("net", "out", "total", "target", "output")] == [0] * 5, str(names)
+    assert names["net whole"] > 0 and names["out whole"] > 0, names
+
+
+def test_the_fraction_probe_sees_fractions_that_touch(browser, tmp_path):
+    """The probe ``assert_all_typeset`` uses measures real gaps: rows pulled together show as touching."""
+    def chain(shift: str) -> str:
+        rows = "".join(f'<mtr><mtd><mfrac style="position: relative; top: {top}">'
+                       "<mi>a</mi><mi>b</mi></mfrac></mtd></mtr>" for top in ("0", shift))
+        return f'<!DOCTYPE html><html><body><math display="block"><mtable>{rows}</mtable></math></body></html>'
+
+    page, spaced = tmp_path / "touching.html", tmp_path / "spaced.html"
+    page.write_text(chain("-0.75em"), encoding="utf-8")
+    spaced.write_text(chain("2em"), encoding="utf-8")
+    shown = browser.load(file_url(page))
+    try:
+        touching = shown.fraction_gaps()
+    finally:
+        shown.close()
+    shown = browser.load(file_url(spaced))
+    try:
+        apart = shown.fraction_gaps()
+    finally:
+        shown.close()
+    assert len(touching) == len(apart) == 1
+    assert touching[0] < MIN_FRACTION_GAP < 20 < apart[0]
 
 
 # --- Sphinx, with exactly the documented conf.py (and a theme)
@@ -288,6 +324,44 @@ def test_material_slate_figures_are_readable(browser, mkdocs_sites):
 
 
 # --- a notebook, run by a real kernel and converted by nbconvert: explainer's HTML is MathML
+
+
+# --- Docusaurus and other MDX sites: the docs' page, compiled by MDX and rendered by React
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_the_documented_mdx_page_shows_every_formula_as_mathml(browser, tmp_path, dark):
+    import shlex
+    import subprocess
+
+    from conftest import ROOT
+
+    node = require_tool("node")
+    if not (ROOT / "tests" / "node_modules" / "@mdx-js" / "mdx").is_dir():
+        pytest.fail("MDX is not installed (npm ci --prefix tests)")
+    docs = (ROOT / "docs" / "docs-sites.md").read_text(encoding="utf-8")
+    section = docs[docs.index("## Docusaurus and other MDX sites"):]
+    command = re.search(r"```sh\n(python -c .*?) > docs/xor\.html\n```", section).group(1)
+    mdx = re.search(r"```mdx\n(.*?)```", section, re.S).group(1)
+    argv = shlex.split(command)
+    fragment = subprocess.run([sys.executable, *argv[1:]], capture_output=True, text=True, check=True, timeout=300).stdout
+    (tmp_path / "xor.html").write_text(fragment, encoding="utf-8")
+    (tmp_path / "xor.mdx").write_text(mdx, encoding="utf-8")
+    built = subprocess.run([node, str(ROOT / "tests" / "mdx_page.mjs"), str(tmp_path / "xor.mdx")],
+                           capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    assert built.stdout.startswith("<h1>Backpropagation, worked by hand</h1>")
+    assert "<h2 id=" in built.stdout and "<h1 id=" not in built.stdout  # the derivation under the page's title
+    page = tmp_path / "page.html"
+    page.write_text(f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>XOR</title></head>"
+                    f"<body>{built.stdout}</body></html>", encoding="utf-8")
+    shown = browser.load(file_url(page), dark=dark)
+    try:
+        assert_all_typeset(shown, fragment.count("<math"), "mathml")
+        assert fragment.count("<math") > 100
+        assert_readable_figures(shown)
+    finally:
+        shown.close()
 
 
 def test_a_notebook_converted_by_nbconvert_shows_every_formula(browser, tmp_path, monkeypatch, default_derivation):

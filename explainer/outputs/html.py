@@ -22,6 +22,22 @@ from .markup import Markup, with_minus_sign
 _BLOCK = re.compile(r"<(?:h[1-6]|div|table|section|ol|ul|p)\b")
 # A minus right after an operator or an opening bracket is a sign, not a subtraction.
 _SIGN = re.compile(r"(<mo[^>]*>[^<]*</mo>)<mo>&#x02212;</mo>")
+# latex2mathml sets ``\mathit{net}`` letter by letter, as three names side by side.
+_ITALIC_LETTERS = re.compile(r'(?:<mi mathvariant="italic">[A-Za-z]</mi>){2,}')
+
+
+def _math_italic(letter: str) -> str:
+    """The mathematical italic form of a Latin letter (its italic h lives apart, at U+210E)."""
+    if letter == "h":
+        return "&#x0210E;"
+    code = 0x1D434 + ord(letter) - ord("A") if letter.isupper() else 0x1D44E + ord(letter) - ord("a")
+    return f"&#x{code:05X};"
+
+
+def _one_name(letters: re.Match) -> str:
+    # One <mi> is one name.  A browser sets a name of several letters upright, so its
+    # letters are the mathematical italic ones: the word stays italic, and one unit.
+    return "<mi>" + "".join(_math_italic(letter) for letter in re.findall(r">([A-Za-z])<", letters.group(0))) + "</mi>"
 
 
 @cache
@@ -35,6 +51,7 @@ def mathml(tex: str, display: bool = False) -> str:
     # MathML decides prefix or infix by position alone, and would space a sign
     # like a subtraction: ``= − (``.  TeX's rule, made explicit.
     body = _SIGN.sub(r'\1<mo form="prefix">&#x02212;</mo>', body)
+    body = _ITALIC_LETTERS.sub(_one_name, body)
     block = ' display="block"' if display else ""
     annotation = f'<annotation encoding="application/x-tex">{html.escape(tex)}</annotation>'
     return f"<math{block}><semantics>{body}{annotation}</semantics></math>"
@@ -49,6 +66,7 @@ def slug(text: str) -> str:
 class Html(Markup):
     # Narrower than Markdown's lines, so that a chain fits a phone better.
     width = 62
+    words_italic = True
 
     def network_figure(self, caption: str) -> str:
         return self._figure(diagram.svg(self.diagram, caption), caption)
@@ -74,7 +92,7 @@ class Html(Markup):
         return f'<div class="equation">{mathml(tex, display=True)}</div>'
 
     def m(self, tex: str) -> str:
-        return mathml(tex)
+        return mathml(self.typeset(tex))
 
     def num(self, key: str) -> str:
         text = self.shown[key]

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import weakref
 from functools import cached_property
 
 from ..maths.derivation import MATRIX_SIZE
 from ..maths.formulas import Num, Sym, abbreviated, chain_lines, latex, substitute, with_sign
+from ..spec.notation import SYMBOLS
 from . import diagram, losscurve
 from .formatting import NumberFormat
 
@@ -77,10 +79,37 @@ def fingerprint(spec) -> str:
     return hashlib.sha256(repr(dataclasses.replace(spec, source="")).encode()).hexdigest()[:8]
 
 
+# A name of two letters or more in a notation's symbol (``net``, ``out``, the ``total`` of ``E_{total}``).
+_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?![A-Za-z])")
+# TeX whose braced argument is text, or a name already set in a font of its own: left as it is.
+_SET_ALREADY = r"\\(?:text\w*|math\w+|operatorname\*?|begin|end|mbox|hbox)\s*\{[^{}]*\}|\\[A-Za-z]+"
+
+
+# The word a loss's general formula writes out in the source's notation: target − output.
+_GENERAL_WORDS = ("output",)
+
+
+def multi_letter_names(notation) -> re.Pattern:
+    """The notation's names of several letters, and the general formulas' words, found in a formula's TeX."""
+    words = {word for symbol in SYMBOLS for word in _WORD.findall(getattr(notation, symbol))}
+    words = sorted(words | set(_GENERAL_WORDS), key=lambda word: (-len(word), word))
+    return re.compile(rf"{_SET_ALREADY}|(?<![A-Za-z])({'|'.join(words)})(?![A-Za-z])")
+
+
+def one_word(names: re.Pattern | None, tex: str) -> str:
+    """``tex`` with each multi-letter name in ``\\mathit``: one italic word, not the product n·e·t."""
+    if names is None:
+        return tex
+    return names.sub(lambda found: rf"\mathit{{{found.group(1)}}}" if found.group(1) else found.group(0), tex)
+
+
 class Markup:
     """What both formats share: numbers, equation chains and the figures' data."""
 
     width = 100
+    # Whether a multi-letter name is set as one italic word.  TeX's own output spaces
+    # ``net`` as a product of three letters; the web formats set it as the word it is.
+    words_italic = False
 
     def __init__(self, derivation, number_format: NumberFormat, heading_offset: int = 0,
                  standalone: bool = True) -> None:
@@ -117,6 +146,14 @@ class Markup:
         """The multiplication sign between two symbols in the notation, spaced: `` * ``, `` \\cdot ``, `` ``."""
         sign = self.derivation.spec.notation.times
         return " " if sign == "juxtapose" else f" {sign} "
+
+    @cached_property
+    def _names(self) -> re.Pattern | None:
+        return multi_letter_names(self.derivation.spec.notation) if self.words_italic else None
+
+    def typeset(self, tex: str) -> str:
+        """A formula's TeX as this format prints it (multi-letter names as one word where it sets them so)."""
+        return one_word(self._names, tex)
 
     def value(self, key: str) -> str:
         return self.shown[key]
@@ -158,8 +195,9 @@ class Markup:
         """The lines of each equation, one list per equation."""
         if not isinstance(equations, (list, tuple)):
             equations = [equations]
-        return [list(_memo_equation(self.derivation, ("lines", self.format, self.width, mode), equation,
-                                    lambda equation=equation: chain_lines(self.sides(equation, mode), self.width)))
+        return [[self.typeset(line) for line in
+                 _memo_equation(self.derivation, ("lines", self.format, self.width, mode), equation,
+                                lambda equation=equation: chain_lines(self.sides(equation, mode), self.width))]
                 for equation in equations]
 
 

@@ -104,6 +104,7 @@ class Markdown(Markup):
     source writes it and Jupyter, markdown-it's dollarmath and most editors read it."""
 
     width = 100
+    words_italic = True
 
     def __init__(self, derivation, number_format: NumberFormat, heading_offset: int = 0,
                  standalone: bool = True, figure_prefix: str | None = None) -> None:
@@ -144,7 +145,7 @@ class Markdown(Markup):
         return "$$\n\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n$$"
 
     def m(self, tex: str) -> str:
-        return f"${tex}$"
+        return f"${self.typeset(tex)}$"
 
     def num(self, key: str) -> str:
         text = self.shown[key]
@@ -300,6 +301,12 @@ class Latex(Markup):
         command = self._HEADINGS[min(level + self.heading_offset, len(self._HEADINGS)) - 1]
         return f"\\{command}{{{text}}}"
 
+    def prose(self, key: str) -> str:
+        # A negative number in the text keeps math's minus sign, not a hyphen ("the input $-1.0$"),
+        # and a power of ten is math too.
+        text = self.value(key)
+        return f"${text}$" if text.startswith("-") or "\\" in text else text
+
     # A display of up to this many rows never breaks across pages; in a longer one no
     # equation breaks after its first row or before its last (between equations it may).
     unbroken_rows = 6
@@ -375,7 +382,7 @@ class Latex(Markup):
         return f"\\ifdefined\\{needs}\n{figure}\n\\fi"
 
     def m(self, tex: str) -> str:
-        return f"${tex}$"
+        return f"${self.typeset(tex)}$"
 
     def num(self, key: str) -> str:
         return f"${self.shown[key]}$"

@@ -50,7 +50,7 @@ class FrameMarkup:
             texts = [latex(side) for side in sides]
             one_line = f"{texts[0]} &= " + " = ".join(texts[1:])
             width = min(self.width, visible_width(one_line) - 1) if len(sides) > 2 else self.width
-            groups.append(chain_lines(sides, width))
+            groups.append([self.typeset(line) for line in chain_lines(sides, width)])
         return groups
 
     def show(self, equations, mode: str = "full") -> str:
