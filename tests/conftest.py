@@ -104,8 +104,8 @@ def katex_failures(formulas) -> list[dict]:
     return report["failures"]
 
 
-# The multi-letter names of the source's notation, and its loss's general formula's word.
-SOURCE_WORDS = ("net", "out", "target", "total", "output")
+# The multi-letter names of the source's notation, and the words of its general formulas.
+SOURCE_WORDS = ("net", "out", "target", "total", "output", "reg")
 
 
 def as_words(tex: str, words=SOURCE_WORDS) -> str:

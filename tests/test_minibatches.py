@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import explainer
+from conftest import as_words
 from explainer.maths.network import Network
 from explainer.maths.numpy_training import train_numpy
 from explainer.maths.scalar_training import train_scalar
@@ -174,7 +175,7 @@ def test_the_document_derives_the_first_mini_batch_with_its_samples_named():
                   "## The Other Mini-batches", "The second mini-batch, samples 3 and 4",
                   r"m_{w_5,2} &= \beta_1 * m_{w_5,1}", r"\hat{m}_{w_5,1} &= \frac{m_{w_5,1}}{1 - \beta_1^{1}}",
                   r"w_5^+ &= w_5^{(\mathcal{B}_{1})} - \eta"):
-        assert words in text, words
+        assert as_words(words) in text, as_words(words)
     shuffled = spec_mapping(d.spec)
     shuffled["training"]["shuffle_seed"] = 3
     text = explainer.derive(shuffled).to_markdown()

@@ -47,26 +47,34 @@ def _optimizer_update(optimizer, eta: float):
     return namespace["update"]
 
 
-def _numpy_layer(name: str, slope, nets):
-    if name == "softmax":
-        exps = np.exp(nets - nets.max(axis=1, keepdims=True))
-        return exps / exps.sum(axis=1, keepdims=True)
-    return activation_function(name, slope, "numpy")(nets)
+def _softmax(nets):
+    exps = np.exp(nets - nets.max(axis=1, keepdims=True))
+    return exps / exps.sum(axis=1, keepdims=True)
+
+
+def _numpy_layer(name: str, slope):
+    """The layer's activation on an array of net inputs, one row per sample."""
+    return _softmax if name == "softmax" else activation_function(name, slope, "numpy")
 
 
 def _softplus(x):
     return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
 
 
-def _numpy_output_signal(spec, target, out, net):
-    """∂E/∂net of every output neuron, one row per sample."""
+def _numpy_output_signal(spec):
+    """``signal(target, out, net)``: ∂E/∂net of every output neuron, one row per sample."""
     name, slope = spec.activations[-1], spec.slopes[-1]
     if (name, spec.loss) in PAIRINGS:
-        return out - target
-    gradient = loss_derivative(spec.loss, spec.layers[-1], "numpy")(target, out)
+        return lambda target, out, net: out - target
+    gradient = loss_derivative(spec.loss, spec.layers[-1], "numpy")
     if name == "softmax":
-        return out * (gradient - (gradient * out).sum(axis=1, keepdims=True))
-    return gradient * activation_derivative(name, slope, "numpy")(out, net)
+        def softmax_signal(target, out, net):
+            g = gradient(target, out)
+            return out * (g - (g * out).sum(axis=1, keepdims=True))
+
+        return softmax_signal
+    derivative = activation_derivative(name, slope, "numpy")
+    return lambda target, out, net: gradient(target, out) * derivative(out, net)
 
 
 @np.errstate(over="ignore", divide="ignore", invalid="ignore")  # saturated outputs, not errors
@@ -82,11 +90,15 @@ def train_numpy(network: Network, iterations: int) -> Training:
     targets = np.array([s.targets for s in spec.samples], dtype=np.float64)
     eta = float(spec.learning_rate)
     layers = list(zip(spec.activations, spec.slopes))
+    activations = [_numpy_layer(name, slope) for name, slope in layers]
     dact = [activation_derivative(name, slope, "numpy") for name, slope in layers[:-1]]
+    output_signal = _numpy_output_signal(spec)
     sequential = spec.update == "sequential"
+    train_biases = spec.train_biases
     depth = len(weights)
     optimizer = spec.optimizer
-    if not optimizer.plain:
+    plain = optimizer.plain
+    if not plain:
         update = _optimizer_update(optimizer, eta)
         weight_state = [{role: np.zeros_like(W) for role in STATE[optimizer.name]} for W in weights]
         bias_state = [{role: np.zeros_like(b) for role in STATE[optimizer.name]} for b in biases]
@@ -94,32 +106,34 @@ def train_numpy(network: Network, iterations: int) -> Training:
 
     def forward(x):
         outs, nets = [x], []
-        for W, b, (name, slope) in zip(weights, biases, layers):
-            nets.append(outs[-1] @ W.T + b)
-            outs.append(_numpy_layer(name, slope, nets[-1]))
+        for W, b, activate in zip(weights, biases, activations):
+            net = outs[-1] @ W.T + b
+            nets.append(net)
+            outs.append(activate(net))
         return outs, nets
 
     def step(x, target, scale):
         rate = eta * scale
         outs, nets = forward(x)
-        delta = _numpy_output_signal(spec, target, outs[-1], nets[-1])
-        if not optimizer.plain:
+        delta = output_signal(target, outs[-1], nets[-1])
+        if not plain:
             steps[0] += 1
         for l in range(depth - 1, -1, -1):
             gradient = delta.T @ outs[l]
-            bias_gradient = delta.sum(axis=0)
+            if train_biases:
+                bias_gradient = delta.sum(axis=0)
             if l and not sequential:
                 below = (delta @ weights[l]) * dact[l - 1](outs[l], nets[l - 1])
-            if not optimizer.plain:
+            if not plain:
                 weights[l] = update(weights[l], scale * gradient, weight_state[l], float(steps[0]))
-                if spec.train_biases:
+                if train_biases:
                     shared = bias_gradient.sum() if spec.shared_biases[l] else bias_gradient
                     biases[l] = update(biases[l], scale * shared, bias_state[l], float(steps[0]))
                 if l:
                     delta = below
                 continue
             weights[l] -= rate * gradient
-            if spec.train_biases:
+            if train_biases:
                 biases[l] -= rate * (bias_gradient.sum() if spec.shared_biases[l] else bias_gradient)
             if l and sequential:
                 below = (delta @ weights[l]) * dact[l - 1](outs[l], nets[l - 1])

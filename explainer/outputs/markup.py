@@ -85,8 +85,9 @@ _WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?![A-Za-z])")
 _SET_ALREADY = r"\\(?:text\w*|math\w+|operatorname\*?|begin|end|mbox|hbox)\s*\{[^{}]*\}|\\[A-Za-z]+"
 
 
-# The word a loss's general formula writes out in the source's notation: target − output.
-_GENERAL_WORDS = ("output",)
+# The words formulas write out besides the notation's symbols: a loss's general
+# formula's output (target − output), the regularised error's E_reg.
+_GENERAL_WORDS = ("output", "reg")
 
 
 def multi_letter_names(notation) -> re.Pattern:
