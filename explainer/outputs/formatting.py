@@ -60,12 +60,11 @@ class NumberFormat:
 
 def last_digit(value, number_format: NumberFormat) -> Decimal:
     """One unit in the last digit ``number_format`` shows of ``value``."""
-    exact = to_decimal(value)
     if number_format.digits is not None:
-        return Decimal(1).scaleb(exact.adjusted() - number_format.digits + 1)
+        return Decimal(1).scaleb(to_decimal(value).adjusted() - number_format.digits + 1)
     if "\\times" in number_format(value):
         # Too small for fixed point: shown with this many significant digits instead.
-        return Decimal(1).scaleb(exact.adjusted() - max(number_format.decimals, MIN_SIGNIFICANT) + 1)
+        return Decimal(1).scaleb(to_decimal(value).adjusted() - max(number_format.decimals, MIN_SIGNIFICANT) + 1)
     return Decimal(1).scaleb(-number_format.decimals)
 
 
