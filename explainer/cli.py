@@ -8,7 +8,7 @@ them, so ``--help`` and ``--version`` start at once.
 
 from __future__ import annotations
 
-import argparse
+import functools
 import gc
 import math
 import os
@@ -32,18 +32,50 @@ ASPECTS = ("16:9", "4:3")
 DEFAULT_OUTPUT = "output"
 EXERCISE_FORMATS = ("markdown", "latex")
 DEFAULT_EXERCISES = "exercises"
+VERSION = f"explainer {__version__}"
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (and status 2, as argparse has it)."""
+@functools.cache
+def _parser_class():
+    """argparse's parser, made on first use (``explainer --version`` does without argparse): a usage error
+    is one line (and status 2, as argparse has it), and the help is as wide as the terminal."""
+    import argparse
 
-    def __init__(self, *args, **kwargs) -> None:
-        # No abbreviations: argparse would otherwise take --form for --format, and --not for --notation.
-        kwargs.setdefault("allow_abbrev", False)
-        super().__init__(*args, **kwargs)
+    class Formatter(argparse.HelpFormatter):
+        """The terminal's width measured as ``shutil.get_terminal_size`` does, without importing shutil
+        (and its compression modules) at every start."""
 
-    def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                     width: int | None = None) -> None:
+            if width is None:
+                width = _terminal_columns() - 2
+            super().__init__(prog, indent_increment, max_help_position, width)
+
+    class Parser(argparse.ArgumentParser):
+        def __init__(self, *args, **kwargs) -> None:
+            # No abbreviations: argparse would otherwise take --form for --format, and --not for --notation.
+            kwargs.setdefault("allow_abbrev", False)
+            kwargs.setdefault("formatter_class", Formatter)
+            super().__init__(*args, **kwargs)
+
+        def error(self, message: str):
+            self.exit(2, f"{self.prog}: error: {message}\n")
+
+    return Parser
+
+
+def _terminal_columns() -> int:
+    """$COLUMNS when it is a positive number, else the width of standard output's terminal, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
+    except (AttributeError, ValueError, OSError):
+        return 80
 
 
 _NOTATION_HELP = ("the course's notation: source (the default), nielsen, deeplearning-ai or bishop; "
@@ -66,16 +98,16 @@ def _non_negative(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        raise _type_error(f"expected a whole number, got {text!r}") from None
     if not 0 <= value <= 30:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 30, got {value}")
+        raise _type_error(f"expected a number from 0 to 30, got {value}")
     return value
 
 
 def _positive(text: str) -> int:
     value = _non_negative(text)
     if value == 0:
-        raise argparse.ArgumentTypeError("expected at least 1 significant digit")
+        raise _type_error("expected at least 1 significant digit")
     return value
 
 
@@ -85,7 +117,7 @@ def _tolerance(text: str):
     try:
         return read_tolerance(text)
     except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+        raise _type_error(str(error)) from None
 
 
 def _share(text: str):
@@ -94,23 +126,54 @@ def _share(text: str):
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}") from None
+        raise _type_error(f"expected a number from 0 to 1, got {text!r}") from None
     if not (value.is_finite() and 0 <= value <= 1):
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text}")
+        raise _type_error(f"expected a number from 0 to 1, got {text}")
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+def _type_error(message: str) -> Exception:
+    import argparse
+
+    return argparse.ArgumentTypeError(message)
+
+
+def _boolean_option():
+    import argparse
+
+    return argparse.BooleanOptionalAction
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; with ``only``, the arguments of that command alone.
+
+    The other commands are still there, with their names, help and
+    descriptions, so that ``explainer --help`` and a mistyped command read the
+    same; ``main`` builds the arguments of the command it runs and no other's.
+    """
+    parser_class = _parser_class()
+    parser = parser_class(
         prog="explainer",
         description="Write complete, step-by-step backpropagation derivations.",
         epilog="Without SPEC every command uses the built-in example (the classic 2-2-2 sigmoid network); "
                "SPEC may also name a shipped example (explainer examples lists them).",
     )
-    parser.add_argument("--version", action="version", version=f"explainer {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    parser.add_argument("--version", action="version", version=VERSION)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=parser_class)
+    for name, (arguments, options) in COMMANDS.items():
+        command = commands.add_parser(name, **options)
+        if only is None or only == name:
+            arguments(command)
+    return parser
 
-    render = commands.add_parser("render", help="write the derivation as Markdown, LaTeX, HTML or PDF")
+
+def _command_of(argv: list[str]) -> str:
+    """The command ``argv`` runs: its first word that is no option (the program's own options take no
+    value), or "" when there is none."""
+    return next((word for word in argv if not word.startswith("-")), "")
+
+
+def _render_arguments(render) -> None:
     render.add_argument("spec", nargs="?", metavar="SPEC", help=SPEC_HELP)
     render.add_argument("--format", choices=(*FORMATS, "all"), default="all",
                         help="what to write (default: all, i.e. Markdown, with its figures as SVG files beside it, "
@@ -139,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     for field in ("title", "author", "course", "date"):
         handout.add_argument(f"--{field}", metavar="TEXT", help=f"the document's {field}")
     handout.add_argument("--paper", choices=PAPERS, help="the paper size (default: a4)")
-    handout.add_argument("--equation-numbers", action=argparse.BooleanOptionalAction, default=None,
+    handout.add_argument("--equation-numbers", action=_boolean_option(), default=None,
                          help="number the displayed equations (default: no)")
     handout.add_argument("--columns", type=int, choices=COLUMNS,
                          help="2: the compact two-column layout for long derivations (default: 1)")
@@ -147,15 +210,13 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--aspect", choices=ASPECTS, default="16:9",
                         help="the slides' aspect ratio, with --format beamer, slides or revealjs (default: 16:9)")
 
-    values = commands.add_parser("values", help="print every quantity of the derivation as JSON")
+
+
+def _values_arguments(values) -> None:
     values.add_argument("spec", nargs="?", metavar="SPEC", help=SPEC_HELP)
 
-    check = commands.add_parser(
-        "check", help="check numbers worked out by hand, line by line",
-        description="Check the numbers (and formulas) of an answer sheet against the derivation. "
-                    "Exit status: 0 when every claim is correct or off only by rounding, 1 when any is not, "
-                    "2 when the answers or the spec cannot be read.",
-    )
+
+def _check_arguments(check) -> None:
     check.add_argument("answers", metavar="ANSWERS",
                        help="the answers: plain keys, LaTeX, Markdown, TOML or JSON; - for standard input; "
                             "or a folder of sheets named after the students (alice.txt, …) for a class summary as CSV")
@@ -192,13 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the share of a quantity's points a rounding answer earns (default: 1)")
     _class_options(check, "sheets")
 
-    exercise = commands.add_parser(
-        "exercise", help="write per-student exercise sheets, worked solutions and answer keys",
-        description="Draw a variant of the network with fresh two-decimal numbers for each student, deterministic "
-                    "from the seed and the student id, and write DIR/questions/ID.md and .tex (the sheet to hand "
-                    "out), DIR/solutions/ID.md and .tex (the worked solution) and DIR/keys/ID.json (the answer key "
-                    "explainer check grades with).",
-    )
+
+def _exercise_arguments(exercise) -> None:
     exercise.add_argument("spec", nargs="?", metavar="SPEC", help=f"{SPEC_HELP}: the shape to vary")
     students = exercise.add_mutually_exclusive_group(required=True)
     students.add_argument("--students", metavar="ROSTER", help="a text file with one student id per line")
@@ -223,14 +279,33 @@ def build_parser() -> argparse.ArgumentParser:
     exercise.add_argument("--notation", metavar="NAME", help=_NOTATION_HELP)
     exercise.add_argument("--form", metavar="FORM", help=_FORM_HELP + " (of the worked solutions)")
     _class_options(exercise, "students")
-    examples = commands.add_parser(
-        "examples", help="list the shipped example specs, or print one",
-        description="Without NAME, list the shipped examples, one line each. With NAME, print that example "
-                    "(explainer examples xor > xor.toml). Every command that takes a SPEC also takes an "
-                    "example's name (explainer render xor); a file of that name wins.",
-    )
+
+
+def _examples_arguments(examples) -> None:
     examples.add_argument("name", nargs="?", metavar="NAME", help="the example to print, as the list names it")
-    return parser
+
+
+# Each command: the function that adds its arguments, and its name's help and description.
+COMMANDS = {
+    "render": (_render_arguments, {"help": "write the derivation as Markdown, LaTeX, HTML or PDF"}),
+    "values": (_values_arguments, {"help": "print every quantity of the derivation as JSON"}),
+    "check": (_check_arguments, {
+        "help": "check numbers worked out by hand, line by line",
+        "description": "Check the numbers (and formulas) of an answer sheet against the derivation. "
+                       "Exit status: 0 when every claim is correct or off only by rounding, 1 when any is not, "
+                       "2 when the answers or the spec cannot be read."}),
+    "exercise": (_exercise_arguments, {
+        "help": "write per-student exercise sheets, worked solutions and answer keys",
+        "description": "Draw a variant of the network with fresh two-decimal numbers for each student, deterministic "
+                       "from the seed and the student id, and write DIR/questions/ID.md and .tex (the sheet to hand "
+                       "out), DIR/solutions/ID.md and .tex (the worked solution) and DIR/keys/ID.json (the answer key "
+                       "explainer check grades with)."}),
+    "examples": (_examples_arguments, {
+        "help": "list the shipped example specs, or print one",
+        "description": "Without NAME, list the shipped examples, one line each. With NAME, print that example "
+                       "(explainer examples xor > xor.toml). Every command that takes a SPEC also takes an "
+                       "example's name (explainer render xor); a file of that name wins."}),
+}
 
 
 def _class_options(parser, what: str) -> None:
@@ -245,9 +320,9 @@ def _jobs(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        raise _type_error(f"expected a whole number, got {text!r}") from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"expected at least 1 process, got {value}")
+        raise _type_error(f"expected at least 1 process, got {value}")
     return value
 
 
@@ -751,7 +826,12 @@ BROKEN_PIPE = 141
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv == ["--version"]:
+        # What argparse's version action prints, without loading argparse and building the parser.
+        print(VERSION)
+        return 0
+    args = build_parser(_command_of(argv)).parse_args(argv)
     try:
         commands = {"render": _render, "values": _values, "check": _check, "exercise": _exercise,
                     "examples": _examples}

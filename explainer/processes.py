@@ -4,6 +4,7 @@ single-process and silent."""
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -35,10 +36,16 @@ def in_processes(function, tasks: list, jobs: int | None, quiet: bool, unit: str
         rest = tasks[1:]
         # Chunks small enough to keep both the workers and the bar busy, large enough to spare the pipes.
         chunk = max(1, min(16, len(rest) // (jobs * 8)))
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method)) as pool:
-            for result in pool.map(function, rest, chunksize=chunk):
-                yield result
-                bar.update()
+        # The workers' garbage collections need not trace what they inherit (SymPy's objects, the
+        # shape's work): frozen, it is left out of them, and its pages stay shared with this process.
+        gc.freeze()
+        try:
+            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method)) as pool:
+                for result in pool.map(function, rest, chunksize=chunk):
+                    yield result
+                    bar.update()
+        finally:
+            gc.unfreeze()
 
 
 def _final_count_shown():

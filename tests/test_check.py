@@ -276,3 +276,20 @@ def test_how_far_a_number_may_be_and_still_pass(default_derivation):
         assert distance("net_h1", nine) == half
         # dE_total/dw1 is worked out from rounded results: rounding can take it further, a few units at most.
         assert half < distance("dE_total/dw1", nine) <= MAX_ROUNDING_UNITS * unit
+
+
+def test_no_number_passes_farther_than_the_distance_bound(default_derivation):
+    """``hidden_slip`` works the distance out only for slips within ``at_most``: it must bound every key's."""
+    from decimal import Decimal
+
+    import mpmath
+
+    from explainer.grading.check import passing_distance
+
+    distance = passing_distance(default_derivation)
+    with mpmath.workdps(50):
+        for unit in (Decimal("1e-9"), Decimal("1e-3"), Decimal("1e-1"), Decimal("1")):
+            bound = distance.at_most(unit)
+            for key in default_derivation.values:
+                if "@" not in key:
+                    assert distance(key, unit) <= bound, (key, unit)

@@ -127,6 +127,61 @@ def test_help_and_version_do_not_load_sympy_or_numpy():
     assert version.returncode == 0 and version.stdout.startswith("explainer ")
 
 
+def test_version_is_what_argparse_prints_and_loads_no_argparse(capsys):
+    from explainer.cli import build_parser, main
+
+    with pytest.raises(SystemExit) as end:
+        build_parser().parse_args(["--version"])
+    assert end.value.code == 0
+    from_argparse = capsys.readouterr().out
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == from_argparse == f"explainer {__import__('explainer').__version__}\n"
+    probe = ("import sys, runpy; sys.argv = ['explainer', '--version']\n"
+             "try:\n    runpy.run_module('explainer', run_name='__main__')\n"
+             "except SystemExit:\n    pass\n"
+             "print('LOADED', 'argparse' in sys.modules, 'shutil' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
+    assert result.stdout.splitlines()[-1] == "LOADED False False", result.stderr
+
+
+def test_the_parser_of_one_command_reads_it_as_the_whole_parser_does():
+    """``main`` builds the arguments of the command it runs only; the others keep their names and help."""
+    from explainer.cli import COMMANDS, build_parser
+
+    whole = build_parser()
+    assert build_parser("").format_help() == whole.format_help()
+    subcommands = lambda parser: next(a for a in parser._actions if a.dest == "command").choices
+    for name in COMMANDS:
+        alone = build_parser(name)
+        assert subcommands(alone)[name].format_help() == subcommands(whole)[name].format_help()
+        assert all(not parser._actions[1:] for other, parser in subcommands(alone).items() if other != name)
+    arguments = ["check", "answers.txt", "--keys", "keys", "--jobs", "2", "--decimals", "4"]
+    assert build_parser("check").parse_args(arguments) == whole.parse_args(arguments)
+
+
+@pytest.mark.parametrize("columns", [None, "30", "100", "0", "wide"])
+def test_help_is_as_wide_as_shutil_measures_the_terminal(columns, monkeypatch):
+    import shutil
+
+    from explainer.cli import _terminal_columns
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert _terminal_columns() == shutil.get_terminal_size().columns
+
+
+def test_help_loads_no_shutil():
+    probe = ("import sys, runpy; sys.argv = ['explainer', '--help']\n"
+             "try:\n    runpy.run_module('explainer', run_name='__main__')\n"
+             "except SystemExit:\n    pass\n"
+             "print('LOADED', 'shutil' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
+    assert "usage: explainer" in result.stdout
+    assert result.stdout.splitlines()[-1] == "LOADED False", result.stderr
+
+
 def test_numpy_is_loaded_only_for_networks_too_large_for_straight_line_python(tmp_path):
     from explainer.maths import training
 

@@ -119,3 +119,25 @@ def test_a_sheet_without_values_after_training_is_graded_without_training():
 def test_a_spec_error_crosses_from_a_worker_whole():
     error = pickle.loads(pickle.dumps(SpecError("a.toml", "network.weights", "expected numbers")))
     assert str(error) == "a.toml: network.weights: expected numbers" and error.field == "network.weights"
+
+
+def _frozen_objects(task):
+    import gc
+
+    return task, gc.get_freeze_count()
+
+
+def test_workers_inherit_the_first_tasks_objects_frozen_and_the_parent_unfreezes():
+    """The workers' garbage collections leave out what they inherit; the results keep the tasks' order."""
+    import gc
+
+    from explainer.processes import in_processes
+
+    if "fork" not in __import__("multiprocessing").get_all_start_methods():
+        pytest.skip("without fork the workers inherit nothing")
+    before = gc.get_freeze_count()
+    results = list(in_processes(_frozen_objects, list(range(6)), 2, True, "tasks"))
+    assert [task for task, _ in results] == list(range(6))
+    assert results[0][1] == before  # the first task runs here, before the freeze
+    assert all(frozen > 0 for _, frozen in results[1:])
+    assert gc.get_freeze_count() == before

@@ -323,3 +323,26 @@ def test_significant_digits_result_is_the_rounded_value(value, digits):
 @given(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False))
 def test_an_mpf_prints_like_its_exact_decimal(x):
     assert NumberFormat()(mpmath.mpf(x)) == NumberFormat()(Decimal(x))
+
+
+def test_a_shown_value_kept_for_the_next_time_is_shown_as_the_first_time():
+    import mpmath
+
+    from explainer.outputs import formatting
+    from explainer.outputs.formatting import NumberFormat
+
+    formats = [NumberFormat(decimals=9), NumberFormat(decimals=3), NumberFormat(digits=4), NumberFormat(decimals=0)]
+    with mpmath.workdps(50):
+        values = [mpmath.mpf("0.3775"), mpmath.mpf(0.3775), mpmath.mpf("-1.5e-12"), mpmath.mpf("123456789.987654321"),
+                  mpmath.mpf(0), mpmath.exp(-1000000), mpmath.mpf("2") ** 200]
+    formatting._SHOWN.clear()
+    first = [[fmt(v) for v in values] for fmt in formats]
+    assert len(formatting._SHOWN) == len(formats) * len(values)
+    assert [[fmt(v) for v in values] for fmt in formats] == first
+    with mpmath.workdps(50):
+        assert first == [[fmt._shown(v) for v in values] for fmt in formats]
+    assert first[0][:2] == ["0.3775", "0.3775"] and first[1][0] == "0.378"
+    # A float or a Decimal of the same size is shown as it is, not as the mpf was.
+    assert NumberFormat(decimals=20)(0.1) == "0.1" != NumberFormat(decimals=20)(mpmath.mpf(0.1))
+    formatting._SHOWN.update({(i,): "" for i in range(formatting.MAX_SHOWN)})  # full: emptied for the next
+    assert NumberFormat()(mpmath.mpf(1)) == "1" and len(formatting._SHOWN) == 1

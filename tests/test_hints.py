@@ -142,3 +142,29 @@ def test_the_slips_that_need_no_number_written(d):
     assert e_o1["half"] == 2 * d.values["E_o1"] and e_o1["sign"] == -d.values["E_o1"]
     w5 = [hint.kind for hint, _ in slips.alternatives("w5+")]
     assert "learning_rate" not in w5 and {"half", "sign", "confused"} <= set(w5)
+
+
+@pytest.mark.parametrize("example", [None, "two-hidden-layers-tanh", "relu-regression"])
+def test_a_shapes_slips_are_kept_and_evaluated_compiled_to_the_same_values(example):
+    """The second derivation of a shape on evaluates the slips' formulas compiled: the same hints, the same numbers."""
+    from explainer.exercises.variants import draw
+    from explainer.grading.hints import Slips
+    from explainer.grading.names import Names
+    from explainer.maths import shapes
+
+    spec = explainer.load_spec(example)
+    spec = dataclasses.replace(spec, samples=spec.samples[:1])  # a variant has one sample
+    shapes.forget()
+    derivations = [explainer.derive(draw(spec, "slips", str(student))) for student in range(3)]
+    with mpmath.workdps(50):
+        def alternatives(derivation):
+            slips = Slips(derivation, Names(derivation))
+            return [(key, hint, value) for key in derivation.values for hint, value in slips.alternatives(key)]
+
+        first = [alternatives(d) for d in derivations]  # the first evaluated as they are, then compiled
+        tables = shapes.work_for(derivations[0].spec).tables
+        kept = [entry for which, entry in tables.items() if which[0] == "slip forms"]
+        assert kept and all(entry[1] is not None for entry in kept)
+        for derivation, seen in zip(derivations, first):
+            shapes.forget()
+            assert alternatives(derivation) == seen  # evaluated as it is, the shape's first derivation

@@ -128,20 +128,28 @@ def hidden_slip(derivation, number_format: NumberFormat) -> str | None:
         exact = derivation.values[key]
         unit = last_digit(exact, number_format)
         # The slip's number, rounded as the student writes it, may come half a unit nearer.
-        close = distance(key, unit) + mpmath.mpf(str(unit)) / 2
+        half = mpmath.mpf(str(unit)) / 2
+        # ``close`` is worked out only for a slip nearer than any rounding can reach: most are farther.
+        reach, close = distance.at_most(unit) + half, None
         untouched = UNTOUCHED * max(1, abs(exact))
+        allowed = lambda other: slips.may_copy(key, other)  # noqa: E731 (key is this round's)
         for hint, value in slips.alternatives(key, copies=False):
             throughout = hint.kind in THROUGHOUT
             identity = (hint.kind, tuple(sorted(hint.facts.items()))) if throughout else None
             gap = abs(value - exact)
             if gap <= untouched or identity in shown_throughout:
                 continue
-            if gap <= close:
-                return _told_apart(key, exact, hint, value, number_format)
+            if gap <= reach:
+                close = distance(key, unit) + half if close is None else close
+                if gap <= close:
+                    return _told_apart(key, exact, hint, value, number_format)
             if throughout:
                 shown_throughout.add(identity)
         # Last, as ``Slips.alternatives`` gives them: another quantity's value copied (never made throughout).
-        other = copies.first_near(exact, close, untouched, lambda other: slips.may_copy(key, other))
+        other = copies.first_near(exact, reach, untouched, allowed)
+        if other is not None:
+            close = distance(key, unit) + half if close is None else close
+            other = copies.first_near(exact, close, untouched, allowed)
         if other is not None:
             return _told_apart(key, exact, Hint("copied", {"from": other}), derivation.values[other], number_format)
     return None

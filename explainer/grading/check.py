@@ -154,14 +154,28 @@ def with_missing(verdicts: tuple[Verdict, ...], derivation, asked) -> tuple[Verd
 
 def passing_distance(derivation):
     """``distance(key, unit)``: how far from ``key``'s exact value a number written to ``unit`` may be
-    and still pass, as correct or rounding (the farther of half a unit and the rounding bound)."""
-    grader = _Grader(derivation)
+    and still pass, as correct or rounding (the farther of half a unit and the rounding bound).
 
-    def distance(key: str, unit: Decimal) -> mpmath.mpf:
+    ``distance.at_most(unit)`` is no nearer than ``distance(key, unit)`` for every key, and costs
+    nothing to work out: a number farther than it from a value is farther than ``distance`` too.
+    """
+    return _PassingDistance(_Grader(derivation))
+
+
+class _PassingDistance:
+    def __init__(self, grader: _Grader) -> None:
+        self.grader = grader
+
+    def __call__(self, key: str, unit: Decimal) -> mpmath.mpf:
         with mpmath.workdps(numeric.PRECISION):
-            return max(_size(unit) / 2, grader.rounding_bound(key, unit))
+            return max(_size(unit) / 2, self.grader.rounding_bound(key, unit))
 
-    return distance
+    @staticmethod
+    def at_most(unit: Decimal) -> mpmath.mpf:
+        # The same numbers as ``rounding_bound``'s own limit, at the same precision: never below ``__call__``'s.
+        with mpmath.workdps(numeric.PRECISION):
+            size = _size(unit)
+            return max(size / 2, MAX_ROUNDING_UNITS * size)
 
 
 def passed(verdicts: tuple[Verdict, ...]) -> bool:

@@ -55,6 +55,8 @@ class Slips:
         self.names = names
         self.exact = {**derivation.parameters, **derivation.values}
         self._derived: dict[tuple, object] = {}
+        self._tables: dict | None = None  # the shape's (``maths.shapes``), on first use
+        self._keys: frozenset = frozenset()
 
     def explain(self, key: str, given: mpmath.mpf, tolerance: mpmath.mpf, formula=None, same=frozenset()) -> Hint | None:
         """The first slip whose value is ``given`` (within ``tolerance``) while the right value is not.
@@ -121,8 +123,8 @@ class Slips:
         yield from self._derivative_forms(key)
 
         if form is not None:
-            for without in without_each_minus(form):
-                yield Hint("sign", {"upward": key.endswith("+")}), evaluate(without, self.exact)
+            sign = Hint("sign", {"upward": key.endswith("+")})
+            yield from self._shape_values("minus", key, form, lambda: ((sign, f) for f in without_each_minus(form)))
         yield Hint("sign", {"upward": False}), -self.exact[key]
 
         counterpart = self.names.counterpart(key)
@@ -132,7 +134,8 @@ class Slips:
             if partner in self.exact:
                 yield Hint("confused", {"wrote": partner, "belongs": key}), self.exact[partner]
         if form is not None:
-            yield from self._substitutions(form, written_by_user=False)
+            yield from self._shape_values("substituted", key, form,
+                                          lambda: self._substituted_forms(form, written_by_user=False))
 
         if computed:
             for a, b in self._swaps():
@@ -161,7 +164,37 @@ class Slips:
             if used != own:
                 yield Hint("derivative", {"used": used, "activation": own}), value
 
+    def _shape_values(self, kind: str, key: str, form, forms) -> Iterator[tuple[Hint, mpmath.mpf]]:
+        """Each hint of ``forms()`` with its formula's value.
+
+        The hints and formulas depend on the shape alone (and on which quantities the derivation
+        has): they are made once and kept in the shape's tables, and a shape's second derivation on
+        evaluates them compiled (``numeric.compiled_formula``: the same operations, the same numbers).
+        """
+        if self._tables is None:
+            from ..maths import shapes
+
+            self._tables = shapes.work_for(self.derivation.spec).tables
+            self._keys = frozenset(self.exact)
+        which = ("slip forms", kind, key, form, self._keys)
+        entry = self._tables.get(which)
+        if entry is None:
+            entry = self._tables[which] = [tuple(forms()), None]
+        elif entry[1] is None:
+            from ..maths.numeric import compiled_formula
+
+            entry[1] = tuple(compiled_formula(formula) for _, formula in entry[0])
+        hinted, compiled = entry
+        for i, (hint, formula) in enumerate(hinted):
+            function = compiled[i] if compiled is not None else None
+            yield hint, (function(self.exact) if function is not None else evaluate(formula, self.exact))
+
     def _substitutions(self, form, written_by_user: bool) -> Iterator[tuple[Hint, mpmath.mpf]]:
+        """``_substituted_forms``, each with its value."""
+        for hint, formula in self._substituted_forms(form, written_by_user):
+            yield hint, evaluate(formula, self.exact)
+
+    def _substituted_forms(self, form, written_by_user: bool) -> Iterator[tuple[Hint, object]]:
         """``form`` with a quantity put in another's place: every net for its out at once, then one at a time.
 
         In the derivation's form a quantity is replaced wherever it stands, and
@@ -178,14 +211,14 @@ class Slips:
         counterparts = [(place, c) for place in places if (c := self.names.counterpart(place[1])) in self.exact]
         if len({place[1] for place, _ in counterparts}) > 1:
             every = {place[1]: c for place, c in counterparts}
-            yield self._swap_hint("net_for_out", every, written_by_user), evaluate(replaced(form, every), self.exact)
+            yield self._swap_hint("net_for_out", every, written_by_user), replaced(form, every)
         for place, c in counterparts:
-            yield self._swap_hint("net_for_out", {place[1]: c}, written_by_user), evaluate(swap(place, c), self.exact)
+            yield self._swap_hint("net_for_out", {place[1]: c}, written_by_user), swap(place, c)
         # Each quantity's likeliest partner before any quantity's less likely ones.
         ranked = sorted(((rank, place, p) for place in places for rank, p in enumerate(self.names.partners(place[1]))
                          if p in self.exact), key=lambda item: item[0])
         for _, place, p in ranked:
-            yield self._swap_hint("confused", {place[1]: p}, written_by_user), evaluate(swap(place, p), self.exact)
+            yield self._swap_hint("confused", {place[1]: p}, written_by_user), swap(place, p)
 
     @staticmethod
     def _swap_hint(kind: str, swaps: Mapping[str, str], written_by_user: bool) -> Hint:

@@ -15,6 +15,9 @@ import mpmath
 # number says too little ("0.000000012"), so it switches to scientific notation.
 MIN_SIGNIFICANT = 4
 HUGE = Decimal("1e12")
+# Shown values kept, by format and exact value: a few students' worth.
+MAX_SHOWN = 4096
+_SHOWN: dict[tuple, str] = {}
 
 
 @dataclass(frozen=True)
@@ -25,11 +28,23 @@ class NumberFormat:
     digits: int | None = None
 
     def __call__(self, value) -> str:
+        # A value is shown many times (in the Markdown and the LaTeX, on a sheet and in its key):
+        # an mpf's text, which depends on its exact binary value alone, is kept for the next time.
+        remembered = (self, value._mpf_) if isinstance(value, mpmath.mpf) else None
+        if remembered is not None:
+            text = _SHOWN.get(remembered)
+            if text is not None:
+                return text
         # Exponents as wide as Decimal has: mpmath's are unbounded, and a saturated
         # neuron's value (e^-1000000) is far beyond the default context's 1e-999999.
         with localcontext() as context:
             context.Emax, context.Emin = MAX_EMAX, MIN_EMIN
-            return self._shown(value)
+            text = self._shown(value)
+        if remembered is not None:
+            if len(_SHOWN) >= MAX_SHOWN:
+                _SHOWN.clear()
+            _SHOWN[remembered] = text
+        return text
 
     def _shown(self, value) -> str:
         exact = to_decimal(value)
@@ -45,12 +60,11 @@ class NumberFormat:
 
 def last_digit(value, number_format: NumberFormat) -> Decimal:
     """One unit in the last digit ``number_format`` shows of ``value``."""
-    exact = to_decimal(value)
     if number_format.digits is not None:
-        return Decimal(1).scaleb(exact.adjusted() - number_format.digits + 1)
+        return Decimal(1).scaleb(to_decimal(value).adjusted() - number_format.digits + 1)
     if "\\times" in number_format(value):
         # Too small for fixed point: shown with this many significant digits instead.
-        return Decimal(1).scaleb(exact.adjusted() - max(number_format.decimals, MIN_SIGNIFICANT) + 1)
+        return Decimal(1).scaleb(to_decimal(value).adjusted() - max(number_format.decimals, MIN_SIGNIFICANT) + 1)
     return Decimal(1).scaleb(-number_format.decimals)
 
 
