@@ -120,6 +120,9 @@ def error_sym(o: Neuron) -> Sym:
 
 
 TOTAL = Sym("E_{total}", "E_total")
+# The numbers a local derivative is written with; formulas are immutable, so every use shares one.
+ZERO, ONE = Num("0"), Num("1")
+ZERO_POWER = Paren(Add((ONE, Neg(ONE))))  # w^(1 - 1): the power of w after differentiating w · out
 ETA = Sym(r"\eta", "eta")
 
 
@@ -372,8 +375,9 @@ def _weight_gradient(b: _Builder, w: Weight, chain_head: tuple) -> dict[str, Equ
     """∂net/∂w, the chain-rule product (``chain_head`` times ∂net/∂w) and the update of one weight."""
     n = b.network
     dest = w.target
-    others = [Num("0") for x in n.incoming(dest) if x != w] + [Num("0")]
-    rule = Add((Mul((Num("1"), out_sym(w.source), Pow(param_sym(w), Paren(Add((Num("1"), Neg(Num("1")))))))), *others))
+    # Every other term of the net input (the other weights' and the bias's) differentiates to 0.
+    others = (ZERO,) * len(n.incoming(dest))
+    rule = Add((Mul((ONE, out_sym(w.source), Pow(param_sym(w), ZERO_POWER))), *others))
     dnet = b.define(f"d{dest.net_key}/d{w.key}", partial(net_sym(dest), param_sym(w)), rule, b.local_factor(dest, w.key))
     gradient = b.define(f"dE_total/d{w.key}", partial(b.total, param_sym(w)),
                         Mul((*chain_head, partial(net_sym(dest), param_sym(w)))))
@@ -407,7 +411,7 @@ def _bias_steps(b: _Builder, layer: int) -> list[Step]:
     for bias in (x for x in n.biases if x.layer == layer):
         dnets = []
         for neuron in bias.neurons:
-            rule = Add((*[Num("0") for _ in n.incoming(neuron)], Num("1")))
+            rule = Add(((ZERO,) * len(n.incoming(neuron))) + (ONE,))
             dnets.append(b.define(f"d{neuron.net_key}/d{bias.key}", partial(net_sym(neuron), param_sym(bias)),
                                   rule, b.local_factor(neuron, bias.key)))
         signals = tuple(_signal(b, neuron) for neuron in bias.neurons)
@@ -576,7 +580,7 @@ def _matrix_form(b: _Builder) -> Section:
     coupled = _coupled_outputs(n)
 
     def W(layer):  # rows: the neurons of ``layer``; columns: those of the layer below
-        return Matrix(tuple(tuple(param_sym(next(w for w in n.incoming(j) if w.source == i)) for i in n.layers[layer - 1])
+        return Matrix(tuple(tuple(param_sym(n.weight_between(i, j)) for i in n.layers[layer - 1])
                             for j in n.layers[layer]))
 
     def vec(layer, kind):
@@ -647,7 +651,7 @@ def _matrix_form(b: _Builder) -> Section:
                                named("derivative", layer))),
                      Hadamard((Paren(Mul((transposed, above), juxtapose=True)), derivative)), signals)
         below = vec(layer - 1, "out")
-        gradients = Matrix(tuple(tuple(partial(b.total, param_sym(next(w for w in n.incoming(j) if w.source == i)))
+        gradients = Matrix(tuple(tuple(partial(b.total, param_sym(n.weight_between(i, j)))
                                        for i in n.layers[layer - 1]) for j in n.layers[layer]))
         check(f"dE/dW({layer})", [[value(d[0]) * value(a[0]) for a in below.rows] for d in signals.rows], gradients)
         row = Matrix((tuple(x[0] for x in below.rows),))
@@ -656,7 +660,7 @@ def _matrix_form(b: _Builder) -> Section:
                                            Mul((named("signal", layer), Transpose(named("out", layer - 1))), juxtapose=True),
                                            Mul((signals, row), juxtapose=True), gradients))}
         if b.updates:
-            updated = Matrix(tuple(tuple(updated_sym(next(w for w in n.incoming(j) if w.source == i))
+            updated = Matrix(tuple(tuple(updated_sym(n.weight_between(i, j))
                                          for i in n.layers[layer - 1]) for j in n.layers[layer]))
             eqs["new_weights"] = Equation(None, (
                 named("updated", layer), Add((named("W", layer), Neg(Mul((b.eta, Partial(b.total, named("W", layer))))))),

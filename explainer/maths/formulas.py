@@ -290,41 +290,52 @@ def _greater(lhs, rhs) -> bool:
 
 def evaluate(node, values: Mapping[str, mpmath.mpf]) -> mpmath.mpf:
     """The formula's value, with quantities taken from ``values`` at full precision."""
-    if isinstance(node, (Sym, Partial)):
-        return values[node.key]
-    if isinstance(node, Num):
-        return _number(node.text)
-    if isinstance(node, Add):
-        return mpmath.fsum(evaluate(t, values) for t in node.terms)
-    if isinstance(node, Mul):
-        return mpmath.fprod(evaluate(f, values) for f in node.factors)
-    if isinstance(node, Neg):
-        return -evaluate(node.arg, values)
-    if isinstance(node, Paren):
-        return evaluate(node.arg, values)
-    if isinstance(node, Frac):
-        return evaluate(node.num, values) / evaluate(node.den, values)
-    if isinstance(node, Pow):
-        return evaluate(node.base, values) ** evaluate(node.exp, values)
-    if isinstance(node, Exp):
-        return mpmath.exp(evaluate(node.arg, values))
-    if isinstance(node, Log):
-        return mpmath.log(evaluate(node.arg, values))
-    if isinstance(node, Tanh):
-        return mpmath.tanh(evaluate(node.arg, values))
-    if isinstance(node, Sqrt):
-        return mpmath.sqrt(evaluate(node.arg, values))
-    if isinstance(node, Max):
-        args = [evaluate(a, values) for a in node.args]
-        return next(a for a in args if not any(_greater(b, a) for b in args))
-    if isinstance(node, Greater):
-        return _greater(evaluate(node.lhs, values), evaluate(node.rhs, values))
-    if isinstance(node, Cases):
-        for value, condition in node.branches:
-            if evaluate(condition, values):
-                return evaluate(value, values)
-        return evaluate(node.otherwise, values)
-    raise TypeError(f"cannot evaluate {node!r}")
+    evaluator = _EVALUATORS.get(type(node))
+    if evaluator is None:
+        raise TypeError(f"cannot evaluate {node!r}")
+    return evaluator(node, values)
+
+
+def _is_zero(node) -> bool:
+    return type(node) is Num and node.text == "0"
+
+
+def _evaluate_add(node: Add, values) -> mpmath.mpf:
+    # fsum adds exactly and rounds once, and passes over zeros: leaving the written 0s out
+    # (a local derivative has one for every other term of its net input) gives the same number.
+    return mpmath.fsum([evaluate(t, values) for t in node.terms if not _is_zero(t)])
+
+
+def _evaluate_max(node: Max, values) -> mpmath.mpf:
+    args = [evaluate(a, values) for a in node.args]
+    return next(a for a in args if not any(_greater(b, a) for b in args))
+
+
+def _evaluate_cases(node: Cases, values) -> mpmath.mpf:
+    for value, condition in node.branches:
+        if evaluate(condition, values):
+            return evaluate(value, values)
+    return evaluate(node.otherwise, values)
+
+
+_EVALUATORS: dict[type, Callable] = {
+    Sym: lambda node, values: values[node.key],
+    Partial: lambda node, values: values[node.key],
+    Num: lambda node, values: _number(node.text),
+    Add: _evaluate_add,
+    Mul: lambda node, values: mpmath.fprod([evaluate(f, values) for f in node.factors]),
+    Neg: lambda node, values: -evaluate(node.arg, values),
+    Paren: lambda node, values: evaluate(node.arg, values),
+    Frac: lambda node, values: evaluate(node.num, values) / evaluate(node.den, values),
+    Pow: lambda node, values: evaluate(node.base, values) ** evaluate(node.exp, values),
+    Exp: lambda node, values: mpmath.exp(evaluate(node.arg, values)),
+    Log: lambda node, values: mpmath.log(evaluate(node.arg, values)),
+    Tanh: lambda node, values: mpmath.tanh(evaluate(node.arg, values)),
+    Sqrt: lambda node, values: mpmath.sqrt(evaluate(node.arg, values)),
+    Max: _evaluate_max,
+    Greater: lambda node, values: _greater(evaluate(node.lhs, values), evaluate(node.rhs, values)),
+    Cases: _evaluate_cases,
+}
 
 
 def to_sympy(node, symbol: Callable[[str], object]):
