@@ -14,7 +14,9 @@ one is the one the document works in full) and its keys get the suffix
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
@@ -38,6 +40,7 @@ from .formulas import (
     Partial,
     Pow,
     Sym,
+    ZERO,
     evaluate,
     rekey,
 )
@@ -121,7 +124,7 @@ def error_sym(o: Neuron) -> Sym:
 
 TOTAL = Sym("E_{total}", "E_total")
 # The numbers a local derivative is written with; formulas are immutable, so every use shares one.
-ZERO, ONE = Num("0"), Num("1")
+ONE = Num("1")
 ZERO_POWER = Paren(Add((ONE, Neg(ONE))))  # w^(1 - 1): the power of w after differentiating w · out
 ETA = Sym(r"\eta", "eta")
 
@@ -1073,7 +1076,7 @@ class Derivation:
         check_size(spec, "values")
         self.spec = spec
         self.network = network = Network(spec)
-        with mpmath.workdps(numeric.PRECISION):
+        with mpmath.workdps(numeric.PRECISION), _no_cycle_collection():
             composed = (shapes.composed_gradients(network, checks.ComposedGradients.for_network)
                         if len(network.weights) <= SMALL_NETWORK else None)
             if len(spec.samples) == 1:
@@ -1288,6 +1291,25 @@ class Derivation:
     def of(cls, spec: Spec | Mapping | str | None = None):
         """The derivation of a spec (a Spec, a dict, a file path, or None for the built-in example)."""
         return cls(spec if isinstance(spec, Spec) else load_spec(spec))
+
+
+@contextlib.contextmanager
+def _no_cycle_collection():
+    """The cyclic garbage collector paused while a derivation is built.
+
+    A derivation makes a few records for every weight, and none of them
+    refers back to another: there is no cycle to collect, but each collection
+    walks every record made so far, so a large network's derivation would
+    spend a third of its time in collections that find nothing.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 @functools.cache

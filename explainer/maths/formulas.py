@@ -296,14 +296,13 @@ def evaluate(node, values: Mapping[str, mpmath.mpf]) -> mpmath.mpf:
     return evaluator(node, values)
 
 
-def _is_zero(node) -> bool:
-    return type(node) is Num and node.text == "0"
+# The written 0 that a local derivative has for every other term of its net input: one record shared by all.
+ZERO = Num("0")
 
 
 def _evaluate_add(node: Add, values) -> mpmath.mpf:
-    # fsum adds exactly and rounds once, and passes over zeros: leaving the written 0s out
-    # (a local derivative has one for every other term of its net input) gives the same number.
-    return mpmath.fsum([evaluate(t, values) for t in node.terms if not _is_zero(t)])
+    # fsum adds exactly and rounds once, and passes over zeros: leaving the shared 0s out gives the same number.
+    return mpmath.fsum([evaluate(t, values) for t in node.terms if t is not ZERO])
 
 
 def _evaluate_max(node: Max, values) -> mpmath.mpf:
