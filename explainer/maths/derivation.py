@@ -68,7 +68,7 @@ from .training import train
 SMALL_NETWORK = 40
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Equation:
     """``forms[0] = forms[1] = …``, then (when shown with numbers) the last form
     with the printed numbers substituted, then the value of ``key``."""
@@ -77,7 +77,7 @@ class Equation:
     forms: tuple
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Step:
     """One thing the document works out; ``kind`` names the words the template uses."""
 
@@ -88,7 +88,7 @@ class Step:
     facts: Mapping[str, object] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Section:
     kind: str
     steps: tuple[Step, ...]
@@ -98,20 +98,26 @@ class Section:
 # --- the printed names of quantities ---------------------------------------------
 
 
+# A network's quantities are named again and again (a weight's symbol is in a dozen formulas):
+# one record for each name, shared by every formula that holds it.
+_named = functools.lru_cache(maxsize=1 << 17)(Sym)
+_derivative = functools.lru_cache(maxsize=1 << 17)(Partial)
+
+
 def out_sym(n: Neuron) -> Sym:
-    return Sym(n.out_tex, n.out_key)
+    return _named(n.out_tex, n.out_key)
 
 
 def net_sym(n: Neuron) -> Sym:
-    return Sym(n.net_tex, n.net_key)
+    return _named(n.net_tex, n.net_key)
 
 
 def param_sym(p: Parameter) -> Sym:
-    return Sym(p.tex, p.key)
+    return _named(p.tex, p.key)
 
 
 def updated_sym(p: Parameter) -> Sym:
-    return Sym(p.updated_tex, p.updated_key)
+    return _named(p.updated_tex, p.updated_key)
 
 
 def target_sym(o: Neuron) -> Sym:
@@ -136,7 +142,12 @@ def sample_total_sym(s: int, naming=None) -> Sym:
 
 def partial(of: Sym, wrt: Sym, key: str | None = None) -> Partial:
     """∂of/∂wrt, its value under ``key`` (default: the key made of both names)."""
-    return Partial(of, wrt, key or f"d{of.key}/d{wrt.key}")
+    return _derivative(of, wrt, key) if key else _named_derivative(of, wrt)
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _named_derivative(of: Sym, wrt: Sym) -> Partial:
+    return Partial(of, wrt, f"d{of.key}/d{wrt.key}")
 
 
 def sample_key(key: str, s: int) -> str:

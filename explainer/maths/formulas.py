@@ -18,7 +18,7 @@ from typing import Callable, Mapping
 import mpmath
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sym:
     """A named quantity; ``key`` links it to a value (None: a name only)."""
 
@@ -26,19 +26,19 @@ class Sym:
     key: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Num:
     """A number, already written as it is to be printed."""
 
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Add:
     terms: tuple
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Mul:
     """A product, written ``a * b`` as the source does, or ``a(b)`` when juxtaposed."""
 
@@ -48,64 +48,64 @@ class Mul:
     sign: str = "*"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Neg:
     arg: object
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Paren:
     arg: object
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Frac:
     num: object
     den: object
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Pow:
     base: object
     exp: object
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Exp:
     """``e`` to the power ``arg``."""
 
     arg: object
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Log:
     """The natural logarithm ``ln(arg)``."""
 
     arg: object
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Tanh:
     """The hyperbolic tangent ``tanh(arg)``."""
 
     arg: object
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sqrt:
     """The square root of ``arg`` (the optimizers' RMS of the gradients)."""
 
     arg: object
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Max:
     """The larger of ``args``; where they tie, the first one's branch (its derivative) is taken."""
 
     args: tuple
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Greater:
     """The condition ``lhs > rhs``."""
 
@@ -113,7 +113,7 @@ class Greater:
     rhs: object
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cases:
     """``value`` of the first branch whose condition holds, else ``otherwise``.
 
@@ -126,7 +126,7 @@ class Cases:
     otherwise: object
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Partial:
     """The partial derivative of one quantity with respect to another; ``key`` names its value."""
 
@@ -135,7 +135,7 @@ class Partial:
     key: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Matrix:
     """A matrix (a column vector has one entry a row), its entries formulas; written as a ``bmatrix``."""
 
@@ -173,19 +173,19 @@ def abbreviated(node, size: int):
     return node
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Transpose:
     arg: object
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Hadamard:
     """The element-wise product ``a ⊙ b``."""
 
     factors: tuple
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Arrow:
     """A downward arrow, the source's way of saying "this splits further"."""
 

@@ -43,21 +43,21 @@ class Neuron:
         rest = self.name[1:].replace("_", ",")
         return f"{self.name[0]}_{_subscript(rest)}"
 
-    @property
+    @cached_property
     def out_key(self) -> str:
         return self.name if self.layer == 0 else f"out_{self.name}"
 
-    @property
+    @cached_property
     def net_key(self) -> str:
         return f"net_{self.name}"
 
-    @property
+    @cached_property
     def out_tex(self) -> str:
         if self.names is not None:
             return self.names.out
         return self.label if self.layer == 0 else f"out_{{{self.tex}}}"
 
-    @property
+    @cached_property
     def net_tex(self) -> str:
         return self.names.net if self.names is not None else f"net_{{{self.tex}}}"
 
