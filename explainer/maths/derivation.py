@@ -99,9 +99,28 @@ class Section:
 
 
 # A network's quantities are named again and again (a weight's symbol is in a dozen formulas):
-# one record for each name, shared by every formula that holds it.
-_named = functools.lru_cache(maxsize=1 << 17)(Sym)
-_derivative = functools.lru_cache(maxsize=1 << 17)(Partial)
+# one record for each name, shared by every formula that holds it.  The records are immutable,
+# so the tables may be emptied at any time; they are when they reach this size.
+_SHARED_RECORDS = 1 << 18
+_SYMS: dict[tuple, Sym] = {}
+_PARTIALS: dict[tuple, Partial] = {}
+
+
+def _shared(table: dict, key: tuple, make):
+    record = table.get(key)
+    if record is None:
+        if len(table) >= _SHARED_RECORDS:
+            table.clear()
+        record = table[key] = make(*key)
+    return record
+
+
+def _named(tex: str, key: str) -> Sym:
+    return _shared(_SYMS, (tex, key), Sym)
+
+
+def _derivative(of: Sym, wrt: Sym, key: str) -> Partial:
+    return _shared(_PARTIALS, (of, wrt, key), Partial)
 
 
 def out_sym(n: Neuron) -> Sym:
@@ -142,12 +161,12 @@ def sample_total_sym(s: int, naming=None) -> Sym:
 
 def partial(of: Sym, wrt: Sym, key: str | None = None) -> Partial:
     """∂of/∂wrt, its value under ``key`` (default: the key made of both names)."""
-    return _derivative(of, wrt, key) if key else _named_derivative(of, wrt)
-
-
-@functools.lru_cache(maxsize=1 << 17)
-def _named_derivative(of: Sym, wrt: Sym) -> Partial:
-    return Partial(of, wrt, f"d{of.key}/d{wrt.key}")
+    if key:
+        return _derivative(of, wrt, key)
+    record = _PARTIALS.get((of, wrt))  # the default key, made once
+    if record is None:
+        record = _shared(_PARTIALS, (of, wrt), lambda of, wrt: Partial(of, wrt, f"d{of.key}/d{wrt.key}"))
+    return record
 
 
 def sample_key(key: str, s: int) -> str:

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Callable, Mapping
 
 import mpmath
+from mpmath.libmp import mpf_sum
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,9 +301,34 @@ def evaluate(node, values: Mapping[str, mpmath.mpf]) -> mpmath.mpf:
 ZERO = Num("0")
 
 
+def exact_sum(terms: list) -> mpmath.mpf:
+    """``mpmath.fsum(terms)``: the terms added exactly, then rounded once to the working precision.
+
+    For real mpmath numbers this is the body of fsum itself, without its
+    per-term type tests; anything else goes through fsum.
+    """
+    try:
+        parts = [t._mpf_ for t in terms]
+    except AttributeError:
+        return mpmath.fsum(terms)
+    precision, rounding = mpmath.mp._prec_rounding
+    return mpmath.mp.make_mpf(mpf_sum(parts, precision, rounding))
+
+
+def product(factors: list) -> mpmath.mpf:
+    """``mpmath.fprod(factors)``: 1 times each factor in turn, each product rounded to the working precision.
+
+    fprod's own steps, without saving and restoring the precision (which they do not change).
+    """
+    value = mpmath.mp.one
+    for factor in factors:
+        value = value * factor
+    return value
+
+
 def _evaluate_add(node: Add, values) -> mpmath.mpf:
     # fsum adds exactly and rounds once, and passes over zeros: leaving the shared 0s out gives the same number.
-    return mpmath.fsum([evaluate(t, values) for t in node.terms if t is not ZERO])
+    return exact_sum([evaluate(t, values) for t in node.terms if t is not ZERO])
 
 
 def _evaluate_max(node: Max, values) -> mpmath.mpf:
@@ -322,7 +348,7 @@ _EVALUATORS: dict[type, Callable] = {
     Partial: lambda node, values: values[node.key],
     Num: lambda node, values: _number(node.text),
     Add: _evaluate_add,
-    Mul: lambda node, values: mpmath.fprod([evaluate(f, values) for f in node.factors]),
+    Mul: lambda node, values: product([evaluate(f, values) for f in node.factors]),
     Neg: lambda node, values: -evaluate(node.arg, values),
     Paren: lambda node, values: evaluate(node.arg, values),
     Frac: lambda node, values: evaluate(node.num, values) / evaluate(node.den, values),
