@@ -99,44 +99,23 @@ class Section:
 
 
 # A network's quantities are named again and again (a weight's symbol is in a dozen formulas):
-# one record for each name, shared by every formula that holds it.  The records are immutable,
-# so the tables may be emptied at any time; they are when they reach this size.
-_SHARED_RECORDS = 1 << 18
-_SYMS: dict[tuple, Sym] = {}
-_PARTIALS: dict[tuple, Partial] = {}
-
-
-def _shared(table: dict, key: tuple, make):
-    record = table.get(key)
-    if record is None:
-        if len(table) >= _SHARED_RECORDS:
-            table.clear()
-        record = table[key] = make(*key)
-    return record
-
-
-def _named(tex: str, key: str) -> Sym:
-    return _shared(_SYMS, (tex, key), Sym)
-
-
-def _derivative(of: Sym, wrt: Sym, key: str) -> Partial:
-    return _shared(_PARTIALS, (of, wrt, key), Partial)
+# one record for each name and each derivative, shared by every formula that holds it.
 
 
 def out_sym(n: Neuron) -> Sym:
-    return _named(n.out_tex, n.out_key)
+    return n.out_sym
 
 
 def net_sym(n: Neuron) -> Sym:
-    return _named(n.net_tex, n.net_key)
+    return n.net_sym
 
 
 def param_sym(p: Parameter) -> Sym:
-    return _named(p.tex, p.key)
+    return p.sym
 
 
 def updated_sym(p: Parameter) -> Sym:
-    return _named(p.updated_tex, p.updated_key)
+    return p.updated_sym
 
 
 def target_sym(o: Neuron) -> Sym:
@@ -159,13 +138,22 @@ def sample_total_sym(s: int, naming=None) -> Sym:
     return Sym(naming.sample_total(s) if naming else f"E_{{total}}^{{({s})}}", f"E_total[{s}]")
 
 
+# The derivatives made so far, by the identities of their two quantities (and their key, when
+# it is not the default): each record holds its quantities, so an identity in the table is
+# never one of another object.  The records are immutable, so the table may be emptied at
+# any time; it is when it reaches this size.
+_SHARED_PARTIALS = 1 << 18
+_PARTIALS: dict[tuple, Partial] = {}
+
+
 def partial(of: Sym, wrt: Sym, key: str | None = None) -> Partial:
     """∂of/∂wrt, its value under ``key`` (default: the key made of both names)."""
-    if key:
-        return _derivative(of, wrt, key)
-    record = _PARTIALS.get((of, wrt))  # the default key, made once
+    which = (id(of), id(wrt), key)
+    record = _PARTIALS.get(which)
     if record is None:
-        record = _shared(_PARTIALS, (of, wrt), lambda of, wrt: Partial(of, wrt, f"d{of.key}/d{wrt.key}"))
+        if len(_PARTIALS) >= _SHARED_PARTIALS:
+            _PARTIALS.clear()
+        record = _PARTIALS[which] = Partial(of, wrt, key or f"d{of.key}/d{wrt.key}")
     return record
 
 
@@ -1330,7 +1318,8 @@ def _no_cycle_collection():
     A derivation makes a few records for every weight, and none of them
     refers back to another: there is no cycle to collect, but each collection
     walks every record made so far, so a large network's derivation would
-    spend a third of its time in collections that find nothing.
+    spend a third of its time in collections that find nothing.  Nothing is
+    left out of the collections: what they would have found, the next full one finds.
     """
     if not gc.isenabled():
         yield
@@ -1339,6 +1328,11 @@ def _no_cycle_collection():
     try:
         yield
     finally:
+        if not gc.get_freeze_count():
+            # What the derivation made lives as long as the derivation: it joins the oldest
+            # generation at once, instead of being walked by the young generations' next collections.
+            gc.freeze()
+            gc.unfreeze()
         gc.enable()
 
 

@@ -21,6 +21,7 @@ from decimal import Decimal
 from functools import cached_property
 
 from ..spec.notation import Notation
+from .formulas import Sym
 from ..spec.reading import Spec
 
 
@@ -61,6 +62,15 @@ class Neuron:
     def net_tex(self) -> str:
         return self.names.net if self.names is not None else f"net_{{{self.tex}}}"
 
+    @cached_property
+    def out_sym(self) -> Sym:
+        """The neuron's output as a formula's quantity (one record, shared by every formula that holds it)."""
+        return Sym(self.out_tex, self.out_key)
+
+    @cached_property
+    def net_sym(self) -> Sym:
+        return Sym(self.net_tex, self.net_key)
+
     @property
     def signal_tex(self) -> str:
         """The neuron's error signal ∂E_total/∂net in the δ form: ``\\delta_{o1}``, ``\\delta^3_1``."""
@@ -94,6 +104,15 @@ class Parameter:
     def updated_tex(self) -> str:
         # A name with a superscript of its own (w^2_{11}) is braced: a second ^ would be an error.
         return f"{{{self.tex}}}^+" if "^" in self.tex else f"{self.tex}^+"
+
+    @cached_property
+    def sym(self) -> Sym:
+        """The parameter as a formula's quantity (one record, shared by every formula that holds it)."""
+        return Sym(self.tex, self.key)
+
+    @cached_property
+    def updated_sym(self) -> Sym:
+        return Sym(self.updated_tex, self.updated_key)
 
 
 @dataclass(frozen=True)
