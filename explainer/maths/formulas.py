@@ -318,10 +318,14 @@ def exact_sum(terms: list) -> mpmath.mpf:
 def product(factors: list) -> mpmath.mpf:
     """``mpmath.fprod(factors)``: 1 times each factor in turn, each product rounded to the working precision.
 
-    fprod's own steps, without saving and restoring the precision (which they do not change).
+    fprod's own steps, without saving and restoring the precision (which they do not change); 1 times
+    the first factor is that factor itself where it already has no more bits than the precision.
     """
-    value = mpmath.mp.one
-    for factor in factors:
+    if not factors:
+        return mpmath.mp.one
+    first = factors[0]
+    value = first if isinstance(first, mpmath.mpf) and first._mpf_[3] <= mpmath.mp.prec else mpmath.mp.one * first
+    for factor in factors[1:]:
         value = value * factor
     return value
 
