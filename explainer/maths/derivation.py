@@ -99,7 +99,7 @@ class Section:
 
 
 # A network's quantities are named again and again (a weight's symbol is in a dozen formulas):
-# one record for each name and each derivative, shared by every formula that holds it.
+# one record for each name, shared by every formula that holds it.
 
 
 def out_sym(n: Neuron) -> Sym:
@@ -138,23 +138,9 @@ def sample_total_sym(s: int, naming=None) -> Sym:
     return Sym(naming.sample_total(s) if naming else f"E_{{total}}^{{({s})}}", f"E_total[{s}]")
 
 
-# The derivatives made so far, by the identities of their two quantities (and their key, when
-# it is not the default): each record holds its quantities, so an identity in the table is
-# never one of another object.  The records are immutable, so the table may be emptied at
-# any time; it is when it reaches this size.
-_SHARED_PARTIALS = 1 << 18
-_PARTIALS: dict[tuple, Partial] = {}
-
-
 def partial(of: Sym, wrt: Sym, key: str | None = None) -> Partial:
     """∂of/∂wrt, its value under ``key`` (default: the key made of both names)."""
-    which = (id(of), id(wrt), key)
-    record = _PARTIALS.get(which)
-    if record is None:
-        if len(_PARTIALS) >= _SHARED_PARTIALS:
-            _PARTIALS.clear()
-        record = _PARTIALS[which] = Partial(of, wrt, key or f"d{of.key}/d{wrt.key}")
-    return record
+    return Partial(of, wrt, key or f"d{of.key}/d{wrt.key}")
 
 
 def sample_key(key: str, s: int) -> str:
@@ -564,7 +550,7 @@ def _sample_sections(b: _Builder) -> list[Section]:
 
 def signal_sym(k: Neuron) -> Sym:
     """The error signal δ of neuron ``k``: ∂E_total/∂net_k, under the key ``dE_total/dnet_k``."""
-    return Sym(k.signal_tex, f"dE_total/d{k.net_key}")
+    return k.signal_sym
 
 
 def _derivative_sym(n: Network, k: Neuron):

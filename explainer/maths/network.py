@@ -76,6 +76,11 @@ class Neuron:
         """The neuron's error signal ∂E_total/∂net in the δ form: ``\\delta_{o1}``, ``\\delta^3_1``."""
         return self.names.signal if self.names is not None else f"\\delta_{{{self.tex}}}"
 
+    @cached_property
+    def signal_sym(self) -> Sym:
+        """The neuron's error signal δ = ∂E_total/∂net, under the key ``dE_total/dnet_k``."""
+        return Sym(self.signal_tex, f"dE_total/d{self.net_key}")
+
 
 @dataclass(frozen=True)
 class NeuronNames:
@@ -95,6 +100,9 @@ class Parameter:
     key: str
     tex: str
     value: Decimal
+    # Its symbols, made the first time a formula needs them (fields, so that no instance dictionary is made).
+    _sym: Sym | None = field(default=None, init=False, compare=False, repr=False)
+    _updated_sym: Sym | None = field(default=None, init=False, compare=False, repr=False)
 
     @property
     def updated_key(self) -> str:
@@ -105,14 +113,18 @@ class Parameter:
         # A name with a superscript of its own (w^2_{11}) is braced: a second ^ would be an error.
         return f"{{{self.tex}}}^+" if "^" in self.tex else f"{self.tex}^+"
 
-    @cached_property
+    @property
     def sym(self) -> Sym:
         """The parameter as a formula's quantity (one record, shared by every formula that holds it)."""
-        return Sym(self.tex, self.key)
+        if self._sym is None:
+            object.__setattr__(self, "_sym", Sym(self.tex, self.key))
+        return self._sym
 
-    @cached_property
+    @property
     def updated_sym(self) -> Sym:
-        return Sym(self.updated_tex, self.updated_key)
+        if self._updated_sym is None:
+            object.__setattr__(self, "_updated_sym", Sym(self.updated_tex, self.updated_key))
+        return self._updated_sym
 
 
 @dataclass(frozen=True)
