@@ -830,9 +830,9 @@ def _delta_rule(b: _Builder) -> Section:
 
 def _updated_point(n: Network, values: Mapping[str, mpmath.mpf], updated: Callable[[Parameter], str]) -> dict:
     """The shared parameters with the trained ones replaced by their values under ``updated(p)``."""
-    point = {k: numeric.mp(v) for k, v in n.shared_values().items()}
-    point.update({p.key: values[updated(p)] for p in n.trained_parameters()})
-    return point
+    trained = {p.key: values[updated(p)] for p in n.trained_parameters()}
+    # Only the parameters not trained are read from the spec again (in the same order of keys).
+    return {k: trained[k] if k in trained else numeric.mp(v) for k, v in n.shared_values().items()}
 
 
 def _after_one_round(b: _Builder) -> Section:
