@@ -40,7 +40,8 @@ EXACT_TOLERANCE = mpmath.mpf("1e-30")
 
 def disagree(got, expected, tolerance) -> bool:
     """Whether ``got`` is further from ``expected`` than ``tolerance``, relative to it (absolute below 1)."""
-    return abs(got - expected) > tolerance * max(1, abs(expected))
+    size = abs(expected)
+    return abs(got - expected) > (tolerance * size if size > 1 else tolerance)
 
 
 def checked_parameters(n: Network) -> tuple[Parameter, ...]:

@@ -14,7 +14,9 @@ one is the one the document works in full) and its keys get the suffix
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
@@ -38,6 +40,7 @@ from .formulas import (
     Partial,
     Pow,
     Sym,
+    ZERO,
     evaluate,
     rekey,
 )
@@ -65,7 +68,7 @@ from .training import train
 SMALL_NETWORK = 40
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Equation:
     """``forms[0] = forms[1] = …``, then (when shown with numbers) the last form
     with the printed numbers substituted, then the value of ``key``."""
@@ -74,7 +77,7 @@ class Equation:
     forms: tuple
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Step:
     """One thing the document works out; ``kind`` names the words the template uses."""
 
@@ -85,7 +88,7 @@ class Step:
     facts: Mapping[str, object] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Section:
     kind: str
     steps: tuple[Step, ...]
@@ -95,20 +98,24 @@ class Section:
 # --- the printed names of quantities ---------------------------------------------
 
 
+# A network's quantities are named again and again (a weight's symbol is in a dozen formulas):
+# one record for each name, shared by every formula that holds it.
+
+
 def out_sym(n: Neuron) -> Sym:
-    return Sym(n.out_tex, n.out_key)
+    return n.out_sym
 
 
 def net_sym(n: Neuron) -> Sym:
-    return Sym(n.net_tex, n.net_key)
+    return n.net_sym
 
 
 def param_sym(p: Parameter) -> Sym:
-    return Sym(p.tex, p.key)
+    return p.sym
 
 
 def updated_sym(p: Parameter) -> Sym:
-    return Sym(p.updated_tex, p.updated_key)
+    return p.updated_sym
 
 
 def target_sym(o: Neuron) -> Sym:
@@ -120,6 +127,9 @@ def error_sym(o: Neuron) -> Sym:
 
 
 TOTAL = Sym("E_{total}", "E_total")
+# The numbers a local derivative is written with; formulas are immutable, so every use shares one.
+ONE = Num("1")
+ZERO_POWER = Paren(Add((ONE, Neg(ONE))))  # w^(1 - 1): the power of w after differentiating w · out
 ETA = Sym(r"\eta", "eta")
 
 
@@ -372,8 +382,9 @@ def _weight_gradient(b: _Builder, w: Weight, chain_head: tuple) -> dict[str, Equ
     """∂net/∂w, the chain-rule product (``chain_head`` times ∂net/∂w) and the update of one weight."""
     n = b.network
     dest = w.target
-    others = [Num("0") for x in n.incoming(dest) if x != w] + [Num("0")]
-    rule = Add((Mul((Num("1"), out_sym(w.source), Pow(param_sym(w), Paren(Add((Num("1"), Neg(Num("1")))))))), *others))
+    # Every other term of the net input (the other weights' and the bias's) differentiates to 0.
+    others = (ZERO,) * len(n.incoming(dest))
+    rule = Add((Mul((ONE, out_sym(w.source), Pow(param_sym(w), ZERO_POWER))), *others))
     dnet = b.define(f"d{dest.net_key}/d{w.key}", partial(net_sym(dest), param_sym(w)), rule, b.local_factor(dest, w.key))
     gradient = b.define(f"dE_total/d{w.key}", partial(b.total, param_sym(w)),
                         Mul((*chain_head, partial(net_sym(dest), param_sym(w)))))
@@ -407,7 +418,7 @@ def _bias_steps(b: _Builder, layer: int) -> list[Step]:
     for bias in (x for x in n.biases if x.layer == layer):
         dnets = []
         for neuron in bias.neurons:
-            rule = Add((*[Num("0") for _ in n.incoming(neuron)], Num("1")))
+            rule = Add(((ZERO,) * len(n.incoming(neuron))) + (ONE,))
             dnets.append(b.define(f"d{neuron.net_key}/d{bias.key}", partial(net_sym(neuron), param_sym(bias)),
                                   rule, b.local_factor(neuron, bias.key)))
         signals = tuple(_signal(b, neuron) for neuron in bias.neurons)
@@ -539,7 +550,7 @@ def _sample_sections(b: _Builder) -> list[Section]:
 
 def signal_sym(k: Neuron) -> Sym:
     """The error signal δ of neuron ``k``: ∂E_total/∂net_k, under the key ``dE_total/dnet_k``."""
-    return Sym(k.signal_tex, f"dE_total/d{k.net_key}")
+    return k.signal_sym
 
 
 def _derivative_sym(n: Network, k: Neuron):
@@ -576,7 +587,7 @@ def _matrix_form(b: _Builder) -> Section:
     coupled = _coupled_outputs(n)
 
     def W(layer):  # rows: the neurons of ``layer``; columns: those of the layer below
-        return Matrix(tuple(tuple(param_sym(next(w for w in n.incoming(j) if w.source == i)) for i in n.layers[layer - 1])
+        return Matrix(tuple(tuple(param_sym(n.weight_between(i, j)) for i in n.layers[layer - 1])
                             for j in n.layers[layer]))
 
     def vec(layer, kind):
@@ -647,7 +658,7 @@ def _matrix_form(b: _Builder) -> Section:
                                named("derivative", layer))),
                      Hadamard((Paren(Mul((transposed, above), juxtapose=True)), derivative)), signals)
         below = vec(layer - 1, "out")
-        gradients = Matrix(tuple(tuple(partial(b.total, param_sym(next(w for w in n.incoming(j) if w.source == i)))
+        gradients = Matrix(tuple(tuple(partial(b.total, param_sym(n.weight_between(i, j)))
                                        for i in n.layers[layer - 1]) for j in n.layers[layer]))
         check(f"dE/dW({layer})", [[value(d[0]) * value(a[0]) for a in below.rows] for d in signals.rows], gradients)
         row = Matrix((tuple(x[0] for x in below.rows),))
@@ -656,7 +667,7 @@ def _matrix_form(b: _Builder) -> Section:
                                            Mul((named("signal", layer), Transpose(named("out", layer - 1))), juxtapose=True),
                                            Mul((signals, row), juxtapose=True), gradients))}
         if b.updates:
-            updated = Matrix(tuple(tuple(updated_sym(next(w for w in n.incoming(j) if w.source == i))
+            updated = Matrix(tuple(tuple(updated_sym(n.weight_between(i, j))
                                          for i in n.layers[layer - 1]) for j in n.layers[layer]))
             eqs["new_weights"] = Equation(None, (
                 named("updated", layer), Add((named("W", layer), Neg(Mul((b.eta, Partial(b.total, named("W", layer))))))),
@@ -819,9 +830,9 @@ def _delta_rule(b: _Builder) -> Section:
 
 def _updated_point(n: Network, values: Mapping[str, mpmath.mpf], updated: Callable[[Parameter], str]) -> dict:
     """The shared parameters with the trained ones replaced by their values under ``updated(p)``."""
-    point = {k: numeric.mp(v) for k, v in n.shared_values().items()}
-    point.update({p.key: values[updated(p)] for p in n.trained_parameters()})
-    return point
+    trained = {p.key: values[updated(p)] for p in n.trained_parameters()}
+    # Only the parameters not trained are read from the spec again (in the same order of keys).
+    return {k: trained[k] if k in trained else numeric.mp(v) for k, v in n.shared_values().items()}
 
 
 def _after_one_round(b: _Builder) -> Section:
@@ -1069,7 +1080,7 @@ class Derivation:
         check_size(spec, "values")
         self.spec = spec
         self.network = network = Network(spec)
-        with mpmath.workdps(numeric.PRECISION):
+        with mpmath.workdps(numeric.PRECISION), _no_cycle_collection():
             composed = (shapes.composed_gradients(network, checks.ComposedGradients.for_network)
                         if len(network.weights) <= SMALL_NETWORK else None)
             if len(spec.samples) == 1:
@@ -1284,6 +1295,31 @@ class Derivation:
     def of(cls, spec: Spec | Mapping | str | None = None):
         """The derivation of a spec (a Spec, a dict, a file path, or None for the built-in example)."""
         return cls(spec if isinstance(spec, Spec) else load_spec(spec))
+
+
+@contextlib.contextmanager
+def _no_cycle_collection():
+    """The cyclic garbage collector paused while a derivation is built.
+
+    A derivation makes a few records for every weight, and none of them
+    refers back to another: there is no cycle to collect, but each collection
+    walks every record made so far, so a large network's derivation would
+    spend a third of its time in collections that find nothing.  Nothing is
+    left out of the collections: what they would have found, the next full one finds.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        if not gc.get_freeze_count():
+            # What the derivation made lives as long as the derivation: it joins the oldest
+            # generation at once, instead of being walked by the young generations' next collections.
+            gc.freeze()
+            gc.unfreeze()
+        gc.enable()
 
 
 @functools.cache

@@ -16,9 +16,10 @@ from functools import lru_cache
 from typing import Callable, Mapping
 
 import mpmath
+from mpmath.libmp import mpf_sum
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sym:
     """A named quantity; ``key`` links it to a value (None: a name only)."""
 
@@ -26,19 +27,19 @@ class Sym:
     key: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Num:
     """A number, already written as it is to be printed."""
 
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Add:
     terms: tuple
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Mul:
     """A product, written ``a * b`` as the source does, or ``a(b)`` when juxtaposed."""
 
@@ -48,64 +49,64 @@ class Mul:
     sign: str = "*"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Neg:
     arg: object
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Paren:
     arg: object
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Frac:
     num: object
     den: object
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Pow:
     base: object
     exp: object
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Exp:
     """``e`` to the power ``arg``."""
 
     arg: object
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Log:
     """The natural logarithm ``ln(arg)``."""
 
     arg: object
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Tanh:
     """The hyperbolic tangent ``tanh(arg)``."""
 
     arg: object
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sqrt:
     """The square root of ``arg`` (the optimizers' RMS of the gradients)."""
 
     arg: object
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Max:
     """The larger of ``args``; where they tie, the first one's branch (its derivative) is taken."""
 
     args: tuple
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Greater:
     """The condition ``lhs > rhs``."""
 
@@ -113,7 +114,7 @@ class Greater:
     rhs: object
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cases:
     """``value`` of the first branch whose condition holds, else ``otherwise``.
 
@@ -126,7 +127,7 @@ class Cases:
     otherwise: object
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Partial:
     """The partial derivative of one quantity with respect to another; ``key`` names its value."""
 
@@ -135,7 +136,7 @@ class Partial:
     key: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Matrix:
     """A matrix (a column vector has one entry a row), its entries formulas; written as a ``bmatrix``."""
 
@@ -173,19 +174,19 @@ def abbreviated(node, size: int):
     return node
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Transpose:
     arg: object
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Hadamard:
     """The element-wise product ``a ⊙ b``."""
 
     factors: tuple
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Arrow:
     """A downward arrow, the source's way of saying "this splits further"."""
 
@@ -290,41 +291,80 @@ def _greater(lhs, rhs) -> bool:
 
 def evaluate(node, values: Mapping[str, mpmath.mpf]) -> mpmath.mpf:
     """The formula's value, with quantities taken from ``values`` at full precision."""
-    if isinstance(node, (Sym, Partial)):
-        return values[node.key]
-    if isinstance(node, Num):
-        return _number(node.text)
-    if isinstance(node, Add):
-        return mpmath.fsum(evaluate(t, values) for t in node.terms)
-    if isinstance(node, Mul):
-        return mpmath.fprod(evaluate(f, values) for f in node.factors)
-    if isinstance(node, Neg):
-        return -evaluate(node.arg, values)
-    if isinstance(node, Paren):
-        return evaluate(node.arg, values)
-    if isinstance(node, Frac):
-        return evaluate(node.num, values) / evaluate(node.den, values)
-    if isinstance(node, Pow):
-        return evaluate(node.base, values) ** evaluate(node.exp, values)
-    if isinstance(node, Exp):
-        return mpmath.exp(evaluate(node.arg, values))
-    if isinstance(node, Log):
-        return mpmath.log(evaluate(node.arg, values))
-    if isinstance(node, Tanh):
-        return mpmath.tanh(evaluate(node.arg, values))
-    if isinstance(node, Sqrt):
-        return mpmath.sqrt(evaluate(node.arg, values))
-    if isinstance(node, Max):
-        args = [evaluate(a, values) for a in node.args]
-        return next(a for a in args if not any(_greater(b, a) for b in args))
-    if isinstance(node, Greater):
-        return _greater(evaluate(node.lhs, values), evaluate(node.rhs, values))
-    if isinstance(node, Cases):
-        for value, condition in node.branches:
-            if evaluate(condition, values):
-                return evaluate(value, values)
-        return evaluate(node.otherwise, values)
-    raise TypeError(f"cannot evaluate {node!r}")
+    evaluator = _EVALUATORS.get(type(node))
+    if evaluator is None:
+        raise TypeError(f"cannot evaluate {node!r}")
+    return evaluator(node, values)
+
+
+# The written 0 that a local derivative has for every other term of its net input: one record shared by all.
+ZERO = Num("0")
+
+
+def exact_sum(terms: list) -> mpmath.mpf:
+    """``mpmath.fsum(terms)``: the terms added exactly, then rounded once to the working precision.
+
+    For real mpmath numbers this is the body of fsum itself, without its
+    per-term type tests; anything else goes through fsum.
+    """
+    try:
+        parts = [t._mpf_ for t in terms]
+    except AttributeError:
+        return mpmath.fsum(terms)
+    precision, rounding = mpmath.mp._prec_rounding
+    return mpmath.mp.make_mpf(mpf_sum(parts, precision, rounding))
+
+
+def product(factors: list) -> mpmath.mpf:
+    """``mpmath.fprod(factors)``: 1 times each factor in turn, each product rounded to the working precision.
+
+    fprod's own steps, without saving and restoring the precision (which they do not change); 1 times
+    the first factor is that factor itself where it already has no more bits than the precision.
+    """
+    if not factors:
+        return mpmath.mp.one
+    first = factors[0]
+    value = first if isinstance(first, mpmath.mpf) and first._mpf_[3] <= mpmath.mp.prec else mpmath.mp.one * first
+    for factor in factors[1:]:
+        value = value * factor
+    return value
+
+
+def _evaluate_add(node: Add, values) -> mpmath.mpf:
+    # fsum adds exactly and rounds once, and passes over zeros: leaving the shared 0s out gives the same number.
+    return exact_sum([evaluate(t, values) for t in node.terms if t is not ZERO])
+
+
+def _evaluate_max(node: Max, values) -> mpmath.mpf:
+    args = [evaluate(a, values) for a in node.args]
+    return next(a for a in args if not any(_greater(b, a) for b in args))
+
+
+def _evaluate_cases(node: Cases, values) -> mpmath.mpf:
+    for value, condition in node.branches:
+        if evaluate(condition, values):
+            return evaluate(value, values)
+    return evaluate(node.otherwise, values)
+
+
+_EVALUATORS: dict[type, Callable] = {
+    Sym: lambda node, values: values[node.key],
+    Partial: lambda node, values: values[node.key],
+    Num: lambda node, values: _number(node.text),
+    Add: _evaluate_add,
+    Mul: lambda node, values: product([evaluate(f, values) for f in node.factors]),
+    Neg: lambda node, values: -evaluate(node.arg, values),
+    Paren: lambda node, values: evaluate(node.arg, values),
+    Frac: lambda node, values: evaluate(node.num, values) / evaluate(node.den, values),
+    Pow: lambda node, values: evaluate(node.base, values) ** evaluate(node.exp, values),
+    Exp: lambda node, values: mpmath.exp(evaluate(node.arg, values)),
+    Log: lambda node, values: mpmath.log(evaluate(node.arg, values)),
+    Tanh: lambda node, values: mpmath.tanh(evaluate(node.arg, values)),
+    Sqrt: lambda node, values: mpmath.sqrt(evaluate(node.arg, values)),
+    Max: _evaluate_max,
+    Greater: lambda node, values: _greater(evaluate(node.lhs, values), evaluate(node.rhs, values)),
+    Cases: _evaluate_cases,
+}
 
 
 def to_sympy(node, symbol: Callable[[str], object]):

@@ -21,6 +21,7 @@ from decimal import Decimal
 from functools import cached_property
 
 from ..spec.notation import Notation
+from .formulas import Sym
 from ..spec.reading import Spec
 
 
@@ -43,28 +44,42 @@ class Neuron:
         rest = self.name[1:].replace("_", ",")
         return f"{self.name[0]}_{_subscript(rest)}"
 
-    @property
+    @cached_property
     def out_key(self) -> str:
         return self.name if self.layer == 0 else f"out_{self.name}"
 
-    @property
+    @cached_property
     def net_key(self) -> str:
         return f"net_{self.name}"
 
-    @property
+    @cached_property
     def out_tex(self) -> str:
         if self.names is not None:
             return self.names.out
         return self.label if self.layer == 0 else f"out_{{{self.tex}}}"
 
-    @property
+    @cached_property
     def net_tex(self) -> str:
         return self.names.net if self.names is not None else f"net_{{{self.tex}}}"
+
+    @cached_property
+    def out_sym(self) -> Sym:
+        """The neuron's output as a formula's quantity (one record, shared by every formula that holds it)."""
+        return Sym(self.out_tex, self.out_key)
+
+    @cached_property
+    def net_sym(self) -> Sym:
+        return Sym(self.net_tex, self.net_key)
 
     @property
     def signal_tex(self) -> str:
         """The neuron's error signal ∂E_total/∂net in the δ form: ``\\delta_{o1}``, ``\\delta^3_1``."""
         return self.names.signal if self.names is not None else f"\\delta_{{{self.tex}}}"
+
+    @cached_property
+    def signal_sym(self) -> Sym:
+        """The neuron's error signal δ = ∂E_total/∂net, under the key ``dE_total/dnet_k``."""
+        return Sym(self.signal_tex, f"dE_total/d{self.net_key}")
 
 
 @dataclass(frozen=True)
@@ -85,6 +100,9 @@ class Parameter:
     key: str
     tex: str
     value: Decimal
+    # Its symbols, made the first time a formula needs them (fields, so that no instance dictionary is made).
+    _sym: Sym | None = field(default=None, init=False, compare=False, repr=False)
+    _updated_sym: Sym | None = field(default=None, init=False, compare=False, repr=False)
 
     @property
     def updated_key(self) -> str:
@@ -94,6 +112,19 @@ class Parameter:
     def updated_tex(self) -> str:
         # A name with a superscript of its own (w^2_{11}) is braced: a second ^ would be an error.
         return f"{{{self.tex}}}^+" if "^" in self.tex else f"{self.tex}^+"
+
+    @property
+    def sym(self) -> Sym:
+        """The parameter as a formula's quantity (one record, shared by every formula that holds it)."""
+        if self._sym is None:
+            object.__setattr__(self, "_sym", Sym(self.tex, self.key))
+        return self._sym
+
+    @property
+    def updated_sym(self) -> Sym:
+        if self._updated_sym is None:
+            object.__setattr__(self, "_updated_sym", Sym(self.updated_tex, self.updated_key))
+        return self._updated_sym
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import mpmath
+from mpmath.libmp import mpf_mul, mpf_sum
 
 from .formulas import Sym, compile_function
 from .formulas import _number as number
@@ -137,12 +138,29 @@ def layer_outputs(network: Network, layer: int, nets: list) -> list:
     return [f(net) for net in nets]
 
 
+def weighted_sum(weights: list, outs: list) -> mpmath.mpf:
+    """``mpmath.fsum([w * out for w, out in zip(weights, outs)])``: each product rounded to the working
+    precision, their sum exact and rounded once; on mpmath's own representation for real numbers."""
+    try:
+        precision, rounding = mpmath.mp._prec_rounding
+        return mpmath.mp.make_mpf(mpf_sum([mpf_mul(w._mpf_, x._mpf_, precision, rounding) for w, x in zip(weights, outs)],
+                                          precision, rounding))
+    except AttributeError:
+        return mpmath.fsum([w * x for w, x in zip(weights, outs)])
+
+
+def net_input(network: Network, neuron, parameters: dict, outs: list) -> mpmath.mpf:
+    """Σ w · out + b of ``neuron``, ``outs`` being the outputs of the layer below, in order."""
+    incoming = network.incoming(neuron)
+    return (weighted_sum([parameters[w.key] for w in incoming], [outs[w.source.index] for w in incoming])
+            + parameters[network.bias(neuron).key])
+
+
 def forward_error(network: Network, parameters: dict[str, mpmath.mpf]) -> tuple[mpmath.mpf, list]:
     """E_total and the outputs of one sample for the given weights, biases, inputs and targets (by key)."""
     outs = [parameters[n.out_key] for n in network.inputs]
     for l, layer in enumerate(network.layers[1:], start=1):
-        nets = [mpmath.fsum([parameters[w.key] * outs[w.source.index] for w in network.incoming(n)])
-                + parameters[network.bias(n).key] for n in layer]
+        nets = [net_input(network, n, parameters, outs) for n in layer]
         outs = layer_outputs(network, l, nets)
     term = loss_term(network.spec.loss, len(network.outputs))
     targets = [parameters[f"target_{o.name}"] for o in network.outputs]
@@ -183,17 +201,22 @@ def directional_difference(error, parameters: dict, direction: dict) -> mpmath.m
     """The central difference of ``error(parameters)`` along ``direction`` (key → coefficient).
 
     Equals Σ coefficient · ∂error/∂key up to O(h²); with a step of 1e-15 at
-    50 digits that is far below any printed digit.
+    50 digits that is far below any printed digit.  Each parameter's step is
+    worked out once for both sides (``shifted``'s points: -(c·h) is (-c)·h exactly).
     """
-    return (error(shifted(parameters, direction, 1)) - error(shifted(parameters, direction, -1))) / (2 * STEP)
+    up, down = dict(parameters), dict(parameters)
+    for key, coefficient in direction.items():
+        step = coefficient * STEP
+        up[key] = parameters[key] + step
+        down[key] = parameters[key] - step
+    return (error(up) - error(down)) / (2 * STEP)
 
 
 def net_inputs(network: Network, parameters: dict[str, mpmath.mpf]) -> dict[str, mpmath.mpf]:
     """Every neuron's total net input for one sample (``parameters`` by key, as ``forward_error`` takes them)."""
     outs, nets = [parameters[n.out_key] for n in network.inputs], {}
     for l, layer in enumerate(network.layers[1:], start=1):
-        here = [mpmath.fsum([parameters[w.key] * outs[w.source.index] for w in network.incoming(n)])
-                + parameters[network.bias(n).key] for n in layer]
+        here = [net_input(network, n, parameters, outs) for n in layer]
         nets.update({n.net_key: net for n, net in zip(layer, here)})
         outs = layer_outputs(network, l, here)
     return nets

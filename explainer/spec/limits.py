@@ -1,7 +1,7 @@
 """How large a network explainer takes on, and why.
 
 A derivation grows with the number of weights: ``values`` computes every
-quantity to 50 digits (about a millisecond per weight), a document prints a
+quantity to 50 digits (about a quarter of a millisecond per weight), a document prints a
 few equations per weight, and the training loop runs ``iterations`` rounds
 over all of them.  Past these limits a run would take minutes or print a
 document nobody can read, so it is refused up front with a message that says
@@ -16,7 +16,7 @@ from .errors import SpecError
 
 # Enough for any network a lecture or an exercise draws (10-30-20-10 has 1,100 weights).
 MAX_WEIGHTS_RENDER = 1_500
-# `values` prints no document: it may go further (about 20 s at this size).
+# `values` prints no document: it may go further (about 5 s at this size on a 2-core machine).
 MAX_WEIGHTS_VALUES = 20_000
 MAX_LAYERS = 12
 MAX_WIDTH = 1_000
