@@ -20,7 +20,7 @@ from explainer.exercises.nice import first_problem, worked_by_hand
 from explainer.spec.reading import spec_mapping
 from explainer.exercises.variants import nice_variant
 
-from conftest import WIDE_HIDDEN_DEEP, katex_failures
+from conftest import WIDE_HIDDEN_DEEP, as_words, katex_failures
 from test_flavors import commonmark_formulas
 from test_render import _compile
 
@@ -50,9 +50,9 @@ def test_the_question_sheet_lists_every_asked_quantity_by_key_and_name(alice):
     rows = re.findall(r"^\| `([^`]+)` \| (.+?) \|  \|$", sheet, re.M)
     assert [key for key, _ in rows] == list(worked_by_hand(alice.derivation))
     names = dict(rows)
-    assert names["out_h1"] == "$out_{h1}$"
-    assert names["dE_total/dw5"] == r"$\frac{\partial E_{total}}{\partial w_5}$"
-    assert names["w5+"] == "$w_5^+$" and names["E_total@1"] == "$E_{total}$ after one round"
+    assert names["out_h1"] == as_words("$out_{h1}$")
+    assert names["dE_total/dw5"] == as_words(r"$\frac{\partial E_{total}}{\partial w_5}$")
+    assert names["w5+"] == "$w_5^+$" and names["E_total@1"] == as_words("$E_{total}$") + " after one round"
     assert "Round every result to 9 decimal places." in sheet
     assert "named `alice.txt`" in sheet
     assert "Update all weights at once" in sheet

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import as_words
 from explainer.cli import main
 from explainer.maths.functions import LOSSES
 
@@ -136,7 +137,7 @@ def test_a_tolerance_below_the_rounding_keeps_the_rounding(capsys, tmp_path):
 def test_the_question_names_the_quantity_in_tex_and_by_key(bank):
     questions = {key_of(q): q for q in numerical(next(iter(categories(bank / "moodle" / "quiz.xml").values())))}
     text = questions["dE_total/dw5"].find("questiontext/text").text
-    assert "\\(\\frac{\\partial E_{total}}{\\partial w_5}\\)" in text
+    assert as_words("\\(\\frac{\\partial E_{total}}{\\partial w_5}\\)") in text
     assert "<code>dE_total/dw5</code>" in text and "9 decimal places" in text
     assert "after one round" in questions["E_total@1"].find("questiontext/text").text
     assert questions["net_h1"].find("name/text").text == "1: net_h1"
@@ -282,7 +283,7 @@ def test_every_loss_is_named_with_its_formula(tmp_path, loss):
     words, formula = moodle
     # The formula is the loss's own, and the words say which: the ½ of the half squared error is in the
     # formula, the squared error without it says so.
-    assert formula.replace(" ", "").endswith(LOSSES[loss].total_tex(2).replace(" ", ""))
+    assert formula.replace(" ", "").endswith(as_words(LOSSES[loss].total_tex(2)).replace(" ", ""))
     expected = {"half_squared_error": "the squared error",
                 "squared_error": r"the squared error, here without the factor \frac{1}{2} some sources put in front",
                 "mean_squared_error": "the mean squared error, the squared error divided by the number of outputs, 2",

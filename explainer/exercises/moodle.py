@@ -21,7 +21,7 @@ from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from ..outputs.formatting import NumberFormat, last_digit
-from ..outputs.markup import Markup, shown_values
+from ..outputs.markup import Markup, multi_letter_names, one_word, shown_values
 from ..outputs.render import environment
 from .sheets import asked_by_section, _precision, _shown_number
 
@@ -52,10 +52,13 @@ def moodle_category(variant, number_format: NumberFormat, title: str, tolerance:
     error = " = ".join(Markup(derivation, number_format).lines(derivation.section("error").steps[0].eq["formula"],
                                                               "symbolic")).replace(" &= ", " = ")
     template = environment().get_template("moodle.xml.j2")
+    # Moodle typesets with MathJax: its names set as words, as every web format sets them.
+    names = multi_letter_names(derivation.spec.notation)
     return template.render(student=variant.student, title=title, category=_category(title, variant.student), d=derivation,
                            weights=weights, biases=biases, inputs=inputs, targets=targets, eta=shown["eta"], error=error,
                            questions=questions, precision=_precision(number_format),
-                           xml=_xml, cdata=_cdata, h=html.escape, math=_math).strip("\n") + "\n"
+                           xml=_xml, cdata=_cdata, h=html.escape,
+                           math=lambda tex: _math(one_word(names, tex))).strip("\n") + "\n"
 
 
 def moodle_quiz(categories) -> str:
