@@ -313,9 +313,16 @@ def _first_pass(spec, formats, aspect: str):
     if formats not in (("pdf",), ("slides",)):
         return None
     from .outputs.pdf import start_first_pass
-    from .outputs.preamble import document_preamble, slides_preamble
+    from .outputs.preamble import TitleText, document_preamble, slides_preamble
 
-    return start_first_pass(document_preamble(spec) if formats == ("pdf",) else slides_preamble(spec, aspect))
+    first_pass = start_first_pass(TitleText(spec).engine)
+    if first_pass is not None:
+        try:
+            first_pass.begin(document_preamble(spec) if formats == ("pdf",) else slides_preamble(spec, aspect))
+        except BaseException:
+            first_pass.cancel()
+            raise
+    return first_pass
 
 
 def _document(derivation, fmt: str, path, options: dict, flavor: str | None,

@@ -35,13 +35,20 @@ def passes(monkeypatch):
     started = []
     real = pdf.start_first_pass
 
-    def recorded(beginning):
-        first_pass = real(beginning)
+    def recorded(program):
+        first_pass = real(program)
         started.append(first_pass)
         return first_pass
 
     monkeypatch.setattr(pdf, "start_first_pass", recorded)
     return started
+
+
+def started(beginning: str) -> pdf.FirstPass:
+    """A first pass for the engine ``beginning`` asks for, sent ``beginning``."""
+    first_pass = pdf.start_first_pass(pdf.engine(beginning))
+    first_pass.begin(beginning)
+    return first_pass
 
 
 def assert_gone(first_pass: pdf.FirstPass) -> None:
@@ -90,7 +97,7 @@ def test_a_first_pass_gives_the_bytes_and_report_of_a_compile_from_the_start(tex
         require_tool("lualatex")
     document_spec = spec(title)
     latex = explainer.derive(document_spec).to_latex()
-    first_pass = pdf.start_first_pass(document_preamble(document_spec))
+    first_pass = started(document_preamble(document_spec))
     assert first_pass.program == ("lualatex" if title else "pdflatex")
     overlapped = pdf.compile_pdf(latex, first_pass)
     assert_gone(first_pass)
@@ -122,14 +129,29 @@ def test_a_document_that_does_not_start_with_the_preamble_is_compiled_from_the_s
     latex = explainer.derive().to_latex()
     other = document_preamble(spec("Another title"))
     assert not latex.startswith(other)
-    first_pass = pdf.start_first_pass(other)
+    first_pass = started(other)
+    assert pdf.compile_pdf(latex, first_pass) == pdf.compile_pdf(latex)
+    assert_gone(first_pass)
+
+
+def test_a_document_for_another_engine_is_compiled_from_the_start(tex):
+    require_tool("lualatex")
+    latex = explainer.derive(spec("Ωμέγα")).to_latex()
+    first_pass = pdf.start_first_pass("pdflatex")
+    assert pdf.compile_pdf(latex, first_pass) == pdf.compile_pdf(latex)
+    assert_gone(first_pass)
+
+
+def test_a_first_pass_may_be_given_the_whole_document_at_once(tex):
+    latex = explainer.derive().to_latex()
+    first_pass = pdf.start_first_pass("pdflatex")
     assert pdf.compile_pdf(latex, first_pass) == pdf.compile_pdf(latex)
     assert_gone(first_pass)
 
 
 def test_a_latex_error_after_the_preamble_is_one_line_and_leaves_nothing(tex):
     latex = explainer.derive().to_latex().replace("\\end{document}", "\\frobnicate\n\\end{document}")
-    first_pass = pdf.start_first_pass(document_preamble(spec()))
+    first_pass = started(document_preamble(spec()))
     with pytest.raises(pdf.LatexFailed) as raised:
         pdf.compile_pdf(latex, first_pass)
     assert_gone(first_pass)
@@ -141,7 +163,7 @@ def test_a_latex_error_after_the_preamble_is_one_line_and_leaves_nothing(tex):
 
 def test_a_latex_error_in_the_preamble_stops_the_engine_before_the_rest_is_known(tex):
     broken = document_preamble(spec()).replace("\\begin{document}", "\\frobnicate\n\\begin{document}")
-    first_pass = pdf.start_first_pass(broken)
+    first_pass = started(broken)
     # The engine stops by itself, without waiting for the rest of the document.
     first_pass._process.wait(timeout=120)
     with pytest.raises(pdf.LatexFailed, match="Undefined control sequence"):
@@ -163,7 +185,7 @@ def test_a_failing_derivation_writes_nothing_and_stops_the_engine(tex, tmp_path,
 
 
 def test_cancelling_twice_is_harmless(tex):
-    first_pass = pdf.start_first_pass(document_preamble(spec()))
+    first_pass = started(document_preamble(spec()))
     first_pass.cancel()
     first_pass.cancel()
     assert_gone(first_pass)

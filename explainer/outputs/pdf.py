@@ -138,32 +138,31 @@ def _log(directory: str) -> tuple[str, LogReport]:
     return log, check_log(log)
 
 
-def start_first_pass(beginning: str) -> FirstPass | None:
-    """The engine's first pass over a document of which only ``beginning`` (its
-    preamble, say) is known yet, started now; None where it cannot be (no TeX,
-    no named pipes): ``compile_pdf`` then compiles the whole document."""
-    if not hasattr(os, "mkfifo"):
+def start_first_pass(program: str = "pdflatex") -> FirstPass | None:
+    """The engine's first pass over a document not made yet, started now (it loads while
+    the document is made: ``begin`` gives it the beginning, ``finish`` the whole); None
+    where it cannot be (no TeX, no named pipes): ``compile_pdf`` then compiles from the start."""
+    if not hasattr(os, "mkfifo") or program not in REPRODUCIBLE:
         return None
-    program = engine(beginning)
     latexmk, engine_path = shutil.which("latexmk"), shutil.which(program)
     if latexmk is None or engine_path is None:
         return None
-    return FirstPass(beginning, program, engine_path, latexmk)
+    return FirstPass(program, engine_path, latexmk)
 
 
 class FirstPass:
     """The engine's first pass over a document, reading it while it is being written.
 
     The document is a named pipe in a directory of its own: the engine reads
-    and digests the beginning at once, and waits for the rest, which
-    ``finish`` sends.  The engine's command line is latexmk's own (with the
+    and digests the beginning (``begin``) as soon as it is sent, and waits for
+    the rest, which ``finish`` sends.  The engine's command line is latexmk's own (with the
     first line left for the document: the pipe can be read only once), so
     that latexmk, run afterwards on the real file, takes this pass as its own
     first and decides from its results which passes remain.
     """
 
-    def __init__(self, beginning: str, program: str, engine_path: str, latexmk: str) -> None:
-        self.beginning = beginning
+    def __init__(self, program: str, engine_path: str, latexmk: str) -> None:
+        self.beginning = ""
         self.program = program
         self._latexmk = latexmk
         self._directory = tempfile.mkdtemp(prefix="explainer-pdf-")
@@ -186,6 +185,13 @@ class FirstPass:
                 os.close(self._end)
             shutil.rmtree(self._directory, ignore_errors=True)
             raise
+        self._unsent = b""
+
+    def begin(self, beginning: str) -> None:
+        """Send the beginning of the document (its preamble, say): the engine reads it at once."""
+        if self._done or self.beginning:
+            raise RuntimeError("the beginning of this first pass is sent")
+        self.beginning = beginning
         self._unsent = self._send(beginning.encode("utf-8"))
 
     def _send(self, data: bytes, deadline: float | None = None) -> bytes:
@@ -215,11 +221,11 @@ class FirstPass:
         return waiting[0]
 
     def finish(self, tex: str) -> tuple[bytes, LogReport] | None:
-        """The PDF of ``tex`` and the report on the final pass's log, or None (and the
-        pass cancelled) if ``tex`` does not start with the beginning this pass was given."""
+        """The PDF of ``tex`` and the report on the final pass's log, or None (and the pass
+        cancelled) if ``tex`` does not start with the beginning sent or asks for another engine."""
         if self._done:
             raise RuntimeError("this first pass is over")
-        if not tex.startswith(self.beginning):
+        if not tex.startswith(self.beginning) or engine(tex) != self.program:
             self.cancel()
             return None
         try:

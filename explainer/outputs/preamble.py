@@ -14,7 +14,6 @@ import re
 from functools import cached_property
 
 from . import latex_text
-from .templating import environment
 
 # The slides' aspect ratios, as --aspect names them and as Beamer's option spells them.
 ASPECTS = {"16:9": "169", "4:3": "43"}
@@ -54,6 +53,8 @@ def slides_preamble(spec, aspect: str = "16:9") -> str:
 
 
 def _rendered(template: str, spec, **context) -> str:
+    from .templating import environment  # Jinja: after the engine has been started on the title's needs
+
     text = environment().get_template(template).render(spec=spec, f=TitleText(spec), **context)
     # As the full document is tidied (render.render_with_figures), and ending with a whole line.
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
