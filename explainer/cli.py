@@ -338,14 +338,20 @@ def _render(args) -> int:
     _refuse(args.output == "", "--output: expected a file or folder name, got an empty one")
     spec = with_overrides(load_spec(args.spec), _handout_options(args))
     check_size(spec, "render")  # before the derivation, whose work grows with the size
-    derivation = derive(_notated(spec, args))
-    options = {"decimals": args.decimals, "digits": args.digits, "detail": args.detail}
-    to_stdout = args.output == "-"
-    # Render everything before writing anything, so a failure leaves no partial output.
-    documents = []
-    for fmt in formats:
-        path = None if to_stdout else _output_path(args.output, derivation.spec.name, fmt, len(formats) > 1)
-        documents.append((path, *_document(derivation, fmt, path, options, args.flavor, args.aspect)))
+    spec = _notated(spec, args)
+    first_pass = _first_pass(spec, formats, args.aspect)
+    try:
+        derivation = derive(spec)
+        options = {"decimals": args.decimals, "digits": args.digits, "detail": args.detail}
+        to_stdout = args.output == "-"
+        # Render everything before writing anything, so a failure leaves no partial output.
+        documents = []
+        for fmt in formats:
+            path = None if to_stdout else _output_path(args.output, derivation.spec.name, fmt, len(formats) > 1)
+            documents.append((path, *_document(derivation, fmt, path, options, args.flavor, args.aspect, first_pass)))
+    finally:
+        if first_pass is not None:
+            first_pass.cancel()
     if to_stdout:
         # Only the documents: the figures a Markdown document refers to need a directory to live in.
         for _, content, _ in documents:
@@ -377,8 +383,25 @@ def _handout_options(args) -> dict:
     return {field: value for field, value in given.items() if value is not None}
 
 
+def _first_pass(spec, formats, aspect: str):
+    """For a PDF, TeX's first pass, started on the preamble while the derivation is worked out."""
+    if formats not in (("pdf",), ("slides",)):
+        return None
+    from .outputs.pdf import start_first_pass
+    from .outputs.preamble import TitleText, document_preamble, slides_preamble
+
+    first_pass = start_first_pass(TitleText(spec).engine)
+    if first_pass is not None:
+        try:
+            first_pass.begin(document_preamble(spec) if formats == ("pdf",) else slides_preamble(spec, aspect))
+        except BaseException:
+            first_pass.cancel()
+            raise
+    return first_pass
+
+
 def _document(derivation, fmt: str, path, options: dict, flavor: str | None,
-              aspect: str = "16:9") -> tuple[str | bytes, dict]:
+              aspect: str = "16:9", first_pass=None) -> tuple[str | bytes, dict]:
     """One format's document, and the figures to write beside it (Markdown's SVG files, by path)."""
     from .outputs.render import render, render_with_figures
 
@@ -401,7 +424,7 @@ def _document(derivation, fmt: str, path, options: dict, flavor: str | None,
         from .outputs.slides import render_slides
 
         tex = derivation.to_latex(**options) if fmt == "pdf" else render_slides(derivation, aspect, **options)
-        pdf, report = compile_pdf(tex)
+        pdf, report = compile_pdf(tex, first_pass)
         name = path.name if path is not None else "the PDF"
         for problem in report.problems():
             print(f"explainer: warning: {name}: {problem}", file=sys.stderr)

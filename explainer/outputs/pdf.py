@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,30 +91,186 @@ def engine(tex: str) -> str:
     return found.group(1) if found and found.group(1) in REPRODUCIBLE else "pdflatex"
 
 
-def compile_pdf(tex: str) -> tuple[bytes, LogReport]:
-    """The PDF of the LaTeX document ``tex``, and the report on its log."""
+def compile_pdf(tex: str, first_pass: FirstPass | None = None) -> tuple[bytes, LogReport]:
+    """The PDF of the LaTeX document ``tex``, and the report on its log.
+
+    ``first_pass``, started on the beginning of ``tex`` by ``start_first_pass``,
+    saves the time of the preamble: its pass is finished on the rest of ``tex``
+    and latexmk goes on from there.  If ``tex`` does not start with what it
+    was given, it is cancelled and ``tex`` is compiled from the start.
+    """
+    if first_pass is not None:
+        compiled = first_pass.finish(tex)
+        if compiled is not None:
+            return compiled
     program = engine(tex)
     latexmk = _tool("latexmk")
     _tool(program, LUALATEX_PACKAGES if program == "lualatex" else DEBIAN_PACKAGES)
     with tempfile.TemporaryDirectory(prefix="explainer-pdf-") as directory:
         source = Path(directory) / f"{JOB}.tex"
         source.write_text(tex, encoding="utf-8")
-        command = [latexmk, "-pdflua" if program == "lualatex" else "-pdf", "-norc", "-interaction=nonstopmode",
-                   "-halt-on-error", f"-usepretex={REPRODUCIBLE[program]}", source.name]
-        environment = {**os.environ, "FORCE_SOURCE_DATE": "1",
-                       "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "0")}
+        return _latexmk(latexmk, program, directory)
+
+
+def _environment() -> dict:
+    return {**os.environ, "FORCE_SOURCE_DATE": "1", "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "0")}
+
+
+def _latexmk(latexmk: str, program: str, directory: str) -> tuple[bytes, LogReport]:
+    """latexmk's compile of the document in ``directory``: as many passes as it needs."""
+    command = [latexmk, "-pdflua" if program == "lualatex" else "-pdf", "-norc", "-interaction=nonstopmode",
+               "-halt-on-error", f"-usepretex={REPRODUCIBLE[program]}", f"{JOB}.tex"]
+    try:
+        subprocess.run(command, cwd=directory, env=_environment(), capture_output=True, timeout=TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        raise LatexFailed(f"cannot make a PDF: LaTeX did not finish within {TIMEOUT} seconds") from None
+    log, report = _log(directory)
+    pdf = Path(directory) / f"{JOB}.pdf"
+    if report.errors or not pdf.exists():
+        raise _failure(log, report)
+    return pdf.read_bytes(), report
+
+
+def _log(directory: str) -> tuple[str, LogReport]:
+    log_file = Path(directory) / f"{JOB}.log"
+    # pdfTeX writes bytes, LuaTeX UTF-8: read both without failing on either.
+    log = log_file.read_bytes().decode("utf-8", errors="replace") if log_file.exists() else ""
+    return log, check_log(log)
+
+
+def start_first_pass(program: str = "pdflatex") -> FirstPass | None:
+    """The engine's first pass over a document not made yet, started now (it loads while
+    the document is made: ``begin`` gives it the beginning, ``finish`` the whole); None
+    where it cannot be (no TeX, no named pipes): ``compile_pdf`` then compiles from the start."""
+    if not hasattr(os, "mkfifo") or program not in REPRODUCIBLE:
+        return None
+    latexmk, engine_path = shutil.which("latexmk"), shutil.which(program)
+    if latexmk is None or engine_path is None:
+        return None
+    return FirstPass(program, engine_path, latexmk)
+
+
+class FirstPass:
+    """The engine's first pass over a document, reading it while it is being written.
+
+    The document is a named pipe in a directory of its own: the engine reads
+    and digests the beginning (``begin``) as soon as it is sent, and waits for
+    the rest, which ``finish`` sends.  The engine's command line is latexmk's own (with the
+    first line left for the document: the pipe can be read only once), so
+    that latexmk, run afterwards on the real file, takes this pass as its own
+    first and decides from its results which passes remain.
+    """
+
+    def __init__(self, program: str, engine_path: str, latexmk: str) -> None:
+        self.beginning = ""
+        self.program = program
+        self._latexmk = latexmk
+        self._directory = tempfile.mkdtemp(prefix="explainer-pdf-")
+        self._done = False
+        self._end = None
         try:
-            subprocess.run(command, cwd=directory, env=environment, capture_output=True, timeout=TIMEOUT, check=False)
-        except subprocess.TimeoutExpired:
-            raise LatexFailed(f"cannot make a PDF: LaTeX did not finish within {TIMEOUT} seconds") from None
-        log_file = Path(directory) / f"{JOB}.log"
-        # pdfTeX writes bytes, LuaTeX UTF-8: read both without failing on either.
-        log = log_file.read_bytes().decode("utf-8", errors="replace") if log_file.exists() else ""
-        report = check_log(log)
-        pdf = Path(directory) / f"{JOB}.pdf"
-        if report.errors or not pdf.exists():
-            raise _failure(log, report)
-        return pdf.read_bytes(), report
+            self._pipe = Path(self._directory) / f"{JOB}.tex"
+            os.mkfifo(self._pipe)
+            # Opened for reading too, this end never waits for the engine: the engine may open and
+            # close the file before it reads it (LaTeX's \input first checks that it exists), and what
+            # is written stays in the pipe until it is read.
+            self._end = os.open(self._pipe, os.O_RDWR | os.O_NONBLOCK)
+            command = [engine_path, "-no-parse-first-line", "-interaction=nonstopmode", "-halt-on-error",
+                       "-recorder", f"{REPRODUCIBLE[program]}\\input{{{JOB}.tex}}"]
+            self._process = subprocess.Popen(command, cwd=self._directory, env=_environment(),
+                                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                             stderr=subprocess.DEVNULL)
+        except BaseException:
+            if self._end is not None:
+                os.close(self._end)
+            shutil.rmtree(self._directory, ignore_errors=True)
+            raise
+        self._unsent = b""
+
+    def begin(self, beginning: str) -> None:
+        """Send the beginning of the document (its preamble, say): the engine reads it at once."""
+        if self._done or self.beginning:
+            raise RuntimeError("the beginning of this first pass is sent")
+        self.beginning = beginning
+        self._unsent = self._send(beginning.encode("utf-8"))
+
+    def _send(self, data: bytes, deadline: float | None = None) -> bytes:
+        """Write ``data`` into the pipe; without a deadline only what fits now, and return what is left.
+        With one, wait for the engine to read, until it is done or stops (an error: its log says which)."""
+        while data:
+            try:
+                data = data[os.write(self._end, data):]
+            except BlockingIOError:
+                if deadline is None:
+                    break
+                if self._process.poll() is not None:
+                    return b""
+                if time.monotonic() > deadline:
+                    raise LatexFailed(f"cannot make a PDF: LaTeX did not finish within {TIMEOUT} seconds") from None
+                select.select([], [self._end], [], 0.1)
+        return data
+
+    def _waiting(self) -> int:
+        """How many bytes in the pipe the engine has not read yet."""
+        import array
+        import fcntl
+        import termios  # POSIX only, as named pipes are
+
+        waiting = array.array("i", [0])
+        fcntl.ioctl(self._end, termios.FIONREAD, waiting)
+        return waiting[0]
+
+    def finish(self, tex: str) -> tuple[bytes, LogReport] | None:
+        """The PDF of ``tex`` and the report on the final pass's log, or None (and the pass
+        cancelled) if ``tex`` does not start with the beginning sent or asks for another engine."""
+        if self._done:
+            raise RuntimeError("this first pass is over")
+        if not tex.startswith(self.beginning) or engine(tex) != self.program:
+            self.cancel()
+            return None
+        try:
+            deadline = time.monotonic() + TIMEOUT
+            self._send(self._unsent + tex[len(self.beginning):].encode("utf-8"), deadline)
+            # The end of the file, once the engine has read what is in the pipe: closed before the
+            # engine opened it, the pipe would be gone, and the engine would wait for another.
+            while self._waiting() and self._process.poll() is None:
+                if time.monotonic() > deadline:
+                    raise LatexFailed(f"cannot make a PDF: LaTeX did not finish within {TIMEOUT} seconds")
+                time.sleep(0.005)
+            os.close(self._end)
+            self._end = None
+            try:
+                self._process.wait(timeout=max(deadline - time.monotonic(), 0))
+            except subprocess.TimeoutExpired:
+                raise LatexFailed(f"cannot make a PDF: LaTeX did not finish within {TIMEOUT} seconds") from None
+            log, report = _log(self._directory)
+            if report.errors:
+                raise _failure(log, report)
+            # latexmk reads the real file, and runs what passes remain.
+            self._pipe.unlink()
+            self._pipe.write_text(tex, encoding="utf-8")
+            return _latexmk(self._latexmk, self.program, self._directory)
+        finally:
+            self.cancel()
+
+    def cancel(self) -> None:
+        """Stop the engine and remove its directory (nothing happens the second time)."""
+        if self._done:
+            return
+        self._done = True
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait()
+        if self._end is not None:
+            os.close(self._end)
+            self._end = None
+        shutil.rmtree(self._directory, ignore_errors=True)
+
+    def __enter__(self) -> FirstPass:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.cancel()
 
 
 def _tool(name: str, packages=DEBIAN_PACKAGES) -> str:

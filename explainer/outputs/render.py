@@ -17,17 +17,15 @@ returns with the text.
 from __future__ import annotations
 
 import html
-import os
 import re
-from functools import cache, cached_property
-from pathlib import Path
-
-import jinja2
+from functools import cached_property
 
 from ..spec.limits import check_size
 from . import diagram, latex_text, losscurve
 from .formatting import NumberFormat
 from .markup import Markup, with_minus_sign
+from .preamble import TitleText
+from .templating import environment
 
 FORMATS = ("markdown", "latex", "html")
 DETAILS = ("source", "full")
@@ -35,69 +33,6 @@ FLAVORS = ("commonmark", "github", "mkdocs", "myst", "pandoc")
 # The source's own style, ``$$…$$``, read by Jupyter, editors and most Markdown renderers.
 DEFAULT_FLAVOR = "commonmark"
 SUFFIXES = {"markdown": ".md", "latex": ".tex", "html": ".html"}
-
-_NUMBER_WORDS = "zero one two three four five six seven eight nine ten".split()
-
-
-def template_directory() -> Path:
-    """The templates: inside the installed package, or beside it in a checkout."""
-    package = Path(__file__).resolve().parent.parent
-    for candidate in (package / "templates", package.parent / "templates"):
-        if (candidate / "document.j2").is_file():
-            return candidate
-    raise FileNotFoundError("explainer's templates are missing from the installation")
-
-
-def _bytecode_cache() -> jinja2.BytecodeCache | None:
-    """Jinja's cache of compiled templates, so a run does not recompile them.
-
-    It lives in the user's cache directory and only holds what Jinja can
-    recompile at any time; where that directory cannot be made, no cache.
-    """
-    if os.environ.get("EXPLAINER_NO_CACHE"):
-        return None
-    try:
-        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "explainer" / "templates"
-        root.mkdir(parents=True, exist_ok=True)
-    except (OSError, RuntimeError):  # RuntimeError: no home directory to be found
-        return None
-    # Jinja writes each entry to a temporary file and renames it, and ignores an
-    # entry it cannot read back, so two processes sharing the cache cannot corrupt it.
-    if not os.access(root, os.W_OK | os.X_OK):
-        return None
-    return jinja2.FileSystemBytecodeCache(str(root))
-
-
-@cache
-def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(template_directory()),
-        bytecode_cache=_bytecode_cache(),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
-    env.filters["count"] = count_words
-    env.filters["thousands"] = lambda n: f"{n:,}"
-    env.filters["join_words"] = join_words
-    # ``items|map("apply", f.m)``: map a markup method, which Jinja's map cannot name
-    env.filters["apply"] = lambda item, function: function(item)
-    return env
-
-
-def count_words(n: int, noun: str, plural: str | None = None) -> str:
-    """``two inputs``, ``one output neuron``: how the source counts."""
-    word = _NUMBER_WORDS[n] if n < len(_NUMBER_WORDS) else str(n)
-    return f"{word} {noun if n == 1 else plural or noun + 's'}"
-
-
-def join_words(items) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
 
 class Markdown(Markup):
     """The ``commonmark`` flavor: CommonMark with ``$…$`` and ``$$…$$`` math, as the
@@ -312,17 +247,17 @@ class Latex(Markup):
     unbroken_rows = 6
 
     @cached_property
+    def _title(self) -> TitleText:
+        return TitleText(self.derivation.spec)
+
+    @property
     def engine(self) -> str:
         """pdflatex, or lualatex where the title block has letters pdfLaTeX's fonts lack."""
-        return latex_text.engine(self._title_block())
+        return self._title.engine
 
-    @cached_property
+    @property
     def right_to_left(self) -> dict[str, bool]:
-        return latex_text.uses_right_to_left(self._title_block())
-
-    def _title_block(self) -> list[str]:
-        spec = self.derivation.spec
-        return [spec.title, spec.author, spec.course, spec.date]
+        return self._title.right_to_left
 
     def show(self, equations, mode: str = "full") -> str:
         groups = self.line_groups(equations, mode)

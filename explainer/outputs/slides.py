@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 
 from ..maths.formulas import latex, visible_width
+from .preamble import ASPECTS
 from .render import Latex, displays_in_their_paragraphs, render_with_figures
 
-ASPECTS = {"16:9": "169", "4:3": "43"}
 _END = "\x00end-of-frame\x00"
 _DISPLAYS = ("\\[", "\\begin{align*}", "\\begin{center}\\small")  # displays and tables
 TEXT_PER_FRAME = 300  # characters of words a frame holds above a display
