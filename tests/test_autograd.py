@@ -61,13 +61,18 @@ def random_spec(seed: int) -> dict:
                          "update": update, "reduction": "sum" if seed % 7 == 2 else "mean"}}
 
 
-@pytest.fixture(scope="module")
-def reference_numbers():
-    """The JAX reference's numbers of a spec (see ``jax_numbers``), computed in a spawned process."""
+def _in_a_spawned_process(numbers):
+    """``numbers(seed)`` run by JAX in a process of its own, for the length of a fixture."""
     if importlib.util.find_spec("jax") is None:
         _missing("jax is not installed (python -m pip install '.[test]')")
     with multiprocessing.get_context("spawn").Pool(1) as pool:
-        yield lambda seed: pool.apply(jax_numbers, (seed,))
+        yield lambda seed: pool.apply(numbers, (seed,))
+
+
+@pytest.fixture(scope="module")
+def reference_numbers():
+    """The JAX reference's numbers of a spec (see ``jax_numbers``), computed in a spawned process."""
+    yield from _in_a_spawned_process(jax_numbers)
 
 
 def jax_numbers(seed: int) -> dict:
@@ -267,10 +272,7 @@ def jax_minibatch_numbers(seed: int) -> dict:
 
 @pytest.fixture(scope="module")
 def minibatch_reference():
-    if importlib.util.find_spec("jax") is None:
-        _missing("jax is not installed (python -m pip install '.[test]')")
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        yield lambda seed: pool.apply(jax_minibatch_numbers, (seed,))
+    yield from _in_a_spawned_process(jax_minibatch_numbers)
 
 
 @pytest.mark.parametrize("seed", range(MINIBATCH_CASES))

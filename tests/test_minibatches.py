@@ -24,7 +24,7 @@ from explainer.maths.numpy_training import train_numpy
 from explainer.maths.scalar_training import train_scalar
 from explainer.spec.errors import SpecError
 from explainer.spec.reading import load_spec, spec_from_mapping, spec_mapping
-from test_optimizers import OPTIMIZERS, TorchRule, random_spec, reference_gradients, trained
+from test_optimizers import OPTIMIZERS, TorchRule, assert_both_loops_follow, random_spec, reference_gradients, trained
 
 
 def documented_orders(count, seed):
@@ -100,14 +100,7 @@ def _spec(name, shape, seed=4):
 def test_both_training_loops_follow_the_plain_loop(name, shape):
     mapping, spec = _spec(name, shape, seed=len(name) + 3 * len(shape))
     network = Network(spec)
-    weights, biases, error = reference_minibatch_training(mapping, 6)
-    for train in (train_scalar, train_numpy):
-        result = train(network, 6)
-        assert np.allclose(result.weights, weights, rtol=1e-12, atol=1e-13), (train.__name__, name, shape)
-        if spec.train_biases:
-            expected = [v for layer in biases for v in np.atleast_1d(layer)]
-            assert np.allclose(result.biases, expected, rtol=1e-12, atol=1e-13), (train.__name__, name, shape)
-        assert math.isclose(result.error, error, rel_tol=1e-12), (train.__name__, name, shape)
+    assert_both_loops_follow(network, 6, reference_minibatch_training(mapping, 6), (name, shape))
 
 
 @pytest.mark.parametrize("shape", SHAPES)

@@ -188,14 +188,19 @@ def _spec(name, shape, seed):
 def test_training_loops_follow_torch_optims_rules(name, shape):
     mapping, spec = _spec(name, shape, seed=len(name) * 7 + len(shape))
     network = Network(spec)
-    weights, biases, error = reference_training(mapping, 5)
+    assert_both_loops_follow(network, 5, reference_training(mapping, 5), (name, shape))
+
+
+def assert_both_loops_follow(network, rounds, reference, label) -> None:
+    """The straight-line and the numpy loop end where ``reference`` = (weights, biases, error) does, to 1e-12."""
+    weights, biases, error = reference
     for train in (train_scalar, train_numpy):
-        result = train(network, 5)
-        assert np.allclose(result.weights, weights, rtol=1e-12, atol=1e-13), (train.__name__, name, shape)
-        if spec.train_biases:
+        result = train(network, rounds)
+        assert np.allclose(result.weights, weights, rtol=1e-12, atol=1e-13), (train.__name__, *label)
+        if network.spec.train_biases:
             expected = [v for layer in biases for v in np.atleast_1d(layer)]
-            assert np.allclose(result.biases, expected, rtol=1e-12, atol=1e-13), (train.__name__, name, shape)
-        assert math.isclose(result.error, error, rel_tol=1e-12), (train.__name__, name, shape)
+            assert np.allclose(result.biases, expected, rtol=1e-12, atol=1e-13), (train.__name__, *label)
+        assert math.isclose(result.error, error, rel_tol=1e-12), (train.__name__, *label)
 
 
 @pytest.mark.parametrize("name", ["momentum with dampening and weight decay", "nesterov", "rmsprop with weight decay",
