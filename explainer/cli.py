@@ -8,6 +8,7 @@ them, so ``--help`` and ``--version`` start at once.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import math
@@ -858,7 +859,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         commands = {"render": _render, "values": _values, "check": _check, "exercise": _exercise,
                     "examples": _examples}
-        status = commands[args.command](args)
+        with _cache(args.command):
+            status = commands[args.command](args)
         sys.stdout.flush()  # here, so that a full disk behind standard output is reported like any other
         return status
     except BrokenPipeError:
@@ -874,6 +876,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"explainer: error: {where}: {error.strerror or error}", file=sys.stderr)
         _silence_stdout()
         return 2
+
+
+def _cache(command: str):
+    """The user's cache of compiled work, for the commands that derive (see ``explainer.caching``)."""
+    if command == "examples":
+        return contextlib.nullcontext()
+    from .caching import user_store
+    from .maths.shapes import keeping
+
+    return keeping(user_store())
 
 
 def _silence_stdout() -> None:

@@ -120,6 +120,19 @@ def plain_names(tex: str) -> str:
     return re.sub(r"\\mathit\{([A-Za-z]+)\}", r"\1", tex)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cache_of_the_session(tmp_path_factory):
+    """The command line's cache (``explainer.caching``) in a folder of the test session's own, for the
+    commands run in this process and in the processes it starts: none of the user's is read or written."""
+    previous = os.environ.get("EXPLAINER_CACHE_DIR")
+    os.environ["EXPLAINER_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if previous is None:
+        os.environ.pop("EXPLAINER_CACHE_DIR", None)
+    else:
+        os.environ["EXPLAINER_CACHE_DIR"] = previous
+
+
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     """``python -m explainer ARGS`` in a fresh process."""
     environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}

@@ -19,8 +19,9 @@ PACKAGE = Path(explainer.__file__).parent
 
 # Lowest first: a stage may import the stages before it and itself, never one after it.
 STAGES = ("spec", "maths", "outputs", "grading", "exercises", "integrations")
-# The top: the command line, the public API and the two entry-point aliases may import any stage.
-TOP = {"explainer", "explainer.cli", "explainer.writing", "explainer.processes", "explainer.__main__", "explainer.markdown_extension", "explainer.sphinx"}
+# The top: the command line (with its cache and processes), the public API and the two entry-point
+# aliases may import any stage.
+TOP = {"explainer", "explainer.cli", "explainer.writing", "explainer.processes", "explainer.caching", "explainer.__main__", "explainer.markdown_extension", "explainer.sphinx"}
 
 
 def module_name(path: Path) -> str:

@@ -10,6 +10,7 @@ A disagreement raises ``DerivationMismatch``.
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Callable, Mapping
 
 import mpmath
@@ -220,10 +221,12 @@ class ComposedGradients:
 
     Differentiated once per network, or, with piecewise activations, once per
     pattern of active branches among the samples (``composed_error`` with ``nets``).
+    ``kept`` (``shapes.Kept``) holds the derivatives between processes, compiled
+    to Python: a later run of the shape evaluates them without differentiating again.
     """
 
     @classmethod
-    def for_network(cls, network: Network) -> ComposedGradients | None:
+    def for_network(cls, network: Network, kept=None) -> ComposedGradients | None:
         """The check for a network; None where the composed error would be too large to differentiate.
 
         The size is estimated before anything is built, so that the check's
@@ -231,84 +234,151 @@ class ComposedGradients:
         checked by central differences alone.
         """
         work = composed_size(network) * len(checked_parameters(network))
-        return cls(network) if work <= COMPOSED_WORK else None
+        return cls(network, kept) if work <= COMPOSED_WORK else None
 
-    def __init__(self, network: Network) -> None:
+    def __init__(self, network: Network, kept=None) -> None:
         self.network = network
+        self.kept = kept
         self.kinked = [x for layer in network.layers[1:] for x in layer
                        if getattr(activation(network.activation(x), network.slope(x)), "kink", False)]
+        self.keys = tuple(p.key for p in checked_parameters(network))
         self._derivatives: dict[tuple, dict | None] = {}
         # Once a branch pattern is checked a second time (a class of variants, answer
         # sheets), its derivatives are compiled into one mpmath function of the point;
         # compiling costs about three symbolic evaluations, which a single render would
-        # not get back.
+        # not get back, unless the compiled function is kept for later runs.
         self._compiled: dict[tuple, tuple] = {}
         self._uses: dict[tuple, int] = {}
 
     @staticmethod
-    def _compile(derivatives: Mapping) -> tuple:
+    def _source(derivatives: Mapping) -> tuple[tuple[str, ...], str] | None:
+        """The derivatives as the Python source of ``gradients(*point)``, for mpmath, with their shared
+        subexpressions worked out once; and the keys of the point's arguments.  None where a function
+        has no mpmath form."""
         import sympy
+        from sympy.printing.pycode import MpmathPrinter
 
         free = sorted(set().union(*(d.free_symbols for d in derivatives.values())), key=str)
-        function = sympy.lambdify(free, list(derivatives.values()), modules="mpmath", cse=True)
-        return tuple(s.name for s in free), function
+        # Arguments named by position, so that any key is a valid Python name.
+        arguments = {symbol: f"p{i}" for i, symbol in enumerate(free)}
+
+        class Printer(MpmathPrinter):
+            def _print_Symbol(self, symbol):
+                return arguments.get(symbol) or super()._print_Symbol(symbol)
+
+        shared, reduced = sympy.cse(list(derivatives.values()), symbols=sympy.numbered_symbols("t", exclude=free),
+                                    order="none")
+        # Terms in the order they are held: sorting them for print is most of the printing's time.
+        printer = Printer({"fully_qualified_modules": True, "order": "none"})
+        lines = [f"def gradients({', '.join(arguments.values())}):",
+                 *(f"    {printer.doprint(name)} = {printer.doprint(value)}" for name, value in shared),
+                 f"    return [{', '.join(printer.doprint(e) for e in reduced)}]"]
+        if printer._not_supported:
+            return None
+        return tuple(s.name for s in free), "\n".join(lines) + "\n"
 
     @staticmethod
-    def _compiled_values(compiled: tuple, derivatives: Mapping, point: Mapping[str, mpmath.mpf]) -> dict | None:
+    def _function(source: str):
+        namespace = {"mpmath": mpmath, "__builtins__": {}}
+        exec(compile(source, "<gradients of the composed E_total>", "exec"), namespace)
+        return namespace["gradients"]
+
+    def _compile(self, pattern: tuple, derivatives: Mapping) -> tuple | None:
+        source = self._source(derivatives)
+        if source is None:
+            return None
+        names, text = source
+        compiled = self._compiled[pattern] = (names, self._function(text), text)
+        return compiled
+
+    def _recalled(self, pattern: tuple) -> tuple | None:
+        """The compiled derivatives of ``pattern`` kept by an earlier run, if any (and readable)."""
+        if self.kept is None:
+            return None
+        text = self.kept.get(repr(pattern))
+        if text is None:
+            return None
+        try:
+            kept = json.loads(text)
+            if kept["keys"] != list(self.keys):
+                return None
+            compiled = self._compiled[pattern] = (tuple(kept["names"]), self._function(kept["source"]), kept["source"])
+        except Exception:  # noqa: BLE001 - whatever a damaged file holds, the derivatives are worked out again
+            return None
+        return compiled
+
+    def _keep(self, pattern: tuple) -> None:
+        if self.kept is not None and pattern in self._compiled:
+            names, _, source = self._compiled[pattern]
+            self.kept.put(repr(pattern), json.dumps({"keys": list(self.keys), "names": list(names), "source": source}))
+
+    def _compiled_values(self, compiled: tuple, point: Mapping[str, mpmath.mpf]) -> dict | None:
         """Each derivative at ``point`` from the compiled function, or None where one is not a finite number
         (the symbolic evaluation then decides, as for softplus at exactly 0)."""
-        names, function = compiled
+        names, function, _ = compiled
         try:
             values = function(*(point[name] for name in names))
-        except (ZeroDivisionError, ValueError, TypeError):
+        except (ZeroDivisionError, ValueError, TypeError, OverflowError):
             return None
         values = [mpmath.mpf(v) if not isinstance(v, mpmath.mpf) else v for v in values]
-        if not all(mpmath.isfinite(v) for v in values):
+        if len(values) != len(self.keys) or not all(mpmath.isfinite(v) for v in values):
             return None
-        return dict(zip(derivatives, values))
+        return dict(zip(self.keys, values))
 
     def _pattern(self, nets: Mapping[str, mpmath.mpf]) -> tuple:
         """Which branch of its activation each kinked neuron is on at the net inputs ``nets``."""
         return tuple(repr(active_form(_compact_form(activation(self.network.activation(x), self.network.slope(x))),
                                       nets[x.net_key])) for x in self.kinked)
 
-    def _for_branches(self, nets: Mapping[str, mpmath.mpf]) -> dict | None:
+    def _for_branches(self, nets: Mapping[str, mpmath.mpf], pattern: tuple) -> dict | None:
         """The derivatives of the composed error on the branches ``nets`` select (None: past the patterns' bound)."""
         import sympy
 
-        pattern = self._pattern(nets)
         if pattern not in self._derivatives:
             if len(self._derivatives) >= MAX_BRANCH_PATTERNS:
                 return None
             total = composed_error(self.network, nets if self.kinked else None)
             s = self.network.symbols
             # Derivative(..., evaluate=True) is sympy.diff without its dispatch over array types.
-            self._derivatives[pattern] = {p.key: sympy.Derivative(total, s(p.key), evaluate=True)
-                                          for p in checked_parameters(self.network)}
+            self._derivatives[pattern] = {key: sympy.Derivative(total, s(key), evaluate=True) for key in self.keys}
         return self._derivatives[pattern]
 
     def check(self, point: Mapping[str, mpmath.mpf], gradient: Mapping[str, mpmath.mpf]) -> None:
         """Each gradient at ``point`` (parameters and one sample's data by key).
 
-        On the active branches every composed expression is smooth, so
-        50-digit Floats evaluate it (several times faster than rationals).
+        The derivatives are evaluated compiled where they are compiled (the
+        second check of a branch pattern, or the first when they are kept for
+        later runs), else symbolically: on the active branches every composed
+        expression is smooth, so 50-digit Floats evaluate it (several times
+        faster than rationals).  Where the compiled function gives no number
+        or disagrees, the symbolic evaluation decides, so that neither a
+        numerical accident nor a damaged kept file can fail a run or pass one.
         """
         import sympy
 
         # Only a kinked neuron's net input picks a branch.
         nets = numeric.net_inputs(self.network, point) if self.kinked else {}
-        derivatives = self._for_branches(nets)
+        pattern = self._pattern(nets)
+        compiled, fresh = self._compiled.get(pattern) or self._recalled(pattern), False
+        if compiled is None:
+            derivatives = self._for_branches(nets, pattern)
+            if derivatives is None:
+                return
+            self._uses[pattern] = self._uses.get(pattern, 0) + 1
+            if self._uses[pattern] > 1 or self.kept is not None:
+                compiled, fresh = self._compile(pattern, derivatives), True
+        disagreed = False
+        if compiled is not None:
+            values = self._compiled_values(compiled, point)
+            if values is not None and self._disagreement(values, gradient) is None:
+                if fresh:
+                    self._keep(pattern)
+                return
+            del self._compiled[pattern]  # not to be trusted alone: worked out again when next needed
+            disagreed = values is not None
+        derivatives = self._for_branches(nets, pattern)
         if derivatives is None:
             return
-        pattern = self._pattern(nets)
-        self._uses[pattern] = self._uses.get(pattern, 0) + 1
-        if pattern not in self._compiled and self._uses[pattern] > 1:
-            self._compiled[pattern] = self._compile(derivatives)
-        if pattern in self._compiled:
-            compiled = self._compiled_values(self._compiled[pattern], derivatives, point)
-            if compiled is not None:
-                self._compare(compiled, gradient)
-                return
         s = self.network.symbols
         at = {s(k): sympy.Float(mpmath.nstr(v, numeric.PRECISION), numeric.PRECISION) for k, v in point.items()}
         values = {}
@@ -318,11 +388,22 @@ class ComposedGradients:
                 value = value.evalf(numeric.PRECISION + 10)
             values[key] = mpmath.mpf(str(value))
         self._compare(values, gradient)
+        if disagreed and self.kept is not None:
+            # A kept function that the derivatives overrule is replaced by one made from them.
+            self._compile(pattern, derivatives)
+            self._keep(pattern)
 
     @staticmethod
-    def _compare(values: Mapping[str, mpmath.mpf], gradient: Mapping[str, mpmath.mpf]) -> None:
+    def _disagreement(values: Mapping[str, mpmath.mpf], gradient: Mapping[str, mpmath.mpf]) -> str | None:
         for key, got in values.items():
             expected = gradient[key]
             if disagree(got, expected, EXACT_TOLERANCE):
-                raise DerivationMismatch(f"dE_total/d{key}: sympy.diff of the composed E_total gives {got}, "
-                                         f"the derivation {expected}")
+                return (f"dE_total/d{key}: sympy.diff of the composed E_total gives {got}, "
+                        f"the derivation {expected}")
+        return None
+
+    @classmethod
+    def _compare(cls, values: Mapping[str, mpmath.mpf], gradient: Mapping[str, mpmath.mpf]) -> None:
+        message = cls._disagreement(values, gradient)
+        if message is not None:
+            raise DerivationMismatch(message)

@@ -10,12 +10,16 @@ every derivation: what is kept is the mathematics they compare against, not
 their verdicts.
 
 The cache lives as long as the process: a worker forked after the first
-derivation of a shape starts with it.
+derivation of a shape starts with it.  What is worth keeping between
+processes (the composed E_total's derivatives, compiled) goes to a store the
+command line gives (``keeping``): texts by name, read and written there.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from ..spec.reading import Spec
 
@@ -67,11 +71,50 @@ def work_for(spec: Spec) -> ShapeWork:
     return work
 
 
+class Store(Protocol):
+    """Texts by name, kept between processes; a text that cannot be read or written is simply not there."""
+
+    def get(self, name: str) -> str | None: ...
+
+    def put(self, name: str, text: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Kept:
+    """The part of a store that holds one shape's texts."""
+
+    store: Store
+    shape: str
+
+    def get(self, name: str) -> str | None:
+        return self.store.get(f"{self.shape}\n{name}")
+
+    def put(self, name: str, text: str) -> None:
+        self.store.put(f"{self.shape}\n{name}", text)
+
+
+_STORE: list[Store] = []
+
+
+@contextlib.contextmanager
+def keeping(store: Store | None):
+    """Within the block, the shapes' work worth keeping is looked for in ``store``, and kept there."""
+    if store is None:
+        yield
+        return
+    _STORE.append(store)
+    try:
+        yield
+    finally:
+        _STORE.remove(store)
+
+
 def composed_gradients(network, build):
-    """``build(network)`` the first time a network of this shape asks, then the same object."""
+    """``build(network, kept)`` the first time a network of this shape asks, then the same object."""
     work = work_for(network.spec)
     if not work.composed_done:
-        work.composed = build(network)
+        kept = Kept(_STORE[-1], repr(shape_key(network.spec))) if _STORE else None
+        work.composed = build(network, kept)
         work.composed_done = True
     return work.composed
 

@@ -1,0 +1,90 @@
+"""The user's cache folder, where the command line keeps a shape's compiled work between runs.
+
+A render of a network differentiates its fully composed E_total with SymPy,
+the larger part of a small render's time; the derivatives depend only on the
+network's shape, so they are kept here, compiled, and a later run of the same
+shape evaluates them at its own point instead of differentiating again.  The
+check itself still runs every time.
+
+One small file a shape.  A file is named by a hash of what it holds the work
+of and of the code that made it (explainer's mathematics, SymPy and mpmath),
+so a new version never reads an old one's files.  ``EXPLAINER_CACHE_DIR``
+chooses the folder (default: the platform's user cache folder); set to an
+empty value it turns the cache off.  A folder that cannot be read or written
+is no error: the work is done again.  Deleting the folder is always safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+ENVIRONMENT = "EXPLAINER_CACHE_DIR"
+
+
+def user_store() -> FolderStore | None:
+    """The cache the environment asks for: ``EXPLAINER_CACHE_DIR``, or the user's cache folder."""
+    folder = os.environ.get(ENVIRONMENT)
+    if folder == "":
+        return None
+    return FolderStore(Path(folder) if folder else None)
+
+
+class FolderStore:
+    """Texts by name, one file each, in a folder found only when first used."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self._folder = folder
+        self._version: str | None = None
+
+    @property
+    def folder(self) -> Path:
+        if self._folder is None:
+            import platformdirs
+
+            self._folder = Path(platformdirs.user_cache_dir("explainer", appauthor=False))
+        return self._folder
+
+    def _path(self, name: str) -> Path:
+        if self._version is None:
+            self._version = _code_version()
+        digest = hashlib.sha256(f"{self._version}\n{name}".encode()).hexdigest()
+        return self.folder / f"{digest[:40]}.json"
+
+    def get(self, name: str) -> str | None:
+        try:
+            return self._path(name).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def put(self, name: str, text: str) -> None:
+        """Write the file whole or not at all (a reader never sees half of it), and say nothing if it fails."""
+        try:
+            path = self._path(name)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8") as file:
+                    file.write(text)
+                os.replace(temporary, path)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        except OSError:
+            pass
+
+
+def _code_version() -> str:
+    """What the kept work depends on besides its shape: the mathematics' source, SymPy's and mpmath's versions."""
+    import mpmath
+    import sympy
+
+    from . import __version__
+
+    digest = hashlib.sha256()
+    for part in ("maths", "spec"):
+        for path in sorted((Path(__file__).parent / part).glob("*.py")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return f"explainer {__version__} {digest.hexdigest()} sympy {sympy.__version__} mpmath {mpmath.__version__}"

@@ -1,0 +1,147 @@
+"""The command line's cache: a shape's composed derivatives, compiled, kept between runs.
+
+A later run evaluates the kept function instead of differentiating again; the
+check itself runs every time, and the symbolic derivatives still decide
+wherever the kept function gives no number or disagrees.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import mpmath
+import pytest
+
+import explainer
+from conftest import run_cli
+from explainer.caching import ENVIRONMENT, FolderStore, user_store
+from explainer.maths import checks, shapes
+from explainer.maths.derivation import Derivation
+from explainer.spec.errors import DerivationMismatch
+
+ROOT_EXAMPLES = (None, "examples/relu-regression.toml", "examples/softmax-classifier.toml",
+                 "examples/two-hidden-layers-tanh.toml", "examples/xor.toml")
+
+
+def derived(spec, store):
+    """A derivation as a new process makes it: no shape worked out yet, ``store`` as its cache."""
+    shapes.forget()
+    with shapes.keeping(store):
+        return Derivation(spec)
+
+
+def never_differentiated(monkeypatch):
+    def refuse(self, nets, pattern):
+        raise AssertionError("differentiated again")
+
+    monkeypatch.setattr(checks.ComposedGradients, "_for_branches", refuse)
+
+
+@pytest.mark.parametrize("path", ROOT_EXAMPLES)
+def test_a_second_run_of_a_shape_evaluates_the_kept_derivatives(path, tmp_path, monkeypatch):
+    spec = explainer.load_spec(path)
+    store = FolderStore(tmp_path)
+    cold = derived(spec, store)
+    assert list(tmp_path.glob("*.json")), "nothing kept"
+    never_differentiated(monkeypatch)
+    warm = derived(spec, store)
+    assert warm.values == cold.values and warm.equations == cold.equations
+
+
+def test_a_kept_function_is_still_a_check(tmp_path):
+    # With the derivatives kept, a wrong gradient is still caught: the kept function is compared.
+    spec = explainer.load_spec()
+    store = FolderStore(tmp_path)
+    derivation = derived(spec, store)
+    shapes.forget()
+    with shapes.keeping(store):
+        composed = checks.ComposedGradients.for_network(derivation.network, shapes.Kept(store, repr(shapes.shape_key(spec))))
+    with mpmath.workdps(50):
+        point = {k: mpmath.mpf(str(v)) for k, v in derivation.parameters.items()}
+        gradient = {p.key: derivation.values[f"dE_total/d{p.key}"] for p in checks.checked_parameters(derivation.network)}
+        composed.check(point, gradient)
+        assert composed._compiled and not composed._derivatives  # evaluated kept, not differentiated
+        gradient["w6"] += mpmath.mpf("1e-25")
+        with pytest.raises(DerivationMismatch, match="dw6"):
+            composed.check(point, gradient)
+
+
+def kept_file(folder):
+    (path,) = folder.glob("*.json")
+    return path
+
+
+def test_a_kept_function_that_disagrees_is_overruled_and_replaced(tmp_path):
+    spec = explainer.load_spec()
+    store = FolderStore(tmp_path)
+    cold = derived(spec, store)
+    path = kept_file(tmp_path)
+    good = json.loads(path.read_text())
+    wrong = dict(good, source=good["source"].replace("return [", "return [1 + ", 1))
+    path.write_text(json.dumps(wrong))
+    assert derived(spec, store).values == cold.values
+    assert json.loads(path.read_text()) == good
+
+
+@pytest.mark.parametrize("damage", ["", "{", "[1, 2]", '{"keys": ["w1"], "names": [], "source": "def gradients(): return []"}',
+                                    '{"keys": ["w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8"], "names": [], '
+                                    '"source": "import os\\ndef gradients(): return []"}',
+                                    "\udcff"])
+def test_a_damaged_file_is_worked_out_again(damage, tmp_path):
+    spec = explainer.load_spec()
+    store = FolderStore(tmp_path)
+    cold = derived(spec, store)
+    path = kept_file(tmp_path)
+    good = path.read_text()
+    path.write_bytes(damage.encode("utf-8", "surrogateescape"))
+    assert derived(spec, store).values == cold.values
+    assert path.read_text() == good
+
+
+def test_a_folder_that_cannot_be_written_is_no_error(tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    spec = explainer.load_spec()
+    assert derived(spec, FolderStore(blocked / "cache")).values == derived(spec, None).values
+
+
+def test_the_environment_chooses_the_folder_or_turns_the_cache_off(tmp_path, monkeypatch):
+    monkeypatch.setenv(ENVIRONMENT, "")
+    assert user_store() is None
+    monkeypatch.setenv(ENVIRONMENT, str(tmp_path))
+    assert user_store().folder == tmp_path
+    monkeypatch.delenv(ENVIRONMENT)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert user_store().folder == tmp_path / "xdg" / "explainer"
+
+
+def test_a_new_version_of_the_code_reads_none_of_the_old_ones_files(tmp_path, monkeypatch):
+    store = FolderStore(tmp_path)
+    store.put("shape\nname", "text")
+    assert store.get("shape\nname") == "text"
+    other = FolderStore(tmp_path)
+    monkeypatch.setattr("explainer.caching._code_version", lambda: "another version")
+    assert other.get("shape\nname") is None
+
+
+def test_the_command_line_writes_the_same_files_with_a_cold_and_a_warm_cache(tmp_path):
+    cache = tmp_path / "cache"
+    runs = []
+    for run in ("cold", "warm"):
+        result = run_cli("render", "--output", str(tmp_path / run), env={ENVIRONMENT: str(cache)})
+        assert result.returncode == 0, result.stderr
+        runs.append({p.name: p.read_bytes() for p in sorted((tmp_path / run).iterdir())})
+    assert runs[0] == runs[1] and runs[0]
+    assert len(list(cache.glob("*.json"))) == 1
+    off = run_cli("render", "--output", str(tmp_path / "off"), env={ENVIRONMENT: ""})
+    assert off.returncode == 0, off.stderr
+    assert {p.name: p.read_bytes() for p in sorted((tmp_path / "off").iterdir())} == runs[0]
+
+
+def test_the_library_keeps_nothing_unless_asked(tmp_path):
+    # Only the command line gives a store: a library call or a notebook writes no file.
+    before = set(os.listdir(os.environ[ENVIRONMENT]))
+    shapes.forget()
+    explainer.derive("examples/two-hidden-layers.toml")
+    assert set(os.listdir(os.environ[ENVIRONMENT])) == before
