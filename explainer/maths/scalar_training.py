@@ -6,6 +6,7 @@ overhead costs more than the arithmetic itself.
 from __future__ import annotations
 
 import math
+import weakref
 from functools import lru_cache
 
 from .formulas import Sym, python
@@ -18,7 +19,7 @@ from .optimizers import STATE, Quantities, hyper_parameters, roles, rule
 
 def train_scalar(network: Network, iterations: int) -> Training:
     """``train`` as generated straight-line Python, one float variable per quantity."""
-    code = _code(scalar_training_source(network))
+    code = _code_of(network)
     spec = network.spec
     shared = [float(v) for v in network.shared_values().values()]
     rows = tuple(tuple(float(v) for v in (*s.inputs, *s.targets)) for s in spec.samples)
@@ -52,6 +53,17 @@ def _rounds(schedule, spec):
         fixed = next(rounds)
         return lambda: fixed
     return rounds.__next__
+
+
+# A network trained again (a longer run, another number of rounds) reuses its loop's code.
+_CODES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _code_of(network: Network):
+    code = _CODES.get(network)
+    if code is None:
+        code = _CODES[network] = _code(scalar_training_source(network))
+    return code
 
 
 @lru_cache(maxsize=64)
