@@ -13,6 +13,7 @@ from explainer.spec.errors import ExerciseError
 from explainer.outputs.formatting import NumberFormat
 from explainer.exercises.nice import first_problem
 from explainer.exercises.variants import draw, nice_variant
+from explainer.spec.reading import spec_mapping
 
 from conftest import THREE_INPUTS_ONE_OUTPUT, WIDE_HIDDEN_DEEP
 
@@ -121,3 +122,32 @@ def test_a_variant_changes_only_the_numbers():
     unchanged = dataclasses.replace(variant, name=BUILTIN.name, title=BUILTIN.title, source=BUILTIN.source, weights=BUILTIN.weights,
                                     biases=BUILTIN.biases, samples=BUILTIN.samples)
     assert unchanged == BUILTIN
+
+
+def softmax_spec(targets: list) -> explainer.Spec:
+    return explainer.load_spec({
+        "title": "One-sample softmax",
+        "network": {"layers": [2, 2, 3], "activation": ["sigmoid", "softmax"], "loss": "cross_entropy",
+                    "weights": [[[0.15, 0.2], [0.25, 0.3]], [[0.4, 0.45], [0.5, 0.55], [0.1, 0.2]]],
+                    "biases": [0.35, 0.6]},
+        "data": {"inputs": [0.05, 0.1], "targets": targets},
+    })
+
+
+@pytest.mark.parametrize("targets", [[0, 1, 0], [0.2, 0.7, 0.1]], ids=["one-hot", "soft"])
+def test_a_cross_entropy_variant_has_targets_that_add_up_to_1(targets):
+    # Before, the targets were drawn as for any loss, and the derivation's own check of
+    # softmax's simplified error signal (out - target) failed with a traceback.
+    spec = softmax_spec(targets)
+    for student in map(str, range(1, 13)):
+        variant = nice_variant(spec, "seed", student)
+        drawn = list(variant.spec.targets)
+        assert sum(drawn) == 1, drawn
+        explainer.load_spec(spec_mapping(variant.spec))  # the reader takes it, as check --keys reads it
+        if targets == [0, 1, 0]:
+            assert sorted(drawn) == [0, 0, 1]
+        else:
+            assert len(set(drawn)) == 3 and all(Decimal("0.01") <= t < 1 for t in drawn)
+    if targets == [0, 1, 0]:
+        classes = {list(nice_variant(spec, "seed", str(s)).spec.targets).index(1) for s in range(1, 13)}
+        assert classes == {0, 1, 2}  # the class is drawn, not kept

@@ -88,14 +88,19 @@ def error_grows(derivation, number_format: NumberFormat) -> str | None:
 
 
 def equal_parameters(derivation, number_format: NumberFormat) -> str | None:
-    """Two weights, biases, inputs or targets of the same size: exchanging them would go unnoticed."""
+    """Two weights, biases, inputs or targets of the same size: exchanging them would go unnoticed.
+
+    A one-hot target (cross_entropy's class) is the exception: its zeros are the classes it is not.
+    """
     network = derivation.network
     parameters = derivation.spec_parameters()
+    targets = [f"target_{n.name}" for n in network.outputs]
+    one_hot = sorted(parameters[key] for key in targets) == [0] * (len(targets) - 1) + [1]
     kinds = (
         [w.key for w in network.weights],
         [b.key for b in network.biases],
         [n.out_key for n in network.inputs],
-        [f"target_{n.name}" for n in network.outputs],
+        [] if one_hot and derivation.spec.loss == "cross_entropy" else targets,
     )
     for keys in kinds:
         seen: dict[Decimal, str] = {}

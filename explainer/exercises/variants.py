@@ -74,7 +74,7 @@ def draw(spec: Spec, seed: str | int, student: str, attempt: int = 0) -> Spec:
     weights = _signed(_flat_weights(spec), draws.distinct(WEIGHT_SIZES, len(_flat_weights(spec))))
     biases = _signed(_flat_biases(spec), draws.distinct(BIAS_SIZES, len(_flat_biases(spec))))
     inputs = _signed(spec.inputs, draws.distinct(INPUT_SIZES, len(spec.inputs)))
-    targets = _signed(spec.targets, draws.distinct(TARGET_SIZES, len(spec.targets)))
+    targets = _targets(spec, draws)
     return dataclasses.replace(
         spec,
         name=student,  # it names the student's files
@@ -126,6 +126,28 @@ def _check_drawable(spec: Spec) -> None:
                 f"{spec.source}: {field}: {count} {noun}, but a variant draws them from only {len(sizes)} different "
                 f"sizes ({_size(sizes[0])} to {_size(sizes[-1])}); expected at most {len(sizes)}"
             )
+
+
+def _targets(spec: Spec, draws: _Draws) -> list[Decimal]:
+    """The variant's targets.  For cross_entropy they are a probability per class and add up to 1, as the
+    reader requires: a one-hot target has its class drawn afresh; other targets are distinct hundredths
+    adding up to 1 (the teacher's own where no such draw exists, past 13 classes)."""
+    count = len(spec.targets)
+    if spec.loss != "cross_entropy":
+        return _signed(spec.targets, draws.distinct(TARGET_SIZES, count))
+    zero, one = min(spec.targets), max(spec.targets)
+    if one == 1 and sorted(spec.targets) == [zero] * (count - 1) + [one]:
+        hot = draws.below(count)
+        return [one if k == hot else zero for k in range(count)]
+    # Sizes about a fair share, so that most draws leave a last share of its own.
+    sizes = range(1, max(2, 200 // count))
+    if count - 1 <= len(sizes):
+        for _ in range(MAX_ATTEMPTS):
+            drawn = draws.distinct(sizes, count - 1)
+            last = 100 - sum(drawn)
+            if last >= 1 and last not in drawn:
+                return [_size(size) for size in (*drawn, last)]
+    return list(spec.targets)
 
 
 def _signed(originals, sizes: list[int]) -> list[Decimal]:
