@@ -8,10 +8,11 @@ check itself still runs every time.
 
 One small file a shape.  A file is named by a hash of what it holds the work
 of and of the code that made it (explainer's mathematics, SymPy and mpmath),
-so a new version never reads an old one's files.  ``EXPLAINER_CACHE_DIR``
-chooses the folder (default: the platform's user cache folder); set to an
-empty value it turns the cache off.  A folder that cannot be read or written
-is no error: the work is done again.  Deleting the folder is always safe.
+so a new version never reads an old one's files.  The folder is
+``$XDG_CACHE_HOME/explainer/shapes`` (``~/.cache/explainer/shapes``), beside
+the compiled templates, and ``EXPLAINER_NO_CACHE=1`` turns both off.  A
+folder that cannot be read or written is no error: the work is done again.
+Deleting the folder is always safe.
 """
 
 from __future__ import annotations
@@ -21,31 +22,26 @@ import os
 import tempfile
 from pathlib import Path
 
-ENVIRONMENT = "EXPLAINER_CACHE_DIR"
+OFF = "EXPLAINER_NO_CACHE"
 
 
 def user_store() -> FolderStore | None:
-    """The cache the environment asks for: ``EXPLAINER_CACHE_DIR``, or the user's cache folder."""
-    folder = os.environ.get(ENVIRONMENT)
-    if folder == "":
+    """The user's cache folder for shapes, or None where ``EXPLAINER_NO_CACHE`` turns it off."""
+    if os.environ.get(OFF):
         return None
-    return FolderStore(Path(folder) if folder else None)
+    try:
+        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    except RuntimeError:  # no home directory to be found
+        return None
+    return FolderStore(root / "explainer" / "shapes")
 
 
 class FolderStore:
-    """Texts by name, one file each, in a folder found only when first used."""
+    """Texts by name, one file each, in a folder made when the first is written."""
 
-    def __init__(self, folder: Path | None = None) -> None:
-        self._folder = folder
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
         self._version: str | None = None
-
-    @property
-    def folder(self) -> Path:
-        if self._folder is None:
-            import platformdirs
-
-            self._folder = Path(platformdirs.user_cache_dir("explainer", appauthor=False))
-        return self._folder
 
     def _path(self, name: str) -> Path:
         if self._version is None:

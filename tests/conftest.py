@@ -122,15 +122,15 @@ def plain_names(tex: str) -> str:
 
 @pytest.fixture(scope="session", autouse=True)
 def _cache_of_the_session(tmp_path_factory):
-    """The command line's cache (``explainer.caching``) in a folder of the test session's own, for the
-    commands run in this process and in the processes it starts: none of the user's is read or written."""
-    previous = os.environ.get("EXPLAINER_CACHE_DIR")
-    os.environ["EXPLAINER_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    """The user's cache folder (compiled templates, shapes' derivatives) in a folder of the test session's
+    own, for this process and the processes it starts: none of the user's is read or written."""
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
     yield
     if previous is None:
-        os.environ.pop("EXPLAINER_CACHE_DIR", None)
+        os.environ.pop("XDG_CACHE_HOME", None)
     else:
-        os.environ["EXPLAINER_CACHE_DIR"] = previous
+        os.environ["XDG_CACHE_HOME"] = previous
 
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:

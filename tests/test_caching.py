@@ -8,14 +8,13 @@ wherever the kept function gives no number or disagrees.
 from __future__ import annotations
 
 import json
-import os
 
 import mpmath
 import pytest
 
 import explainer
 from conftest import run_cli
-from explainer.caching import ENVIRONMENT, FolderStore, user_store
+from explainer.caching import OFF, FolderStore, user_store
 from explainer.maths import checks, shapes
 from explainer.maths.derivation import Derivation
 from explainer.spec.errors import DerivationMismatch
@@ -106,14 +105,14 @@ def test_a_folder_that_cannot_be_written_is_no_error(tmp_path):
     assert derived(spec, FolderStore(blocked / "cache")).values == derived(spec, None).values
 
 
-def test_the_environment_chooses_the_folder_or_turns_the_cache_off(tmp_path, monkeypatch):
-    monkeypatch.setenv(ENVIRONMENT, "")
-    assert user_store() is None
-    monkeypatch.setenv(ENVIRONMENT, str(tmp_path))
-    assert user_store().folder == tmp_path
-    monkeypatch.delenv(ENVIRONMENT)
+def test_the_folder_is_beside_the_templates_and_turned_off_with_them(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert user_store().folder == tmp_path / "xdg" / "explainer"
+    assert user_store().folder == tmp_path / "xdg" / "explainer" / "shapes"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert user_store().folder == tmp_path / "home" / ".cache" / "explainer" / "shapes"
+    monkeypatch.setenv(OFF, "1")
+    assert user_store() is None
 
 
 def test_a_new_version_of_the_code_reads_none_of_the_old_ones_files(tmp_path, monkeypatch):
@@ -129,19 +128,21 @@ def test_the_command_line_writes_the_same_files_with_a_cold_and_a_warm_cache(tmp
     cache = tmp_path / "cache"
     runs = []
     for run in ("cold", "warm"):
-        result = run_cli("render", "--output", str(tmp_path / run), env={ENVIRONMENT: str(cache)})
+        result = run_cli("render", "--output", str(tmp_path / run), env={"XDG_CACHE_HOME": str(cache)})
         assert result.returncode == 0, result.stderr
         runs.append({p.name: p.read_bytes() for p in sorted((tmp_path / run).iterdir())})
     assert runs[0] == runs[1] and runs[0]
-    assert len(list(cache.glob("*.json"))) == 1
-    off = run_cli("render", "--output", str(tmp_path / "off"), env={ENVIRONMENT: ""})
+    assert len(list((cache / "explainer" / "shapes").glob("*.json"))) == 1
+    off = run_cli("render", "--output", str(tmp_path / "off"), env={"XDG_CACHE_HOME": str(tmp_path / "off-cache"), OFF: "1"})
     assert off.returncode == 0, off.stderr
+    assert not (tmp_path / "off-cache").exists()
     assert {p.name: p.read_bytes() for p in sorted((tmp_path / "off").iterdir())} == runs[0]
 
 
-def test_the_library_keeps_nothing_unless_asked(tmp_path):
-    # Only the command line gives a store: a library call or a notebook writes no file.
-    before = set(os.listdir(os.environ[ENVIRONMENT]))
+def test_the_library_keeps_no_shape_unless_asked():
+    # Only the command line gives a store: a library call or a notebook keeps no shape's work on disk.
+    folder = user_store().folder
+    before = set(folder.iterdir()) if folder.exists() else set()
     shapes.forget()
     explainer.derive("examples/two-hidden-layers.toml")
-    assert set(os.listdir(os.environ[ENVIRONMENT])) == before
+    assert (set(folder.iterdir()) if folder.exists() else set()) == before
