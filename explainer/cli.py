@@ -162,9 +162,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=VERSION)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=parser_class)
     for name, (arguments, options) in COMMANDS.items():
-        command = commands.add_parser(name, **options)
         if only is None or only == name:
-            arguments(command)
+            arguments(commands.add_parser(name, **options))
+        else:
+            # Its name and help for the list of commands; its own options, help included, are not read.
+            commands.add_parser(name, add_help=False, **options)
     return parser
 
 
