@@ -37,6 +37,34 @@ def never_differentiated(monkeypatch):
     monkeypatch.setattr(checks.ComposedGradients, "_for_branches", refuse)
 
 
+def test_every_activation_and_loss_is_kept_and_evaluated_compiled(tmp_path, monkeypatch):
+    # Half of test_combinations' pairings, per-neuron biases and three samples, with every activation
+    # and every loss among them: each kept by its first run and read back by the second.
+    from test_combinations import CASES, OUTPUT_FOR_LOSS
+
+    store = FolderStore(tmp_path)
+    cases = CASES[2::8]
+    assert {"sigmoid", "tanh", "relu", "leaky_relu", "linear", "softplus", "softmax"} <= {
+        name for param in cases for name in param.values[0].activations}
+    assert {param.values[0].loss for param in cases} == set(OUTPUT_FOR_LOSS)
+    cold = {}
+    for param in cases:
+        cold[param.id] = derived(explainer.load_spec(param.values[0].spec()), store)
+        assert shapes.work_for(cold[param.id].spec).composed._compiled, param.id
+    never_differentiated(monkeypatch)
+    for param in cases:
+        assert derived(explainer.load_spec(param.values[0].spec()), store).values == cold[param.id].values, param.id
+
+
+def test_a_derivative_with_no_python_form_is_evaluated_by_sympy():
+    import sympy
+
+    x = sympy.Symbol("x")
+    assert checks.ComposedGradients._source({"w1": sympy.Function("f")(x)}) is None
+    names, source = checks.ComposedGradients._source({"w1": sympy.Abs(x) * sympy.erf(x)})
+    assert checks.ComposedGradients._function(source)(mpmath.mpf(-1)) == [mpmath.erf(-1)]
+
+
 @pytest.mark.parametrize("path", ROOT_EXAMPLES)
 def test_a_second_run_of_a_shape_evaluates_the_kept_derivatives(path, tmp_path, monkeypatch):
     spec = explainer.load_spec(path)

@@ -216,6 +216,10 @@ def _uses_of_net(act) -> int:
     return max(1, repr(form).count("'net'"))
 
 
+class _NoPythonForm(Exception):
+    """A derivative holds a function or constant that mpmath's printer does not write as Python."""
+
+
 class ComposedGradients:
     """``sympy.diff`` of the fully composed E_total by each checked parameter, evaluated at each sample's point.
 
@@ -269,17 +273,26 @@ class ComposedGradients:
         shared, reduced = sympy.cse(list(derivatives.values()), symbols=sympy.numbered_symbols("t", exclude=free),
                                     order="none")
         # Terms in the order they are held: sorting them for print is most of the printing's time.
-        printer = Printer({"fully_qualified_modules": True, "order": "none"})
-        lines = [f"def gradients({', '.join(arguments.values())}):",
-                 *(f"    {printer.doprint(name)} = {printer.doprint(value)}" for name, value in shared),
-                 f"    return [{', '.join(printer.doprint(e) for e in reduced)}]"]
-        if printer._not_supported:
+        printer = Printer({"fully_qualified_modules": True, "order": "none", "human": False})
+
+        def code(expr) -> str:
+            constants, unsupported, text = printer.doprint(expr)
+            if constants or unsupported:
+                raise _NoPythonForm
+            return text
+
+        try:
+            lines = [f"def gradients({', '.join(arguments.values())}):",
+                     *(f"    {code(name)} = {code(value)}" for name, value in shared),
+                     f"    return [{', '.join(code(e) for e in reduced)}]"]
+        except _NoPythonForm:
             return None
         return tuple(s.name for s in free), "\n".join(lines) + "\n"
 
     @staticmethod
     def _function(source: str):
-        namespace = {"mpmath": mpmath, "__builtins__": {}}
+        # What mpmath's printer writes beyond mpmath: abs, min and max.
+        namespace = {"mpmath": mpmath, "__builtins__": {"abs": abs, "min": min, "max": max}}
         exec(compile(source, "<gradients of the composed E_total>", "exec"), namespace)
         return namespace["gradients"]
 
@@ -288,7 +301,11 @@ class ComposedGradients:
         if source is None:
             return None
         names, text = source
-        compiled = self._compiled[pattern] = (names, self._function(text), text)
+        try:
+            function = self._function(text)
+        except SyntaxError:  # a form the printer writes that is no Python after all: sympy evaluates
+            return None
+        compiled = self._compiled[pattern] = (names, function, text)
         return compiled
 
     def _recalled(self, pattern: tuple) -> tuple | None:
@@ -318,7 +335,7 @@ class ComposedGradients:
         names, function, _ = compiled
         try:
             values = function(*(point[name] for name in names))
-        except (ZeroDivisionError, ValueError, TypeError, OverflowError):
+        except Exception:  # noqa: BLE001 - a function made elsewhere: whatever it raises, sympy decides
             return None
         values = [mpmath.mpf(v) if not isinstance(v, mpmath.mpf) else v for v in values]
         if len(values) != len(self.keys) or not all(mpmath.isfinite(v) for v in values):
@@ -374,8 +391,9 @@ class ComposedGradients:
                 if fresh:
                     self._keep(pattern)
                 return
-            del self._compiled[pattern]  # not to be trusted alone: worked out again when next needed
-            disagreed = values is not None
+            if values is not None:  # a function that disagrees is not trusted alone: it is made again
+                del self._compiled[pattern]
+                disagreed = True
         derivatives = self._for_branches(nets, pattern)
         if derivatives is None:
             return
