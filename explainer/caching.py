@@ -12,6 +12,8 @@ so a new version never reads an old one's files.  The folder is
 ``$XDG_CACHE_HOME/explainer/shapes`` (``~/.cache/explainer/shapes``), beside
 the compiled templates, and ``EXPLAINER_NO_CACHE=1`` turns both off.  A
 folder that cannot be read or written is no error: the work is done again.
+Since the kept functions are code that runs, a file is read only where it
+and its folder are the user's own and no one else may write them.
 Deleting the folder is always safe.
 """
 
@@ -27,10 +29,12 @@ OFF = "EXPLAINER_NO_CACHE"
 
 def user_store() -> FolderStore | None:
     """The user's cache folder for shapes, or None where ``EXPLAINER_NO_CACHE`` turns it off."""
-    if os.environ.get(OFF):
+    if os.environ.get(OFF, "") not in ("", "0"):
         return None
     try:
-        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        # As the XDG base directories have it: a relative $XDG_CACHE_HOME is ignored.
+        given = os.environ.get("XDG_CACHE_HOME", "")
+        root = Path(given) if os.path.isabs(given) else Path.home() / ".cache"
     except RuntimeError:  # no home directory to be found
         return None
     return FolderStore(root / "explainer" / "shapes")
@@ -50,8 +54,13 @@ class FolderStore:
         return self.folder / f"{digest[:40]}.json"
 
     def get(self, name: str) -> str | None:
+        """The text kept under ``name``, if its file and folder are the user's own and no one else may write
+        them: what the folder holds is code that runs."""
         try:
-            return self._path(name).read_text(encoding="utf-8")
+            path = self._path(name)
+            if not (_owned(path.parent) and _owned(path)):
+                return None
+            return path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return None
 
@@ -59,7 +68,8 @@ class FolderStore:
         """Write the file whole or not at all (a reader never sees half of it), and say nothing if it fails."""
         try:
             path = self._path(name)
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
             try:
                 with os.fdopen(handle, "w", encoding="utf-8") as file:
@@ -70,6 +80,15 @@ class FolderStore:
                 raise
         except OSError:
             pass
+
+
+def _owned(path: Path) -> bool:
+    """Whether ``path`` belongs to this user and only this user may write it (always, where there are no
+    owners to ask)."""
+    if not hasattr(os, "getuid"):
+        return True
+    status = path.stat()
+    return status.st_uid == os.getuid() and not status.st_mode & 0o022
 
 
 def _code_version() -> str:

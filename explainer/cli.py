@@ -847,6 +847,23 @@ def _answers_text(path: str, source: str) -> str:
         raise AnswersError(f"{source}: cannot read: not UTF-8 text") from None
 
 
+def _parsed(argv: list[str]):
+    """The arguments; one the command does not know is reported by the command's own parser, with the
+    option it most likely meant (``explainer render: error: unrecognized arguments: --fromat; did you
+    mean --format?``)."""
+    parser = build_parser(_command_of(argv))
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        command = next(a for a in parser._actions if a.dest == "command").choices[args.command]
+        message = f"unrecognized arguments: {' '.join(unknown)}"
+        options = [option for action in command._actions for option in action.option_strings]
+        import difflib
+
+        meant = difflib.get_close_matches(unknown[0].partition("=")[0], options, n=1)
+        command.error(message + (f"; did you mean {meant[0]}?" if meant and unknown[0].startswith("-") else ""))
+    return args
+
+
 # The exit status of a program whose reader closed standard output (128 + SIGPIPE), as Unix tools have it.
 BROKEN_PIPE = 141
 
@@ -857,7 +874,7 @@ def main(argv: list[str] | None = None) -> int:
         # What argparse's version action prints, without loading argparse and building the parser.
         print(VERSION)
         return 0
-    args = build_parser(_command_of(argv)).parse_args(argv)
+    args = _parsed(argv)
     try:
         commands = {"render": _render, "values": _values, "check": _check, "exercise": _exercise,
                     "examples": _examples}
@@ -902,7 +919,12 @@ def _silence_stdout() -> None:
 
 def run() -> None:
     """The ``explainer`` program: ``main`` in a process of its own, then exit."""
-    status = main()
+    try:
+        status = main()
+    except KeyboardInterrupt:
+        # Ctrl-C: nothing is written (a run writes all of its files or none), and no traceback.
+        print("explainer: interrupted", file=sys.stderr)
+        status = 130
     # The process is about to end and the operating system frees its memory at
     # once; the interpreter's last garbage collections would only trace
     # SymPy's hundreds of thousands of objects again (about 70 ms).  Frozen

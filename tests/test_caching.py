@@ -126,6 +126,32 @@ def test_a_damaged_file_is_worked_out_again(damage, tmp_path):
     assert path.read_text() == good
 
 
+BROKEN_SOURCES = {
+    "an unknown function": lambda kept: dict(kept, source=kept["source"].replace("mpmath.exp", "mpmath.expp", 1)),
+    "an unknown argument": lambda kept: dict(kept, names=["zz", *kept["names"][1:]]),
+    "no list": lambda kept: dict(kept, source=kept["source"].replace("return [", "return None and [", 1)),
+    "a number": lambda kept: dict(kept, source=kept["source"].replace("return [", "return 5 or [", 1)),
+    "strings": lambda kept: dict(kept, source=kept["source"].replace("return [", "return ['x'] * 8 or [", 1)),
+    "lists": lambda kept: dict(kept, source=kept["source"].replace("return [", "return [[1]] * 8 or [", 1)),
+    "a name not defined": lambda kept: dict(kept, source=kept["source"].replace("return [", "return [undefined] + [", 1)),
+    "an index": lambda kept: dict(kept, source=kept["source"].replace("return [", "return [1, 2][5] or [", 1)),
+    "a recursion": lambda kept: dict(kept, source=kept["source"].replace("return [", "return gradients(*[p0] * 14) or [", 1)),
+    "too few": lambda kept: dict(kept, source=kept["source"].replace("return [", "return [1] or [", 1)),
+}
+
+
+@pytest.mark.parametrize("breaking", BROKEN_SOURCES.values(), ids=BROKEN_SOURCES)
+def test_a_kept_function_that_fails_is_made_again(breaking, tmp_path):
+    spec = explainer.load_spec()
+    store = FolderStore(tmp_path)
+    cold = derived(spec, store)
+    path = kept_file(tmp_path)
+    good = json.loads(path.read_text())
+    path.write_text(json.dumps(breaking(good)))
+    assert derived(spec, store).values == cold.values
+    assert json.loads(path.read_text()) == good  # replaced by the one the derivatives make
+
+
 def test_a_folder_that_cannot_be_written_is_no_error(tmp_path):
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
@@ -136,11 +162,32 @@ def test_a_folder_that_cannot_be_written_is_no_error(tmp_path):
 def test_the_folder_is_beside_the_templates_and_turned_off_with_them(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert user_store().folder == tmp_path / "xdg" / "explainer" / "shapes"
-    monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert user_store().folder == tmp_path / "home" / ".cache" / "explainer" / "shapes"
+    for unset in ("", "relative/cache"):  # a relative one is ignored, as the XDG base directories say
+        monkeypatch.setenv("XDG_CACHE_HOME", unset)
+        assert user_store().folder == tmp_path / "home" / ".cache" / "explainer" / "shapes"
+    monkeypatch.setenv(OFF, "0")
+    assert user_store() is not None
     monkeypatch.setenv(OFF, "1")
     assert user_store() is None
+
+
+def test_a_file_someone_else_may_write_is_not_read(tmp_path, monkeypatch):
+    # What the folder holds is code that runs: only the user's own, that no one else may write, is read.
+    store = FolderStore(tmp_path / "shapes")
+    store.put("shape\nname", "text")
+    assert store.get("shape\nname") == "text"
+    assert (tmp_path / "shapes").stat().st_mode & 0o777 == 0o700
+    (path,) = (tmp_path / "shapes").iterdir()
+    path.chmod(0o664)
+    assert store.get("shape\nname") is None
+    path.chmod(0o600)
+    (tmp_path / "shapes").chmod(0o770)
+    assert store.get("shape\nname") is None
+    (tmp_path / "shapes").chmod(0o700)
+    assert store.get("shape\nname") == "text"
+    monkeypatch.setattr("os.getuid", lambda: 12345)  # as another user sees it
+    assert store.get("shape\nname") is None
 
 
 def test_a_new_version_of_the_code_reads_none_of_the_old_ones_files(tmp_path, monkeypatch):

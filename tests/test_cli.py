@@ -331,3 +331,33 @@ def test_values_of_a_diverging_run_are_strict_json_with_null(tmp_path):
     assert values["E_total@1000"] is None and values["w1@1000"] is None
     assert values["E_total"] == pytest.approx(0.5 * (1 - 5) ** 2, rel=1e-15)
     assert values["E_total@1"] > values["E_total"]  # the first step already overshoots
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["render", "--fromat", "pdf"], "explainer render: error: unrecognized arguments: --fromat; did you mean --format?"),
+    (["check", "sheet.txt", "--studnet=ada"], "explainer check: error: unrecognized arguments: --studnet=ada; "
+                                               "did you mean --student?"),
+    (["render", "one.toml", "two.toml"], "explainer render: error: unrecognized arguments: two.toml"),
+    (["values", "spec.toml", "-o"], "explainer values: error: unrecognized arguments: -o"),
+])
+def test_an_unknown_argument_is_reported_by_its_command_with_the_option_meant(argv, said, capsys):
+    from explainer.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.strip() == said
+
+
+def test_ctrl_c_ends_the_program_without_a_traceback(monkeypatch, capsys):
+    import explainer.cli as cli
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "main", interrupted)
+    monkeypatch.setattr(cli.gc, "freeze", lambda: None)  # the program's last step, not this test process's
+    with pytest.raises(SystemExit) as stop:
+        cli.run()
+    assert stop.value.code == 130
+    assert capsys.readouterr().err == "explainer: interrupted\n"

@@ -337,6 +337,29 @@ def test_no_cache_where_it_cannot_be_written_or_is_turned_off(tmp_path):
     assert result.returncode == 0 and result.stderr == "", result.stderr
 
 
+def test_a_damaged_template_cache_entry_is_compiled_again(tmp_path):
+    result = run_in_fresh_process({"XDG_CACHE_HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    entries = sorted((tmp_path / "explainer" / "templates").iterdir(), key=lambda p: p.stat().st_size)
+    for entry in entries:  # a byte of the checksum flipped, or the code after a sound header replaced
+        data = bytearray(entry.read_bytes())
+        data[40] ^= 0xFF
+        entry.write_bytes(bytes(data))
+    entries[0].write_bytes(entries[0].read_bytes()[:60] + b"not marshalled code")
+    for _ in range(2):
+        result = run_in_fresh_process({"XDG_CACHE_HOME": str(tmp_path)})
+        assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
+def test_a_template_cache_someone_else_may_write_is_not_used(tmp_path):
+    folder = tmp_path / "explainer" / "templates"
+    folder.mkdir(parents=True)
+    folder.chmod(0o777)
+    result = run_in_fresh_process({"XDG_CACHE_HOME": str(tmp_path)})
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert not any(folder.iterdir())
+
+
 def test_an_answer_with_a_huge_exponent_is_judged(tmp_path, capsys):
     sheet = tmp_path / "a.txt"
     sheet.write_text("net_h1 = 1e9999993775\nout_h1 = 0.593269992\n")

@@ -334,13 +334,11 @@ class ComposedGradients:
         (the symbolic evaluation then decides, as for softplus at exactly 0)."""
         names, function, _ = compiled
         try:
-            values = function(*(point[name] for name in names))
-        except Exception:  # noqa: BLE001 - a function made elsewhere: whatever it raises, sympy decides
+            values = [v if isinstance(v, mpmath.mpf) else mpmath.mpf(v) for v in function(*(point[name] for name in names))]
+            finite = len(values) == len(self.keys) and all(mpmath.isfinite(v) for v in values)
+        except Exception:  # noqa: BLE001 - a function read from a file: whatever it does, sympy decides
             return None
-        values = [mpmath.mpf(v) if not isinstance(v, mpmath.mpf) else v for v in values]
-        if len(values) != len(self.keys) or not all(mpmath.isfinite(v) for v in values):
-            return None
-        return dict(zip(self.keys, values))
+        return dict(zip(self.keys, values)) if finite else None
 
     def _pattern(self, nets: Mapping[str, mpmath.mpf]) -> tuple:
         """Which branch of its activation each kinked neuron is on at the net inputs ``nets``."""
@@ -376,7 +374,10 @@ class ComposedGradients:
         # Only a kinked neuron's net input picks a branch.
         nets = numeric.net_inputs(self.network, point) if self.kinked else {}
         pattern = self._pattern(nets)
-        compiled, fresh = self._compiled.get(pattern) or self._recalled(pattern), False
+        compiled, recalled, fresh = self._compiled.get(pattern), False, False
+        if compiled is None:
+            compiled = self._recalled(pattern)
+            recalled = compiled is not None
         if compiled is None:
             derivatives = self._for_branches(nets, pattern)
             if derivatives is None:
@@ -384,16 +385,18 @@ class ComposedGradients:
             self._uses[pattern] = self._uses.get(pattern, 0) + 1
             if self._uses[pattern] > 1 or self.kept is not None:
                 compiled, fresh = self._compile(pattern, derivatives), True
-        disagreed = False
+        stale = False
         if compiled is not None:
             values = self._compiled_values(compiled, point)
             if values is not None and self._disagreement(values, gradient) is None:
                 if fresh:
                     self._keep(pattern)
                 return
-            if values is not None:  # a function that disagrees is not trusted alone: it is made again
+            # A function that disagrees, or a kept one that gives no number, is not trusted: it is made again.
+            # (One made here that gives no number at this point, softplus at exactly 0, stays.)
+            if values is not None or recalled:
                 del self._compiled[pattern]
-                disagreed = True
+                stale = True
         derivatives = self._for_branches(nets, pattern)
         if derivatives is None:
             return
@@ -406,8 +409,8 @@ class ComposedGradients:
                 value = value.evalf(numeric.PRECISION + 10)
             values[key] = mpmath.mpf(str(value))
         self._compare(values, gradient)
-        if disagreed and self.kept is not None:
-            # A kept function that the derivatives overrule is replaced by one made from them.
+        if stale and self.kept is not None:
+            # The kept function the derivatives overrule is replaced by one made from them.
             self._compile(pattern, derivatives)
             self._keep(pattern)
 

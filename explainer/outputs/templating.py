@@ -31,18 +31,35 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
     It lives in the user's cache directory and only holds what Jinja can
     recompile at any time; where that directory cannot be made, no cache.
     """
-    if os.environ.get("EXPLAINER_NO_CACHE"):
+    if os.environ.get("EXPLAINER_NO_CACHE", "") not in ("", "0"):
         return None
     try:
-        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "explainer" / "templates"
-        root.mkdir(parents=True, exist_ok=True)
+        # As the XDG base directories have it: a relative $XDG_CACHE_HOME is ignored.
+        given = os.environ.get("XDG_CACHE_HOME", "")
+        root = (Path(given) if os.path.isabs(given) else Path.home() / ".cache") / "explainer" / "templates"
+        root.parent.mkdir(parents=True, exist_ok=True)
+        root.mkdir(mode=0o700, exist_ok=True)
+        status = root.stat()
     except (OSError, RuntimeError):  # RuntimeError: no home directory to be found
         return None
-    # Jinja writes each entry to a temporary file and renames it, and ignores an
-    # entry it cannot read back, so two processes sharing the cache cannot corrupt it.
+    # Jinja writes each entry to a temporary file and renames it, so two processes sharing the cache
+    # cannot corrupt it.  What it holds is code that runs: only a folder of the user's own, that no one
+    # else may write, is used.
     if not os.access(root, os.W_OK | os.X_OK):
         return None
-    return jinja2.FileSystemBytecodeCache(str(root))
+    if hasattr(os, "getuid") and (status.st_uid != os.getuid() or status.st_mode & 0o022):
+        return None
+    return _TemplateCache(str(root))
+
+
+class _TemplateCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's cache, where an entry that cannot be read back (a damaged file) is compiled again."""
+
+    def load_bytecode(self, bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # noqa: BLE001 - whatever a damaged entry holds, the template is compiled again
+            bucket.reset()
 
 
 @cache
