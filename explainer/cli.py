@@ -133,6 +133,12 @@ def _share(text: str):
     return value
 
 
+def _seed(text: str) -> str:
+    if not text:
+        raise _type_error("expected a seed of at least one character (any text; keep it to yourself)")
+    return text
+
+
 def _type_error(message: str) -> Exception:
     import argparse
 
@@ -234,7 +240,7 @@ def _check_arguments(check) -> None:
     variant = check.add_argument_group("exercises", "grade against a student's own variant (see explainer exercise)")
     variant.add_argument("--key", metavar="KEY", help="the student's answer key (keys/ID.json), which holds their network")
     variant.add_argument("--student", metavar="ID", help="the student whose variant to rebuild, with --seed")
-    variant.add_argument("--seed", metavar="SEED", help="the seed the exercise was made with")
+    variant.add_argument("--seed", type=_seed, metavar="SEED", help="the seed the exercise was made with")
     variant.add_argument("--keys", metavar="DIR", help="for a folder of sheets: the folder of answer keys")
     variant.add_argument("--output", metavar="FILE", help="for a folder of sheets: write the CSV here (default: standard output)")
     policy = check.add_argument_group("grading policy", "what an answer must show to be correct")
@@ -262,7 +268,7 @@ def _exercise_arguments(exercise) -> None:
     students = exercise.add_mutually_exclusive_group(required=True)
     students.add_argument("--students", metavar="ROSTER", help="a text file with one student id per line")
     students.add_argument("--count", type=int, metavar="N", help="N students, numbered 1 to N (zero-padded)")
-    exercise.add_argument("--seed", required=True, metavar="SEED",
+    exercise.add_argument("--seed", required=True, type=_seed, metavar="SEED",
                           help="any text; keep it to yourself: with it the numbers can be drawn again")
     exercise.add_argument("--output", metavar="DIR", default=DEFAULT_EXERCISES,
                           help=f"the folder to write into (default: {DEFAULT_EXERCISES})")

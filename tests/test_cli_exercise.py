@@ -305,3 +305,13 @@ def test_an_exercise_of_every_optimizer_example_is_made_or_refused_in_one_line(n
         assert "v_w5@1" in asked and "v_{w_5" in sheet
     if name in ("nesterov", "weight-decay"):
         assert "E_reg" in asked and as_words("E_{reg}") in sheet
+
+
+@pytest.mark.parametrize("command", [["exercise", "--count", "2", "--seed", ""], ["check", "a.txt", "--student", "1", "--seed", ""]])
+def test_an_empty_seed_is_refused(command, capsys):
+    from explainer.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(command)
+    assert stop.value.code == 2
+    assert "--seed: expected a seed of at least one character" in capsys.readouterr().err
