@@ -245,21 +245,24 @@ def _in_time(deadline: float) -> None:
 
 
 def _generated(directory: str) -> dict[str, bytes]:
-    """The files a pass wrote that a later pass may read (the .aux, Beamer's .nav), by name."""
-    return {path.name: path.read_bytes() for path in Path(directory).iterdir()
-            if path.is_file() and path.name not in _NOT_CARRIED}
+    """The files a pass wrote that a later pass may read (the .aux, Beamer's .nav), by their
+    path in the directory."""
+    top = Path(directory)
+    return {path.relative_to(top).as_posix(): path.read_bytes() for path in sorted(top.rglob("*"))
+            if path.is_file() and path.relative_to(top).as_posix() not in _NOT_CARRIED}
 
 
 def _rerun_needed(directory: str, log: str, before: dict[str, bytes]) -> bool:
     """latexmk's test: a file of the job's own that the pass read, or looked for and did not
     find, is not what it was when the pass began (the pass wrote it anew, differently)."""
-    recorded = (Path(directory) / f"{JOB}.fls").read_text(encoding="utf-8", errors="replace").splitlines()
+    recorder = Path(directory) / f"{JOB}.fls"
+    recorded = recorder.read_text(encoding="utf-8", errors="replace").splitlines() if recorder.exists() else []
     read = {line[len("INPUT "):] for line in recorded if line.startswith("INPUT ")}
     read |= set(re.findall(r"^No file (.+)\.$", log, re.MULTILINE))
-    names = {name[2:] if name.startswith("./") else name for name in read if not os.path.isabs(name)}
-    for name in names - {f"{JOB}.tex"}:
+    names = {os.path.normpath(name) for name in read if not os.path.isabs(name)} - {f"{JOB}.tex"}
+    for name in sorted(name for name in names if not name.startswith("..")):
         path = Path(directory) / name
-        if "/" in name or (path.read_bytes() if path.is_file() else None) != before.get(name):
+        if (path.read_bytes() if path.is_file() else None) != before.get(Path(name).as_posix()):
             return True
     return False
 
@@ -275,6 +278,8 @@ class FirstPass:
     written it, the second goes on with it.  As latexmk does, passes follow
     while one changes a file that it read (up to ``MAX_PASSES``), with the
     same command line as latexmk's, so the PDF is the one latexmk makes.
+    The beginning must read none of the files the passes write before
+    ``\\begin{document}`` (LaTeX's own preamble reads none).
     """
 
     def __init__(self, program: str, engine_path: str) -> None:
@@ -332,7 +337,9 @@ class FirstPass:
                                               os.path.join(self._directory, str(number))), data
                     self._engines.append(following)
                 for name, content in before.items():
-                    (Path(following.directory) / name).write_bytes(content)
+                    path = Path(following.directory) / name
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(content)
                 log, report = following.end(rest, deadline)
                 directory = following.directory
             pdf = Path(directory) / f"{JOB}.pdf"
