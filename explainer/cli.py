@@ -336,10 +336,8 @@ def _jobs(text: str) -> int:
 
 
 def _render(args) -> int:
-    from . import derive, load_spec
-    from .spec.reading import with_overrides
-
     from .spec.limits import check_size
+    from .spec.reading import load_spec, with_overrides
 
     formats = ALL if args.format == "all" else (args.format,)
     if args.flavor and "markdown" not in formats:
@@ -350,6 +348,9 @@ def _render(args) -> int:
     spec = _notated(spec, args)
     first_pass = _first_pass(spec, formats, args.aspect)
     try:
+        # Imported once TeX has started: it loads its packages while SymPy is imported.
+        from . import derive
+
         derivation = derive(spec)
         options = {"decimals": args.decimals, "digits": args.digits, "detail": args.detail}
         to_stdout = args.output == "-"

@@ -52,9 +52,27 @@ def started(beginning: str) -> pdf.FirstPass:
 
 
 def assert_gone(first_pass: pdf.FirstPass) -> None:
-    """The engine has ended and its directory is removed."""
+    """Every engine has ended and their directory is removed."""
     assert first_pass._process.poll() is not None
+    assert len(first_pass._engines) >= 2
+    for engine_run in first_pass._engines:
+        assert engine_run.process.poll() is not None
     assert not Path(first_pass._directory).exists()
+
+
+def latexmk_passes(latex: str, directory: Path) -> int:
+    """How many passes a bare latexmk makes over ``latex``, from the start."""
+    import subprocess
+
+    (directory / "document.tex").write_text(latex, encoding="utf-8")
+    result = subprocess.run(["latexmk", "-pdf", "-norc", "-interaction=nonstopmode", "-halt-on-error",
+                             "document.tex"], cwd=directory, capture_output=True, text=True, check=True)
+    return (result.stdout + result.stderr).count("Run number ")
+
+
+def engines_run(first_pass: pdf.FirstPass) -> int:
+    """How many of the first pass's engines read the whole document (the others were stopped)."""
+    return sum(engine_run.process.returncode == 0 for engine_run in first_pass._engines)
 
 
 def spec(title: str | None = None):
@@ -102,6 +120,34 @@ def test_a_first_pass_gives_the_bytes_and_report_of_a_compile_from_the_start(tex
     overlapped = pdf.compile_pdf(latex, first_pass)
     assert_gone(first_pass)
     assert overlapped == pdf.compile_pdf(latex)
+
+
+@pytest.mark.parametrize("kind", ["handout", "slides"])
+def test_the_passes_are_as_many_as_latexmks(tex, tmp_path, kind):
+    document_spec = spec()
+    derivation = explainer.derive(document_spec)
+    latex, beginning = ((derivation.to_latex(), document_preamble(document_spec)) if kind == "handout"
+                        else (render_slides(derivation), slides_preamble(document_spec)))
+    first_pass = started(beginning)
+    pdf.compile_pdf(latex, first_pass)
+    assert_gone(first_pass)
+    assert engines_run(first_pass) == latexmk_passes(latex, tmp_path) == 2
+
+
+# A table of contents that grows to a second page when it is filled in, moving every section on
+# by a page: its page numbers change again in the second pass, and a third pass is needed.
+CONTENTS = ("\\documentclass{article}\n\\begin{document}\n\\tableofcontents\n\\clearpage\n"
+            + "".join(f"\\section{{Section {n}}}\\label{{s{n}}}Page \\pageref{{s{n}}}.\\clearpage\n"
+                      for n in range(70))
+            + "\\end{document}\n")
+
+
+def test_a_document_that_needs_more_passes_gets_them(tex, tmp_path):
+    first_pass = started(CONTENTS[:CONTENTS.index("\\tableofcontents")])
+    overlapped = pdf.compile_pdf(CONTENTS, first_pass)
+    assert_gone(first_pass)
+    assert overlapped == pdf.compile_pdf(CONTENTS)
+    assert engines_run(first_pass) == latexmk_passes(CONTENTS, tmp_path) >= 3
 
 
 def test_the_command_line_gives_the_committed_slides_and_the_pdf_of_a_compile_from_the_start(tex, tmp_path, passes,
@@ -159,6 +205,20 @@ def test_a_latex_error_after_the_preamble_is_one_line_and_leaves_nothing(tex):
         pdf.compile_pdf(latex)
     assert str(raised.value) == str(from_the_start.value)
     assert "\n" not in str(raised.value) and "Undefined control sequence" in str(raised.value)
+
+
+def test_a_latex_error_in_a_later_pass_is_one_line_and_leaves_nothing(tex):
+    # The label is known from the .aux only in the second pass, and there the document fails.
+    latex = ("\\documentclass{article}\n\\begin{document}\nText.\\label{x}\n"
+             "\\makeatletter\\@ifundefined{r@x}{}{\\frobnicate}\\makeatother\n\\end{document}\n")
+    first_pass = started(latex[:latex.index("Text.")])
+    with pytest.raises(pdf.LatexFailed) as raised:
+        pdf.compile_pdf(latex, first_pass)
+    assert_gone(first_pass)
+    with pytest.raises(pdf.LatexFailed) as from_the_start:
+        pdf.compile_pdf(latex)
+    assert str(raised.value) == str(from_the_start.value)
+    assert "Undefined control sequence" in str(raised.value)
 
 
 def test_a_latex_error_in_the_preamble_stops_the_engine_before_the_rest_is_known(tex):
