@@ -291,7 +291,10 @@ def _greater(lhs, rhs) -> bool:
 
 def evaluate(node, values: Mapping[str, mpmath.mpf]) -> mpmath.mpf:
     """The formula's value, with quantities taken from ``values`` at full precision."""
-    evaluator = _EVALUATORS.get(type(node))
+    kind = type(node)
+    if kind is Sym or kind is Partial:  # most of a formula: its quantities
+        return values[node.key]
+    evaluator = _EVALUATORS.get(kind)
     if evaluator is None:
         raise TypeError(f"cannot evaluate {node!r}")
     return evaluator(node, values)
@@ -335,6 +338,10 @@ def _evaluate_add(node: Add, values) -> mpmath.mpf:
     return exact_sum([evaluate(t, values) for t in node.terms if t is not ZERO])
 
 
+def _evaluate_mul(node: Mul, values) -> mpmath.mpf:
+    return product([evaluate(f, values) for f in node.factors])
+
+
 def _evaluate_max(node: Max, values) -> mpmath.mpf:
     args = [evaluate(a, values) for a in node.args]
     return next(a for a in args if not any(_greater(b, a) for b in args))
@@ -352,7 +359,7 @@ _EVALUATORS: dict[type, Callable] = {
     Partial: lambda node, values: values[node.key],
     Num: lambda node, values: _number(node.text),
     Add: _evaluate_add,
-    Mul: lambda node, values: product([evaluate(f, values) for f in node.factors]),
+    Mul: _evaluate_mul,
     Neg: lambda node, values: -evaluate(node.arg, values),
     Paren: lambda node, values: evaluate(node.arg, values),
     Frac: lambda node, values: evaluate(node.num, values) / evaluate(node.den, values),
