@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 import mpmath
+from mpmath.libmp import finf, fnan, fninf
 
 from ..spec.errors import DerivationMismatch, SpecError
 from ..spec.limits import check_size
@@ -66,6 +67,8 @@ from .training import train
 # gets its own finite difference; beyond it the directional differences still
 # check all.
 SMALL_NETWORK = 40
+# mpmath's infinities and NaN, as their representations.
+_NOT_FINITE = (finf, fninf, fnan)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +206,8 @@ class _Builder:
             value = self.evaluate(forms[-1])
         except ZeroDivisionError:
             value = mpmath.nan
-        if not mpmath.isfinite(value):
+        finite = value._mpf_ not in _NOT_FINITE if isinstance(value, mpmath.mpf) else mpmath.isfinite(value)
+        if not finite:
             # Only a saturated output gets here (a sigmoid of exactly 1 at 50 digits, a logarithm of 0).
             raise SpecError(self.network.spec.source, "network.weights",
                             f"{key} is not a finite number at {numeric.PRECISION} digits because an output has "

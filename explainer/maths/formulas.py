@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Callable, Mapping
 
 import mpmath
-from mpmath.libmp import mpf_sum
+from mpmath.libmp import fone, mpf_sum
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,13 +322,21 @@ def product(factors: list) -> mpmath.mpf:
     """``mpmath.fprod(factors)``: 1 times each factor in turn, each product rounded to the working precision.
 
     fprod's own steps, without saving and restoring the precision (which they do not change); 1 times
-    the first factor is that factor itself where it already has no more bits than the precision.
+    a number is that number itself where it already has no more bits than the precision (a written 1, the
+    w^(1-1) of a local derivative), so such a product is not worked out.
     """
     if not factors:
         return mpmath.mp.one
+    precision = mpmath.mp.prec
     first = factors[0]
-    value = first if isinstance(first, mpmath.mpf) and first._mpf_[3] <= mpmath.mp.prec else mpmath.mp.one * first
+    value = first if isinstance(first, mpmath.mpf) and first._mpf_[3] <= precision else mpmath.mp.one * first
     for factor in factors[1:]:
+        if isinstance(factor, mpmath.mpf):
+            if factor._mpf_ == fone and value._mpf_[3] <= precision:
+                continue
+            if value._mpf_ == fone and factor._mpf_[3] <= precision:
+                value = factor
+                continue
         value = value * factor
     return value
 
