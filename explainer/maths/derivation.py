@@ -558,7 +558,9 @@ def _hidden_layer(b: _Builder, layer: int, forward: Section) -> Section:
 def _link(b: _Builder, k: Neuron, h: Neuron):
     """∂net_k/∂out_h as the derivation writes it: the weight between them (already updated when sequential)."""
     factor = b.local_factor(k, h.out_key)
-    return updated_sym(b.network.weight_between(h, k)) if b.network.spec.update == "sequential" else factor
+    if b.network.spec.update == "sequential":
+        return updated_sym(b.network.weight_between(h, k))
+    return factor
 
 
 def _sample_sections(b: _Builder) -> list[Section]:

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Callable, Mapping
 
 import mpmath
-from mpmath.libmp import fone, mpf_sum
+from mpmath.libmp import fone, mpf_mul, mpf_sum
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,24 +321,27 @@ def exact_sum(terms: list) -> mpmath.mpf:
 def product(factors: list) -> mpmath.mpf:
     """``mpmath.fprod(factors)``: 1 times each factor in turn, each product rounded to the working precision.
 
-    fprod's own steps, without saving and restoring the precision (which they do not change); 1 times
-    a number is that number itself where it already has no more bits than the precision (a written 1, the
-    w^(1-1) of a local derivative), so such a product is not worked out.
+    fprod's own steps, without saving and restoring the precision (which they do not change), on
+    mpmath's own representation for real numbers (what their ``*`` does); 1 times a number is that number
+    itself where it already has no more bits than the precision (a written 1, the w^(1-1) of a local
+    derivative), so such a product is not worked out.
     """
     if not factors:
         return mpmath.mp.one
-    precision = mpmath.mp.prec
-    first = factors[0]
+    precision, rounding = mpmath.mp._prec_rounding
+    first, rest = factors[0], factors[1:]
     value = first if isinstance(first, mpmath.mpf) and first._mpf_[3] <= precision else mpmath.mp.one * first
-    for factor in factors[1:]:
-        if isinstance(factor, mpmath.mpf):
-            if factor._mpf_ == fone and value._mpf_[3] <= precision:
-                continue
-            if value._mpf_ == fone and factor._mpf_[3] <= precision:
-                value = factor
-                continue
-        value = value * factor
-    return value
+    if not (isinstance(value, mpmath.mpf) and all(isinstance(factor, mpmath.mpf) for factor in rest)):
+        for factor in rest:
+            value = value * factor
+        return value
+    v = value._mpf_
+    for factor in rest:
+        f = factor._mpf_
+        if f == fone and v[3] <= precision:
+            continue
+        v = f if v == fone and f[3] <= precision else mpf_mul(v, f, precision, rounding)
+    return mpmath.mp.make_mpf(v)
 
 
 def _evaluate_add(node: Add, values) -> mpmath.mpf:
