@@ -458,11 +458,12 @@ def _output_path(output: str | None, name: str, fmt: str, several: bool):
 def _values(args) -> int:
     import json
 
-    from . import derive, load_spec
+    from . import load_spec
+    from .maths.derivation import values_of
 
-    derivation = derive(load_spec(args.spec))
+    floats = {key: float(value) for key, value in values_of(load_spec(args.spec)).items()}
     # JSON has no infinity or NaN (a diverged training run): those are null.
-    values = {key: value if math.isfinite(value) else None for key, value in derivation.float_values().items()}
+    values = {key: value if math.isfinite(value) else None for key, value in floats.items()}
     print(json.dumps(values, indent=2, allow_nan=False))
     return 0
 

@@ -12,7 +12,7 @@ import numpy as np
 
 import explainer
 from explainer.maths import formulas, numeric, shapes
-from explainer.maths.derivation import ZERO_POWER, Derivation, out_sym, param_sym
+from explainer.maths.derivation import ZERO_POWER, Derivation, out_sym, param_sym, values_of
 from explainer.maths.formulas import ZERO, Add, Mul, Num, Partial, Sym, exact_sum, product
 from explainer.spec.reading import spec_from_mapping
 
@@ -139,6 +139,45 @@ def test_exact_sums_and_products_are_fsums_and_fprods_to_the_bit():
                 assert product(xs)._mpf_ == mpmath.fprod(xs)._mpf_
                 assert numeric.weighted_sum(xs, ys)._mpf_ == mpmath.fsum([x * y for x, y in zip(xs, ys)])._mpf_
             assert exact_sum([1, mpmath.mpf(2)]) == 3 and product([2, mpmath.mpf(3)]) == 6
+
+
+def test_a_product_with_factors_of_exactly_one_is_fprods_to_the_bit():
+    rng = random.Random(7)
+    one, specials = mpmath.mpf(1), [mpmath.inf, -mpmath.inf, mpmath.nan, mpmath.mpf(0), mpmath.mpf(-1)]
+    for digits in (15, 50):
+        with mpmath.workdps(digits):
+            for _ in range(300):
+                xs = [mpmath.mpf(rng.uniform(-1, 1)) / 7 for _ in range(rng.randint(0, 3))]
+                xs += [one] * rng.randint(1, 3) + rng.sample(specials, rng.randint(0, 1))
+                rng.shuffle(xs)
+                assert product(xs)._mpf_ == mpmath.fprod(xs)._mpf_, xs
+        with mpmath.workdps(80):
+            wide = mpmath.mpf(1) / 3  # more bits than the precision below: rounded, as 1 times it is
+        with mpmath.workdps(digits):
+            for xs in ([one, wide], [wide, one], [one, one, wide], [wide, one, one]):
+                assert product(xs)._mpf_ == mpmath.fprod(xs)._mpf_
+
+
+def test_values_alone_are_the_derivations_values_in_its_order():
+    """``values_of`` keeps no document, and gives every value of the derivation, in the same order, to the bit."""
+    cases = [spec_of([6, 9, 5], iterations=3)[1], spec_of([3, 4, 2], seed=5)[1]]
+    tanh = spec_of([5, 8, 4, 3], seed=8, iterations=2)[1]
+    tanh["network"]["activation"] = "tanh"
+    tanh["training"].update({"train_biases": True, "update": "sequential"})
+    adam = spec_of([4, 7, 3], seed=9, iterations=4)[1]
+    adam["training"]["optimizer"] = "adam"
+    several = spec_of([4, 6, 2], seed=4)[1]
+    several["data"] = [several["data"], {"inputs": [0.5] * 4, "targets": [0.25, 0.75]}]
+    for data in [*cases, tanh, adam, several]:
+        spec = spec_from_mapping(data, "<test>", "test")
+        shapes.forget()
+        first = values_of(spec)  # the first derivation of its shape
+        shapes.forget()
+        full = Derivation(spec).values
+        again = values_of(spec)  # one that takes its shape's work from the derivation before it
+        for alone in (first, again):
+            assert list(alone) == list(full)
+            assert all(alone[k]._mpf_ == full[k]._mpf_ for k in full)
 
 
 def test_a_central_difference_steps_both_sides_as_shifted_does():

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 import mpmath
+from mpmath.libmp import finf, fnan, fninf
 
 from ..spec.errors import DerivationMismatch, SpecError
 from ..spec.limits import check_size
@@ -66,6 +67,8 @@ from .training import train
 # gets its own finite difference; beyond it the directional differences still
 # check all.
 SMALL_NETWORK = 40
+# mpmath's infinities and NaN, as their representations.
+_NOT_FINITE = (finf, fninf, fnan)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,11 +160,16 @@ class _Builder:
     ``point`` holds the parameters and the sample's data by key; ``updates``
     says whether the parameters' updates belong to this derivation (not in
     batch mode with several samples, where the batch's gradient decides them).
+    ``document`` False: only the values are wanted.  Every quantity is still
+    defined and every form of it built and checked, but the steps a document
+    would show are not kept, nor the equations no later step reads: a large
+    network's values then need memory for the values, not for the formulas.
     """
 
     def __init__(self, network: Network, point: Mapping[str, mpmath.mpf], updates: bool = True,
-                 factors: dict | None = None, written: Mapping | None = None) -> None:
+                 factors: dict | None = None, written: Mapping | None = None, document: bool = True) -> None:
         self.network = network
+        self.document = document
         # the sample's inputs and targets as the user wrote them (Decimal)
         self.written_sample = written or {}
         self.values: dict[str, mpmath.mpf] = dict(point)
@@ -190,12 +198,16 @@ class _Builder:
             return evaluate(form, self.values)
         return numeric.formula_function(self._tables, form)(self.values)
 
-    def define(self, key: str, *forms) -> Equation:
+    def define(self, key: str, *forms, recall: bool = False) -> Equation:
+        """``key`` defined by its forms: the last one computes it, each other one is checked to give the same.
+
+        ``recall``: a later step reads its equation, so it is kept even without a document."""
         try:
             value = self.evaluate(forms[-1])
         except ZeroDivisionError:
             value = mpmath.nan
-        if not mpmath.isfinite(value):
+        finite = value._mpf_ not in _NOT_FINITE if isinstance(value, mpmath.mpf) else mpmath.isfinite(value)
+        if not finite:
             # Only a saturated output gets here (a sigmoid of exactly 1 at 50 digits, a logarithm of 0).
             raise SpecError(self.network.spec.source, "network.weights",
                             f"{key} is not a finite number at {numeric.PRECISION} digits because an output has "
@@ -203,12 +215,16 @@ class _Builder:
         for form in forms[1:-1]:
             self.agree(key, self.evaluate(form), value, "a printed form")
         self.values[key] = value
-        self.equations[key] = equation = Equation(key, forms)
+        equation = Equation(key, forms)
+        if self.document or recall:
+            self.equations[key] = equation
         return equation
 
     def once(self, key: str, build: Callable[[], Equation]) -> Equation:
         """The equation of ``key``, built the first time it is needed."""
-        return self.equations[key] if key in self.equations else build()
+        if key not in self.equations:
+            self.equations[key] = build()
+        return self.equations[key]
 
     def also(self, key: str, *forms) -> Equation:
         """Further forms of a defined quantity, each checked to give its value."""
@@ -218,6 +234,10 @@ class _Builder:
 
     @staticmethod
     def agree(key: str, got, expected, what: str) -> None:
+        # Most forms give their quantity's very number, which agrees at any tolerance: the comparison of
+        # the two numbers' representations decides it at once (mpmath keeps them normalized).
+        if getattr(got, "_mpf_", got) == getattr(expected, "_mpf_", expected):
+            return
         if checks.disagree(got, expected, checks.EXACT_TOLERANCE):
             raise DerivationMismatch(f"{key}: {what} gives {got}, the derivation {expected}")
 
@@ -459,9 +479,10 @@ def _output_layer(b: _Builder, forward: Section) -> Section:
             neuron_eqs |= {"dE_dout": d_out, "dout_dnet": d_net}
             head = (partial(b.total, out_sym(o)), partial(out_sym(o), net_sym(o)))
         for i, w in enumerate(n.incoming(o)):
-            eqs = {**neuron_eqs, **_weight_gradient(b, w, head)}
-            steps.append(Step("output_weight", w.key, eqs, o.index == 0 and i == 0,
-                              {"neuron": o.name, "first_of_neuron": i == 0, "weight": w, "coupled": coupled}))
+            own = _weight_gradient(b, w, head)
+            if b.document:
+                steps.append(Step("output_weight", w.key, {**neuron_eqs, **own}, o.index == 0 and i == 0,
+                                  {"neuron": o.name, "first_of_neuron": i == 0, "weight": w, "coupled": coupled}))
     biases = _bias_steps(b, len(n.layers) - 1) if n.spec.train_biases else []
     return Section("output_layer", tuple(steps), {"layer": len(n.layers) - 1, "coupled": coupled,
                                                   "biases": tuple(biases)})
@@ -482,7 +503,7 @@ def _coupled_signal(b: _Builder, o: Neuron, d_outs: dict) -> dict[str, object]:
     )
     terms = tuple(Mul((partial(b.total, out_sym(k)), partial(out_sym(k), net_sym(o)))) for k in n.outputs)
     key = f"dE_total/d{o.net_key}"
-    signal = b.define(key, partial(b.total, net_sym(o), key), Add(terms))
+    signal = b.define(key, partial(b.total, net_sym(o), key), Add(terms), recall=True)  # _signal reads it
     pairing = PAIRINGS.get((act.name, n.spec.loss))
     simplified = None
     if pairing:
@@ -507,11 +528,7 @@ def _hidden_layer(b: _Builder, layer: int, forward: Section) -> Section:
     for h in n.layers[layer]:
         links, contributions, terms = [], [], []
         for k in above:
-            w = n.weight_between(h, k)
-            factor = b.local_factor(k, h.out_key)
-            if sequential:  # the weight above, already updated
-                factor = updated_sym(w)
-            link = b.define(f"d{k.net_key}/d{h.out_key}", partial(net_sym(k), out_sym(h)), factor)
+            link = b.define(f"d{k.net_key}/d{h.out_key}", partial(net_sym(k), out_sym(h)), _link(b, k, h))
             links.append(link)
             product = Mul((signals[k].forms[0], partial(net_sym(k), out_sym(h))))
             if per_output:
@@ -528,13 +545,22 @@ def _hidden_layer(b: _Builder, layer: int, forward: Section) -> Section:
                       "net": by_name[h.name].eq["net"]}
         head = (partial(b.total, out_sym(h)), partial(out_sym(h), net_sym(h)))
         for i, w in enumerate(n.incoming(h)):
-            eqs = {**neuron_eqs, **_weight_gradient(b, w, head)}
-            steps.append(Step("hidden_weight", w.key, eqs, h.index == 0 and i == 0,
-                              {"neuron": h.name, "first_of_neuron": i == 0, "weight": w, "to_outputs": per_output,
-                               "above": above, "sequential": sequential}))
+            own = _weight_gradient(b, w, head)
+            if b.document:
+                steps.append(Step("hidden_weight", w.key, {**neuron_eqs, **own}, h.index == 0 and i == 0,
+                                  {"neuron": h.name, "first_of_neuron": i == 0, "weight": w,
+                                   "to_outputs": per_output, "above": above, "sequential": sequential}))
     biases = _bias_steps(b, layer) if n.spec.train_biases else []
     return Section("hidden_layer", tuple(steps), {"layer": layer, "to_outputs": per_output,
                                                   "last": layer == len(n.layers) - 2, "biases": tuple(biases)})
+
+
+def _link(b: _Builder, k: Neuron, h: Neuron):
+    """∂net_k/∂out_h as the derivation writes it: the weight between them (already updated when sequential)."""
+    factor = b.local_factor(k, h.out_key)
+    if b.network.spec.update == "sequential":
+        return updated_sym(b.network.weight_between(h, k))
+    return factor
 
 
 def _sample_sections(b: _Builder) -> list[Section]:
@@ -619,8 +645,9 @@ def _matrix_form(b: _Builder) -> Section:
                                                               named("b", layer))),
                                   Add((Mul((weights, below), juxtapose=True), bias)), nets))
         activation = Equation(None, (named("out", layer), named("activation", layer), outs))
-        steps.append(Step("matrix_forward", str(layer), {"net": forward, "out": activation}, layer == 1,
-                          {"layer": layer, "shape": (len(n.layers[layer]), len(n.layers[layer - 1]))}))
+        if b.document:
+            steps.append(Step("matrix_forward", str(layer), {"net": forward, "out": activation}, layer == 1,
+                              {"layer": layer, "shape": (len(n.layers[layer]), len(n.layers[layer - 1]))}))
     for layer in range(last, 0, -1):
         signals, derivative = vec(layer, "signal"), vec(layer, "derivative")
         if layer == last and coupled:
@@ -648,8 +675,7 @@ def _matrix_form(b: _Builder) -> Section:
         else:
             above = vec(layer + 1, "signal")
             # The weights the scalar derivation used: the updated ones above a hidden layer when sequential.
-            transposed = Matrix(tuple(tuple(b.equations[f"d{j.net_key}/d{k.out_key}"].forms[-1] for j in n.layers[layer + 1])
-                                      for k in n.layers[layer]))
+            transposed = Matrix(tuple(tuple(_link(b, j, k) for j in n.layers[layer + 1]) for k in n.layers[layer]))
             upper = named("updated", layer + 1) if n.spec.update == "sequential" else named("W", layer + 1)
             check(f"delta({layer})", [[mpmath.fsum(value(w) * value(d[0]) for w, d in zip(row, above.rows)) * value(f[0])]
                                       for row, f in zip(transposed.rows, derivative.rows)], signals)
@@ -672,8 +698,9 @@ def _matrix_form(b: _Builder) -> Section:
             eqs["new_weights"] = Equation(None, (
                 named("updated", layer), Add((named("W", layer), Neg(Mul((b.eta, Partial(b.total, named("W", layer))))))),
                 Add((W(layer), Neg(Mul((b.eta, gradients))))), updated))
-        steps.append(Step("matrix_backward", str(layer), eqs, layer == last,
-                          {"layer": layer, "output": layer == last, "coupled": coupled and layer == last}))
+        if b.document:
+            steps.append(Step("matrix_backward", str(layer), eqs, layer == last,
+                              {"layer": layer, "output": layer == last, "coupled": coupled and layer == last}))
     fits = all(len(layer) <= MATRIX_SIZE for layer in n.layers)
     return Section("matrix", tuple(steps), {"fits": fits, "last": last})
 
@@ -736,7 +763,7 @@ def _batch_matrix_form(n: Network, values: Mapping[str, mpmath.mpf], b: _Builder
         if layer < last:
             for k, row in zip(n.layers[layer], deltas.rows):
                 for s, sym in zip(samples, row):
-                    weighted = mpmath.fsum(value(b.equations[f"d{j.net_key}/d{k.out_key}"].forms[-1]) *
+                    weighted = mpmath.fsum(value(_link(b, j, k)) *
                                            values[sample_key(f"dE_total/d{j.net_key}", s)] for j in n.layers[layer + 1])
                     b.agree(f"Delta({layer})", weighted * values[sample_key(f"d{k.out_key}/d{k.net_key}", s)],
                             value(sym), "the batch's matrix form")
@@ -802,8 +829,7 @@ def _delta_rule(b: _Builder) -> Section:
                 above = n.layers[layer + 1]
                 terms = []
                 for j in above:
-                    weight = b.equations[f"d{j.net_key}/d{k.out_key}"].forms[-1]  # w, or w+ when sequential
-                    terms.append(Mul((weight, signal_sym(j))))
+                    terms.append(Mul((_link(b, j, k), signal_sym(j))))  # w, or w+ when sequential
                 forms = (signal_sym(k), Mul((Paren(Add(tuple(terms))), _derivative_sym(n, k))))
             if key in b.equations:
                 equation = b.also(key, *forms)
@@ -812,9 +838,10 @@ def _delta_rule(b: _Builder) -> Section:
                 b.delta_keys.add(key)
                 if n.notation.form not in ("delta", "all"):
                     # Its value is one of the derivation's; its equation is the document's only in the delta form.
-                    del b.equations[key]
-            steps.append(Step("signal", k.name, {"signal": equation}, k.index == 0,
-                              {"layer": layer, "output": layer == len(n.layers) - 1, "coupled": coupled}))
+                    b.equations.pop(key, None)
+            if b.document:
+                steps.append(Step("signal", k.name, {"signal": equation}, k.index == 0,
+                                  {"layer": layer, "output": layer == len(n.layers) - 1, "coupled": coupled}))
     for p in n.trained_parameters():
         if isinstance(p, Weight):
             product = Mul((signal_sym(p.target), out_sym(p.source)))
@@ -823,8 +850,9 @@ def _delta_rule(b: _Builder) -> Section:
             product = Add(tuple(signal_sym(x) for x in p.neurons)) if len(p.neurons) > 1 else signal_sym(p.neurons[0])
             subject = p.neurons[0]
         gradient = b.also(f"dE_total/d{p.key}", partial(b.total, param_sym(p)), product)
-        steps.append(Step("delta_gradient", p.key, {"gradient": gradient}, False,
-                          {"parameter": p, "layer": subject.layer, "weight": isinstance(p, Weight)}))
+        if b.document:
+            steps.append(Step("delta_gradient", p.key, {"gradient": gradient}, False,
+                              {"parameter": p, "layer": subject.layer, "weight": isinstance(p, Weight)}))
     return Section("delta", tuple(steps), {"coupled": coupled})
 
 
@@ -842,7 +870,7 @@ def _after_one_round(b: _Builder) -> Section:
     b.values["E_total@1"] = error
     for o, value in zip(n.outputs, outs):
         b.values[f"{o.out_key}@1"] = value
-    updates = tuple(b.equations[p.updated_key] for p in n.trained_parameters())
+    updates = tuple(b.equations[p.updated_key] for p in n.trained_parameters()) if b.document else ()
     return Section("one_round", (Step("updated_weights", "weights", {"updates": updates}, True),),
                    {"improved": error < b.values["E_total"]})
 
@@ -855,7 +883,8 @@ def _gradients_at(n: Network, point: Mapping[str, mpmath.mpf], factors: dict) ->
     """
     per_sample = []
     for index in range(len(n.spec.samples)):
-        b = _Builder(n, {**point, **n.sample_values(index, numeric.mp)}, updates=False, factors=factors)
+        b = _Builder(n, {**point, **n.sample_values(index, numeric.mp)}, updates=False, factors=factors,
+                     document=False)
         _sample_sections(b)
         per_sample.append(b.values)
     return {p.key: numeric.combine(n, [values[f"dE_total/d{p.key}"] for values in per_sample])
@@ -1071,6 +1100,8 @@ class Derivation:
 
     # The sample the document works in full (1-based): the first of the first batch.
     worked = 1
+    # False: only the values are wanted (``values_of``); the sections and equations are then not kept.
+    document = True
 
     def __init__(self, spec: Spec) -> None:
         # The printed derivatives of every activation and loss are proved by the
@@ -1091,7 +1122,7 @@ class Derivation:
     def _one_sample(self, composed) -> None:
         n = self.network
         point = {k: numeric.mp(v) for k, v in n.parameter_values().items()}
-        b = _Builder(n, point, written=n.sample_values(0))
+        b = _Builder(n, point, written=n.sample_values(0), document=self.document)
         sections = [Section("network", ()), *_sample_sections(b)]
         if self.spec.iterations >= 1:
             sections.append(_after_one_round(b))
@@ -1107,7 +1138,7 @@ class Derivation:
             sections.append(_training_section(b.values, training))
         # The equations of a checked derivation, for re-evaluating the shape at other numbers.
         work = shapes.work_for(self.spec)
-        if work.equations is None:
+        if work.equations is None and self.document:
             work.equations = b.equations
         self.sections: tuple[Section, ...] = tuple(sections)
         self.delta_keys: frozenset[str] = frozenset(b.delta_keys)
@@ -1363,6 +1394,18 @@ def values_at(spec: Spec) -> dict[str, mpmath.mpf]:
             values.update(_training_values(network, train(network, spec.iterations)))
         values.update(error_signal_values(network, values))
         return {k: v for k, v in values.items() if k not in parameters}
+
+
+class _Values(Derivation):
+    """A derivation of which only the values are wanted: the same quantities, forms and checks, no document."""
+
+    document = False
+
+
+def values_of(spec: Spec) -> dict[str, mpmath.mpf]:
+    """The values of ``spec``'s derivation (``Derivation(spec).values``, in the same order), without keeping
+    its sections and equations: the memory of a large network's values, not of its document."""
+    return _Values(spec).values
 
 
 def derive(spec: Spec | Mapping | str | None = None) -> Derivation:

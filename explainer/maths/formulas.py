@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Callable, Mapping
 
 import mpmath
-from mpmath.libmp import mpf_sum
+from mpmath.libmp import fone, mpf_mul, mpf_sum
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +291,10 @@ def _greater(lhs, rhs) -> bool:
 
 def evaluate(node, values: Mapping[str, mpmath.mpf]) -> mpmath.mpf:
     """The formula's value, with quantities taken from ``values`` at full precision."""
-    evaluator = _EVALUATORS.get(type(node))
+    kind = type(node)
+    if kind is Sym or kind is Partial:  # most of a formula: its quantities
+        return values[node.key]
+    evaluator = _EVALUATORS.get(kind)
     if evaluator is None:
         raise TypeError(f"cannot evaluate {node!r}")
     return evaluator(node, values)
@@ -318,21 +321,36 @@ def exact_sum(terms: list) -> mpmath.mpf:
 def product(factors: list) -> mpmath.mpf:
     """``mpmath.fprod(factors)``: 1 times each factor in turn, each product rounded to the working precision.
 
-    fprod's own steps, without saving and restoring the precision (which they do not change); 1 times
-    the first factor is that factor itself where it already has no more bits than the precision.
+    fprod's own steps, without saving and restoring the precision (which they do not change), on
+    mpmath's own representation for real numbers (what their ``*`` does); 1 times a number is that number
+    itself where it already has no more bits than the precision (a written 1, the w^(1-1) of a local
+    derivative), so such a product is not worked out.
     """
     if not factors:
         return mpmath.mp.one
-    first = factors[0]
-    value = first if isinstance(first, mpmath.mpf) and first._mpf_[3] <= mpmath.mp.prec else mpmath.mp.one * first
-    for factor in factors[1:]:
-        value = value * factor
-    return value
+    precision, rounding = mpmath.mp._prec_rounding
+    first, rest = factors[0], factors[1:]
+    value = first if isinstance(first, mpmath.mpf) and first._mpf_[3] <= precision else mpmath.mp.one * first
+    if not (isinstance(value, mpmath.mpf) and all(isinstance(factor, mpmath.mpf) for factor in rest)):
+        for factor in rest:
+            value = value * factor
+        return value
+    v = value._mpf_
+    for factor in rest:
+        f = factor._mpf_
+        if f == fone and v[3] <= precision:
+            continue
+        v = f if v == fone and f[3] <= precision else mpf_mul(v, f, precision, rounding)
+    return mpmath.mp.make_mpf(v)
 
 
 def _evaluate_add(node: Add, values) -> mpmath.mpf:
     # fsum adds exactly and rounds once, and passes over zeros: leaving the shared 0s out gives the same number.
     return exact_sum([evaluate(t, values) for t in node.terms if t is not ZERO])
+
+
+def _evaluate_mul(node: Mul, values) -> mpmath.mpf:
+    return product([evaluate(f, values) for f in node.factors])
 
 
 def _evaluate_max(node: Max, values) -> mpmath.mpf:
@@ -352,7 +370,7 @@ _EVALUATORS: dict[type, Callable] = {
     Partial: lambda node, values: values[node.key],
     Num: lambda node, values: _number(node.text),
     Add: _evaluate_add,
-    Mul: lambda node, values: product([evaluate(f, values) for f in node.factors]),
+    Mul: _evaluate_mul,
     Neg: lambda node, values: -evaluate(node.arg, values),
     Paren: lambda node, values: evaluate(node.arg, values),
     Frac: lambda node, values: evaluate(node.num, values) / evaluate(node.den, values),
