@@ -195,30 +195,30 @@ def test_a_first_pass_may_be_given_the_whole_document_at_once(tex):
     assert_gone(first_pass)
 
 
-def test_a_latex_error_after_the_preamble_is_one_line_and_leaves_nothing(tex):
-    latex = explainer.derive().to_latex().replace("\\end{document}", "\\frobnicate\n\\end{document}")
-    first_pass = started(document_preamble(spec()))
+def failure_as_from_the_start(latex: str, begun: str) -> str:
+    """The error of ``latex`` compiled with a first pass begun on ``begun``: no engine left, and the same
+    message as a compile from the start."""
+    first_pass = started(begun)
     with pytest.raises(pdf.LatexFailed) as raised:
         pdf.compile_pdf(latex, first_pass)
     assert_gone(first_pass)
     with pytest.raises(pdf.LatexFailed) as from_the_start:
         pdf.compile_pdf(latex)
     assert str(raised.value) == str(from_the_start.value)
-    assert "\n" not in str(raised.value) and "Undefined control sequence" in str(raised.value)
+    return str(raised.value)
+
+
+def test_a_latex_error_after_the_preamble_is_one_line_and_leaves_nothing(tex):
+    latex = explainer.derive().to_latex().replace("\\end{document}", "\\frobnicate\n\\end{document}")
+    message = failure_as_from_the_start(latex, document_preamble(spec()))
+    assert "\n" not in message and "Undefined control sequence" in message
 
 
 def test_a_latex_error_in_a_later_pass_is_one_line_and_leaves_nothing(tex):
     # The label is known from the .aux only in the second pass, and there the document fails.
     latex = ("\\documentclass{article}\n\\begin{document}\nText.\\label{x}\n"
              "\\makeatletter\\@ifundefined{r@x}{}{\\frobnicate}\\makeatother\n\\end{document}\n")
-    first_pass = started(latex[:latex.index("Text.")])
-    with pytest.raises(pdf.LatexFailed) as raised:
-        pdf.compile_pdf(latex, first_pass)
-    assert_gone(first_pass)
-    with pytest.raises(pdf.LatexFailed) as from_the_start:
-        pdf.compile_pdf(latex)
-    assert str(raised.value) == str(from_the_start.value)
-    assert "Undefined control sequence" in str(raised.value)
+    assert "Undefined control sequence" in failure_as_from_the_start(latex, latex[:latex.index("Text.")])
 
 
 def test_a_latex_error_in_the_preamble_stops_the_engine_before_the_rest_is_known(tex):
