@@ -40,7 +40,10 @@ def in_processes(function, tasks: list, jobs: int | None, quiet: bool, unit: str
         # shape's work): frozen, it is left out of them, and its pages stay shared with this process.
         gc.freeze()
         try:
-            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method)) as pool:
+            from .maths.derivation import heap_frozen_by_parent
+
+            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method),
+                                     initializer=heap_frozen_by_parent) as pool:
                 for result in pool.map(function, rest, chunksize=chunk):
                     yield result
                     bar.update()

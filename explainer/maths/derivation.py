@@ -1328,6 +1328,18 @@ class Derivation:
         return cls(spec if isinstance(spec, Spec) else load_spec(spec))
 
 
+# Set in a worker process forked with its parent's heap frozen (``explainer.processes``): the
+# derivations there leave the frozen objects as they are.  Asking ``gc.get_freeze_count()`` instead
+# would walk the whole frozen list, SymPy's hundreds of thousands of objects, every derivation.
+_heap_frozen_by_parent = False
+
+
+def heap_frozen_by_parent() -> None:
+    """Tell this process's derivations that its parent froze the heap it inherited (``gc.freeze``)."""
+    global _heap_frozen_by_parent
+    _heap_frozen_by_parent = True
+
+
 @contextlib.contextmanager
 def _no_cycle_collection():
     """The cyclic garbage collector paused while a derivation is built.
@@ -1345,7 +1357,7 @@ def _no_cycle_collection():
     try:
         yield
     finally:
-        if not gc.get_freeze_count():
+        if not _heap_frozen_by_parent:
             # What the derivation made lives as long as the derivation: it joins the oldest
             # generation at once, instead of being walked by the young generations' next collections.
             gc.freeze()
