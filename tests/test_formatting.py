@@ -346,3 +346,30 @@ def test_a_shown_value_kept_for_the_next_time_is_shown_as_the_first_time():
     assert NumberFormat(decimals=20)(0.1) == "0.1" != NumberFormat(decimals=20)(mpmath.mpf(0.1))
     formatting._SHOWN.update({(i,): "" for i in range(formatting.MAX_SHOWN)})  # full: emptied for the next
     assert NumberFormat()(mpmath.mpf(1)) == "1" and len(formatting._SHOWN) == 1
+
+
+def _unit_of_shown(value, number_format: NumberFormat) -> Decimal:
+    """One unit in the last digit of the value as shown, read off the text the document prints."""
+    from explainer.outputs.formatting import MIN_SIGNIFICANT
+
+    if "\\times" in number_format(value):
+        adjusted = to_decimal(value).adjusted()
+        return Decimal(1).scaleb(adjusted - max(number_format.decimals, MIN_SIGNIFICANT) + 1)
+    return Decimal(1).scaleb(-number_format.decimals)
+
+
+@settings(max_examples=400, deadline=None)
+@given(mantissa=st.integers(1, 10**12), exponent=st.integers(-30, 14), negative=st.booleans(),
+       decimals=st.integers(0, 12), binary=st.booleans())
+@example(mantissa=1, exponent=-9, negative=False, decimals=9, binary=False)
+@example(mantissa=99995, exponent=-13, negative=False, decimals=9, binary=True)
+@example(mantissa=5, exponent=-10, negative=True, decimals=9, binary=False)
+def test_the_last_digit_is_the_last_digit_shown(mantissa, exponent, negative, decimals, binary):
+    # last_digit decides most values without formatting them: it agrees with the printed text.
+    from explainer.outputs.formatting import last_digit
+
+    value = Decimal(mantissa).scaleb(exponent) * (-1 if negative else 1)
+    if binary:
+        value = mpmath.mpf(str(value)) * (1 + mpmath.mpf("1e-40"))
+    number_format = NumberFormat(decimals=decimals)
+    assert last_digit(value, number_format) == _unit_of_shown(value, number_format)

@@ -6,6 +6,7 @@ the printed digits is always the correct rounding of the exact value.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_UP, Decimal, localcontext
 
@@ -62,10 +63,31 @@ def last_digit(value, number_format: NumberFormat) -> Decimal:
     """One unit in the last digit ``number_format`` shows of ``value``."""
     if number_format.digits is not None:
         return Decimal(1).scaleb(to_decimal(value).adjusted() - number_format.digits + 1)
+    if _surely_fixed(value, number_format.decimals):
+        return Decimal(1).scaleb(-number_format.decimals)
     if "\\times" in number_format(value):
         # Too small for fixed point: shown with this many significant digits instead.
         return Decimal(1).scaleb(to_decimal(value).adjusted() - max(number_format.decimals, MIN_SIGNIFICANT) + 1)
     return Decimal(1).scaleb(-number_format.decimals)
+
+
+def _surely_fixed(value, decimals: int) -> bool:
+    """Whether ``value`` is shown in fixed point at ``decimals`` places, decided without rounding it: a
+    value of at least 10^a (a ≥ -decimals) rounds to at least 10^a, so it shows a + decimals + 1
+    significant digits or more.  False where that alone does not decide (then ``_fixed`` does)."""
+    if isinstance(value, Decimal):
+        if not value.is_finite() or value.is_zero() or abs(value) >= HUGE:
+            return False
+        exponent = value.adjusted()
+    elif isinstance(value, mpmath.mpf):
+        size = abs(float(value))
+        if not 0 < size < 1e11:
+            return False
+        # One below the exponent of the double: a lower bound of the exact value's, however it rounded.
+        exponent = math.floor(math.log10(size)) - 1
+    else:
+        return False
+    return exponent >= -decimals and exponent + decimals + 1 >= max(1, min(MIN_SIGNIFICANT, decimals))
 
 
 def to_decimal(value) -> Decimal:
