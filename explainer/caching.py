@@ -6,9 +6,11 @@ network's shape, so they are kept here, compiled, and a later run of the same
 shape evaluates them at its own point instead of differentiating again.  The
 check itself still runs every time.
 
-One small file a shape.  A file is named by a hash of what it holds the work
-of and of the code that made it (explainer's mathematics, SymPy and mpmath),
-so a new version never reads an old one's files.  The folder is
+One small file a shape, and one for what every shape shares (what SymPy
+says of a net input's generic terms): a run that finds both imports no SymPy
+at all.  A file is named by a hash of what it holds the work of and of the
+code that made it (explainer's mathematics, SymPy and mpmath), so a new
+version never reads an old one's files.  The folder is
 ``$XDG_CACHE_HOME/explainer/shapes`` (``~/.cache/explainer/shapes``), beside
 the compiled templates, and ``EXPLAINER_NO_CACHE=1`` turns both off.  A
 folder that cannot be read or written is no error: the work is done again.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -94,7 +97,6 @@ def _owned(path: Path) -> bool:
 def _code_version() -> str:
     """What the kept work depends on besides its shape: the mathematics' source, SymPy's and mpmath's versions."""
     import mpmath
-    import sympy
 
     from . import __version__
 
@@ -102,4 +104,23 @@ def _code_version() -> str:
     for part in ("maths", "spec"):
         for path in sorted((Path(__file__).parent / part).glob("*.py")):
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return f"explainer {__version__} {digest.hexdigest()} sympy {sympy.__version__} mpmath {mpmath.__version__}"
+    return f"explainer {__version__} {digest.hexdigest()} sympy {_sympy_version()} mpmath {mpmath.__version__}"
+
+
+def _sympy_version() -> str:
+    """SymPy's version, read off its ``release.py`` without importing SymPy: a run that finds its
+    shape's work kept needs none of SymPy, whose import is the larger part of a small run's time."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("sympy")
+    release = Path(spec.origin).with_name("release.py") if spec and spec.origin else None
+    try:
+        text = release.read_text(encoding="utf-8") if release else ""
+    except OSError:
+        text = ""
+    found = re.search(r"""^__version__\s*=\s*["']([^"']+)["']""", text, re.MULTILINE)
+    if found:
+        return found.group(1)
+    import sympy
+
+    return sympy.__version__

@@ -95,7 +95,8 @@ def test_a_kept_function_is_still_a_check(tmp_path):
 
 
 def kept_file(folder):
-    (path,) = folder.glob("*.json")
+    """The file of the shape's work (not the generic factors every shape shares, written once a process)."""
+    (path,) = (p for p in folder.glob("*.json") if '"weighted/w"' not in p.read_text())
     return path
 
 
@@ -207,7 +208,8 @@ def test_the_command_line_writes_the_same_files_with_a_cold_and_a_warm_cache(tmp
         assert result.returncode == 0, result.stderr
         runs.append({p.name: p.read_bytes() for p in sorted((tmp_path / run).iterdir())})
     assert runs[0] == runs[1] and runs[0]
-    assert len(list((cache / "explainer" / "shapes").glob("*.json"))) == 1
+    # One file for the shape, one for what every shape shares (the net input's generic factors).
+    assert len(list((cache / "explainer" / "shapes").glob("*.json"))) == 2
     off = run_cli("render", "--output", str(tmp_path / "off"), env={"XDG_CACHE_HOME": str(tmp_path / "off-cache"), OFF: "1"})
     assert off.returncode == 0, off.stderr
     assert not (tmp_path / "off-cache").exists()
@@ -221,3 +223,44 @@ def test_the_library_keeps_no_shape_unless_asked():
     shapes.forget()
     explainer.derive("examples/two-hidden-layers.toml")
     assert (set(folder.iterdir()) if folder.exists() else set()) == before
+
+
+def test_a_run_that_finds_its_shape_kept_imports_no_sympy(tmp_path):
+    # SymPy's import is most of a small run's start-up: with the shape's work kept, nothing needs it,
+    # and the document is the same.
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    program = ("import sys; from explainer.cli import main; status = main(sys.argv[1:]); "
+               "print('sympy' in sys.modules, file=sys.stderr); sys.exit(status)")
+    imported, documents = [], []
+    for run in ("cold", "warm"):
+        result = subprocess.run([sys.executable, "-c", program, "render", "--output", str(tmp_path / run)],
+                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        imported.append(result.stderr.strip().splitlines()[-1])
+        documents.append({p.name: p.read_bytes() for p in sorted((tmp_path / run).iterdir())})
+    assert imported == ["True", "False"]
+    assert documents[0] == documents[1]
+
+
+def test_a_damaged_file_of_generic_factors_is_worked_out_again(monkeypatch):
+    from explainer.maths import derivation
+
+    class Damaged:
+        def get(self, name):
+            return "{not json" if name.startswith("every shape") else None
+
+        def put(self, name, text):
+            pass
+
+    derivation._generic_factors.cache_clear()
+    try:
+        with shapes.keeping(Damaged()):
+            assert derivation._generic_factors() == {"weighted/w": "out", "weighted/out": "w", "bias/b": "1"}
+    finally:
+        derivation._generic_factors.cache_clear()

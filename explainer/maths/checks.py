@@ -368,9 +368,8 @@ class ComposedGradients:
         faster than rationals).  Where the compiled function gives no number
         or disagrees, the symbolic evaluation decides, so that neither a
         numerical accident nor a damaged kept file can fail a run or pass one.
+        A run whose derivatives are all kept compiled imports no SymPy.
         """
-        import sympy
-
         # Only a kinked neuron's net input picks a branch.
         nets = numeric.net_inputs(self.network, point) if self.kinked else {}
         pattern = self._pattern(nets)
@@ -400,6 +399,8 @@ class ComposedGradients:
         derivatives = self._for_branches(nets, pattern)
         if derivatives is None:
             return
+        import sympy
+
         s = self.network.symbols
         at = {s(k): sympy.Float(mpmath.nstr(v, numeric.PRECISION), numeric.PRECISION) for k, v in point.items()}
         values = {}

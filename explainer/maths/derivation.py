@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import json
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
@@ -273,16 +274,43 @@ class _Builder:
         return self._factors[cache_key]
 
 
-@functools.cache
 def _generic_factor(form: str, by: str) -> str:
     """``sympy.diff`` of one term of a net input, ``w·out`` (form "weighted") or ``b`` ("bias"),
     by one of its placeholders: the placeholder's name, or "1"."""
+    return _generic_factors()[f"{form}/{by}"]
+
+
+# Each term of a net input, by the placeholders it may be differentiated by.
+_TERMS = {"weighted": ("w", "out"), "bias": ("b",)}
+
+
+@functools.cache
+def _generic_factors() -> dict[str, str]:
+    """Every generic factor, ``"weighted/w"`` → ``"out"`` and so on.  What SymPy said is kept between
+    processes with the shapes' work (``shapes.kept_text``): a run that finds its shape kept needs no SymPy."""
+    text = shapes.kept_text("generic factors", lambda: json.dumps(_sympy_factors(), sort_keys=True))
+    try:
+        factors = json.loads(text)
+    except ValueError:
+        factors = None
+    expected = {f"{form}/{by}" for form, bys in _TERMS.items() for by in bys}
+    if not isinstance(factors, dict) or set(factors) != expected or not all(isinstance(v, str) for v in factors.values()):
+        factors = _sympy_factors()  # a damaged file: SymPy again
+    return factors
+
+
+def _sympy_factors() -> dict[str, str]:
     import sympy
 
     w, out, b = (sympy.Symbol(name, real=True) for name in ("w", "out", "b"))
-    term = w * out if form == "weighted" else b
-    derivative = sympy.Derivative(term, {"w": w, "out": out, "b": b}[by], evaluate=True)
-    return "1" if derivative == 1 else str(derivative)
+    placeholders = {"w": w, "out": out, "b": b}
+    factors = {}
+    for form, bys in _TERMS.items():
+        term = w * out if form == "weighted" else b
+        for by in bys:
+            derivative = sympy.Derivative(term, placeholders[by], evaluate=True)
+            factors[f"{form}/{by}"] = "1" if derivative == 1 else str(derivative)
+    return factors
 
 
 def _activation(n: Network, neuron: Neuron):

@@ -109,6 +109,18 @@ def keeping(store: Store | None):
         _STORE.remove(store)
 
 
+def kept_text(name: str, make) -> str:
+    """``make()``, a text that depends on no shape (what SymPy says of a generic term), as an earlier
+    process kept it in the store, else made here and kept there."""
+    store = _STORE[-1] if _STORE else None
+    text = store.get(f"every shape\n{name}") if store is not None else None
+    if text is None:
+        text = make()
+        if store is not None:
+            store.put(f"every shape\n{name}", text)
+    return text
+
+
 def composed_gradients(network, build):
     """``build(network, kept)`` the first time a network of this shape asks, then the same object."""
     work = work_for(network.spec)
