@@ -562,13 +562,14 @@ def visible_width(tex: str) -> int:
     return len(_INVISIBLE.sub("", tex))
 
 
-def chain_lines(sides, width: int) -> list[str]:
+def chain_lines(sides, width: int, texts=None) -> list[str]:
     """The chain ``sides[0] = sides[1] = …`` as LaTeX lines no wider than ``width``.
 
     The first ``=`` is the alignment point ``&=``.  One line when it fits; otherwise one right-hand side per line, and a sum
-    too long for a line of its own is broken between its terms.
+    too long for a line of its own is broken between its terms.  ``texts``: each side's ``latex``, where the
+    caller has them already (the formats of one document share them, whatever their widths).
     """
-    texts = [latex(side) for side in sides]
+    texts = [latex(side) for side in sides] if texts is None else list(texts)
     if len(texts) == 1:
         return texts
     one_line = f"{texts[0]} &= " + " = ".join(texts[1:])

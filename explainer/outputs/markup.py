@@ -167,10 +167,18 @@ class Markup:
         return NumberFormat(digits=digits)(self.derivation.values[key])
 
     def sides(self, equation, mode: str) -> list:
-        return list(_memo_equation(self.derivation, ("sides", self.format, mode), equation,
-                                   lambda: self._sides(equation, mode)))
+        return list(self._sides_and_texts(equation, mode)[0])
+
+    def side_texts(self, equation, mode: str) -> tuple[str, ...]:
+        """The LaTeX of each of ``sides``: the same in every format, at any width."""
+        return self._sides_and_texts(equation, mode)[1]
+
+    def _sides_and_texts(self, equation, mode: str) -> tuple[tuple, tuple[str, ...]]:
+        return _memo_equation(self.derivation, ("sides", self.format, mode), equation,
+                              lambda: _without_repeats(self._sides(equation, mode)))
 
     def _sides(self, equation, mode: str) -> list:
+        """The sides of ``equation``'s chain as ``mode`` shows them, repeats and all."""
         forms = list(equation.forms)
         value = Num(self.shown[equation.key]) if equation.key else None
         if mode == "matrices":  # the symbolic forms, then the matrices with their numbers
@@ -187,7 +195,7 @@ class Markup:
         sign = self.derivation.spec.notation.times
         if sign != "*":
             sides = [with_sign(side, sign) for side in sides]
-        return _without_repeats(sides)
+        return sides
 
     def lines(self, equations, mode: str) -> list[str]:
         return [row for rows in self.line_groups(equations, mode) for row in rows]
@@ -198,14 +206,17 @@ class Markup:
             equations = [equations]
         return [[self.typeset(line) for line in
                  _memo_equation(self.derivation, ("lines", self.format, self.width, mode), equation,
-                                lambda equation=equation: chain_lines(self.sides(equation, mode), self.width))]
+                                lambda equation=equation: chain_lines(self.sides(equation, mode), self.width,
+                                                                      self.side_texts(equation, mode)))]
                 for equation in equations]
 
 
-def _without_repeats(sides: list) -> list:
-    """Drop a side printed exactly like the one before it (``= 0.05 = 0.05``)."""
-    kept = [sides[0]]
+def _without_repeats(sides: list) -> tuple[tuple, tuple[str, ...]]:
+    """The sides without one printed exactly like the one before it (``= 0.05 = 0.05``), and their LaTeX."""
+    kept, texts = [sides[0]], [latex(sides[0])]
     for side in sides[1:]:
-        if latex(side) != latex(kept[-1]):
+        text = latex(side)
+        if text != texts[-1]:
             kept.append(side)
-    return kept
+            texts.append(text)
+    return tuple(kept), tuple(texts)

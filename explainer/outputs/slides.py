@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from ..maths.formulas import latex, visible_width
+from ..maths.formulas import visible_width
 from .preamble import ASPECTS
 from .render import Latex, displays_in_their_paragraphs, render_with_figures
 
@@ -46,11 +46,10 @@ class FrameMarkup:
             equations = [equations]
         groups = []
         for equation in equations:
-            sides = self.sides(equation, mode)
-            texts = [latex(side) for side in sides]
+            sides, texts = self.sides(equation, mode), self.side_texts(equation, mode)
             one_line = f"{texts[0]} &= " + " = ".join(texts[1:])
             width = min(self.width, visible_width(one_line) - 1) if len(sides) > 2 else self.width
-            groups.append([self.typeset(line) for line in chain_lines(sides, width)])
+            groups.append([self.typeset(line) for line in chain_lines(sides, width, texts)])
         return groups
 
     def show(self, equations, mode: str = "full") -> str:
